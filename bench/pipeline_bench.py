@@ -1,0 +1,115 @@
+"""Throughput of the ingest pipeline on photo-like 1-megapixel JPEGs.
+
+    python bench/pipeline_bench.py --images 300
+
+Generates N photo-like 1280x800 JPEGs (smooth gradients, soft shapes, multi-scale
+texture and sensor-like noise, so they compress like photos: ~150-300 KB) in a
+temporary folder, then measures images/second for ``process_file`` in one process
+(per core) and for ``process_many`` on all cores, and prints a small table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from pixsearch.ingest.config import PipelineConfig  # noqa: E402
+from pixsearch.ingest.parallel import process_many  # noqa: E402
+from pixsearch.ingest.pipeline import Processed, process_file  # noqa: E402
+
+WIDTH, HEIGHT = 1280, 800
+
+
+def photo_like(seed: int, *, width: int = WIDTH, height: int = HEIGHT) -> Image.Image:
+    """A synthetic picture with the statistics of a photo rather than of a drawing."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = rng.uniform(40, 200, 3).astype(np.float32)
+    tilt = rng.uniform(-0.08, 0.08, (2, 3)).astype(np.float32)
+    canvas = base + x[..., None] * tilt[0] + y[..., None] * tilt[1]
+    canvas += _texture(rng, height, width)[..., None] * rng.uniform(20, 45)
+    image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x0, y0 = int(rng.integers(0, width)), int(rng.integers(0, height))
+        w, h = int(rng.integers(40, 400)), int(rng.integers(40, 300))
+        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x0, y0, x0 + w, y0 + h), fill=fill)
+    image = image.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(1.0, 2.5))))
+    noisy = np.asarray(image, dtype=np.float32) + rng.normal(0, 5.0, (height, width, 1))
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+
+def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Sum of smooth random fields at several scales (fractal-ish, like foliage or clouds)."""
+    total = np.zeros((height, width), dtype=np.float32)
+    for cells, weight in ((4, 1.0), (16, 0.5), (64, 0.25), (256, 0.12)):
+        field = rng.normal(0, 1, (max(2, cells * height // width), cells)).astype(np.float32)
+        layer = Image.fromarray(field, mode="F").resize((width, height), Image.Resampling.BICUBIC)
+        total += np.asarray(layer) * weight
+    return total
+
+
+def generate(folder: Path, count: int) -> list[Path]:
+    paths = []
+    for i in range(count):
+        path = folder / f"photo_{i:05d}.jpg"
+        photo_like(i).save(path, format="JPEG", quality=85)
+        paths.append(path)
+    return paths
+
+
+def timed(label: str, run: Callable[[], int], count: int) -> tuple[str, int, float]:
+    start = time.perf_counter()
+    ok = run()
+    elapsed = time.perf_counter() - start
+    if ok != count:
+        print(f"warning: {label}: {count - ok} of {count} images were rejected", file=sys.stderr)
+    return label, count, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    config = PipelineConfig()
+    with tempfile.TemporaryDirectory(prefix="pixsearch-bench-") as tmp:
+        print(f"generating {args.images} photo-like {WIDTH}x{HEIGHT} JPEGs ...", flush=True)
+        paths = generate(Path(tmp), args.images)
+        sizes = [p.stat().st_size for p in paths]
+        print(f"mean file size {np.mean(sizes) / 1024:.0f} KiB "
+              f"(min {min(sizes) / 1024:.0f}, max {max(sizes) / 1024:.0f})")
+        for path in paths[:10]:  # warm caches and imports outside the timing
+            process_file(path, config)
+
+        def one_process() -> int:
+            return sum(isinstance(process_file(p, config), Processed) for p in paths)
+
+        def all_cores() -> int:
+            results = process_many(paths, config, workers=args.workers)
+            return sum(isinstance(r, Processed) for r in results)
+
+        rows = [
+            timed("process_file, 1 process", one_process, len(paths)),
+            timed(f"process_many, {args.workers} workers", all_cores, len(paths)),
+        ]
+    print(f"\n{'mode':<32} {'images':>7} {'seconds':>8} {'images/s':>9}")
+    for label, count, elapsed in rows:
+        print(f"{label:<32} {count:>7} {elapsed:>8.2f} {count / elapsed:>9.1f}")
+    print(f"\ncores: {os.cpu_count()}, target: >= 150 images/s per core")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from pixsearch.cli.main import cli
+
+cli()

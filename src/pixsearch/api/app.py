@@ -1,0 +1,112 @@
+"""The composition root of the server: builds the stages once and wires the routes."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from pixsearch import __version__
+from pixsearch.api import errors
+from pixsearch.api.context import ApiContext
+from pixsearch.api.errors import BingError
+from pixsearch.api.keys import KeyStore
+from pixsearch.api.openapi import openapi_document
+from pixsearch.api.responses import bing_error
+from pixsearch.api.routes_media import image_page, original, thumbnail
+from pixsearch.api.routes_search import images_search
+from pixsearch.api.tokens import TokenSigner
+from pixsearch.config import Settings
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.search.service import SearchService
+
+log = logging.getLogger("pixsearch.api")
+MAX_URL = 2048  # the reference answers longer URLs with 404
+
+
+def build_context(settings: Settings) -> ApiContext:
+    root = settings.index_dir
+    store = EmbeddedStore(root, dup_distance=settings.dup_distance)
+    return ApiContext(
+        settings=settings,
+        store=store,
+        search=SearchService(store),
+        keys=KeyStore(root / "service.db"),
+        signer=TokenSigner.from_file(root / "secret.key"),
+    )
+
+
+def create_app(settings: Settings | None = None, *, context: ApiContext | None = None) -> Starlette:
+    settings = settings or Settings.load()
+    ctx = context or build_context(settings)
+    static = resources.files("pixsearch.web") / "static"
+    routes = [
+        *(Route(f"{prefix}/images/search", images_search)
+          for prefix in ("/v7.0", "/bing/v7.0")),
+        Route("/th", thumbnail),
+        Route("/files/{image_id}", original),
+        Route("/images/{image_id}", image_page),
+        Route("/openapi.json", lambda r: JSONResponse(openapi_document(__version__))),
+        Route("/healthz", lambda r: JSONResponse({"ok": True, **ctx.store.stats()})),
+        Route("/", _page),
+        Route("/search", _page),
+        Mount("/static", StaticFiles(directory=str(static)), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            BingError: _on_bing_error,
+            HTTPException: _on_http_error,
+            Exception: _on_crash,
+        },
+    )
+    app.state.ctx = ctx
+    app.state.static = static
+    app.add_middleware(_UrlLengthGuard)
+    return app
+
+
+async def _page(request: Request) -> Response:
+    html = (request.app.state.static / "index.html").read_bytes()
+    return Response(html, media_type="text/html; charset=utf-8")
+
+
+async def _on_bing_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BingError)
+    return bing_error(request, exc)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return bing_error(request, errors.method_not_allowed(request.method))
+    if exc.status_code == 404:
+        return bing_error(request, errors.not_found(request.url.path))
+    return bing_error(request, BingError(exc.status_code, "InvalidRequest", str(exc.detail)))
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path)
+    return bing_error(request, errors.server_error())
+
+
+class _UrlLengthGuard:
+    """Refuse over-long URLs before any route parses them."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            length = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) + 1
+            if length > MAX_URL:
+                response = bing_error(Request(scope), errors.not_found("(URL too long)"))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,40 @@
+"""The objects every route needs, built once by the composition root."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from pixsearch.api.keys import KeyStore
+from pixsearch.api.tokens import TokenClaims, TokenSigner
+from pixsearch.api.urls import Urls
+from pixsearch.config import Settings
+from pixsearch.index.store import ReadStore
+from pixsearch.search.service import SearchService
+
+
+@dataclass(slots=True)
+class ApiContext:
+    settings: Settings
+    store: ReadStore
+    search: SearchService
+    keys: KeyStore
+    signer: TokenSigner
+    _checked_at: float = field(default=0.0)
+
+    def refresh(self) -> None:
+        """Pick up new commits, looking at most every refresh_seconds."""
+        now = time.monotonic()
+        if now - self._checked_at >= self.settings.refresh_seconds:
+            self._checked_at = now
+            self.store.refresh()
+
+    def urls(self, request: Request) -> Urls:
+        if self.settings.public_url:
+            return Urls(self.settings.public_url)
+        return Urls(f"{request.url.scheme}://{request.url.netloc}")
+
+    def token_for(self, image_id: str, custom_config: str | None = None) -> str:
+        return self.signer.sign(TokenClaims(image_id=image_id, custom_config=custom_config))

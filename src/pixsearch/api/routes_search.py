@@ -1,0 +1,62 @@
+"""GET /v7.0/images/search (and the SDKs' /bing/v7.0/images/search)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pixsearch.api import wire
+from pixsearch.api.auth import authorize
+from pixsearch.api.context import ApiContext
+from pixsearch.api.markets import resolve_market
+from pixsearch.api.params import parse_search
+from pixsearch.api.responses import bing_json
+from pixsearch.api.urls import Urls
+from pixsearch.search.service import Result
+
+
+async def images_search(request: Request) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    if ctx.settings.require_key:
+        authorize(request, ctx.keys)
+    params = parse_search(request.query_params)
+    market = resolve_market(
+        request.query_params.get("mkt"), request.query_params.get("cc"),
+        request.headers.get("accept-language"),
+    )
+    ctx.refresh()
+    page = ctx.search.search(params.request)
+    q = params.request.q
+    urls = ctx.urls(request)
+    value = [render_result(ctx, urls, q, result) for result in page.results]
+    body = wire.images_answer(
+        original_query=q,
+        read_link=urls.api_search(q),
+        web_search_url=urls.web_search(q),
+        total=page.total_estimated,
+        next_offset=page.next_offset,
+        current_offset=page.current_offset,
+        value=value,
+    )
+    return bing_json(request, body, market=market)
+
+
+def render_result(ctx: ApiContext, urls: Urls, q: str, result: Result) -> wire.JSON:
+    doc, facts = result.doc, result.doc.facts
+    return wire.image_object(
+        name=result.occurrence.title or doc.image_id,
+        image_id=doc.image_id,
+        urls=urls.for_result(q, doc, result.occurrence),
+        width=facts.width,
+        height=facts.height,
+        content_size=facts.content_size,
+        encoding_format=facts.encoding_format,
+        date_published=doc.date_published,
+        thumb_size=(facts.thumb_width, facts.thumb_height),
+        accent_color=facts.accent_color,
+        token=ctx.token_for(doc.image_id),
+        insights={
+            "pages_including": len(doc.occurrences),
+            "available_sizes": result.same_group_sizes,
+        },
+    )

@@ -1,0 +1,47 @@
+"""`pixsearch demo`: build an index of sample images and serve it with a working key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from pixsearch.api.keys import KeyStore
+from pixsearch.cli.ingest import print_summary, run_ingest
+from pixsearch.cli.serve import run_server
+from pixsearch.demo.samples import write_samples
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.indexer import Indexer
+
+DEMO_KEY_NAME = "demo"
+
+
+@click.command()
+@click.option("--dir", "root", type=click.Path(file_okay=False, path_type=Path),
+              default="demo-index", show_default=True, help="Where samples and index go.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Build the index and key, then exit.")
+def demo(root: Path, host: str, port: int, no_serve: bool) -> None:
+    """Index generated sample images (plus scikit-image's photos if installed) and serve them."""
+    console = Console(stderr=True)
+    samples = write_samples(root / "samples")
+    console.print(f"{len(samples)} sample images in {root / 'samples'}")
+    store = EmbeddedStore(root / "index", writable=True)
+    indexer = Indexer(store)
+    run_ingest([root / "samples"], PipelineConfig(), indexer, workers=None, console=console)
+    indexer.commit()
+    store.close()
+    print_summary(console, indexer.summary, indexer.rejections, False)
+    keys = KeyStore(root / "index" / "service.db")
+    keys.revoke(DEMO_KEY_NAME)  # a fresh key each run: the old one was never stored in clear
+    key = keys.create(DEMO_KEY_NAME)
+    base = f"http://{host}:{port}"
+    # Plain echo, not rich: a key must never be wrapped across lines.
+    click.echo(f"\npixsearch demo at {base}/search?q=red\nAPI key: {key}")
+    click.echo(f"try: curl -H 'Ocp-Apim-Subscription-Key: {key}' "
+               f"'{base}/v7.0/images/search?q=red+circle&count=5'")
+    if not no_serve:
+        run_server(root / "index", host=host, port=port)

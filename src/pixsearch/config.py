@@ -1,0 +1,67 @@
+"""Settings: one declared registry, read from keyword overrides, then the environment.
+
+Each setting has a name, a type, a default, help text and an environment
+variable (PIXSEARCH_<NAME>); the CLI options and docs are derived from it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    index_dir: Path = _setting(Path("pixsearch-index"), "Directory holding the index.")
+    host: str = _setting("127.0.0.1", "Address the server listens on.")
+    port: int = _setting(8080, "Port the server listens on.")
+    workers: int = _setting(1, "Server worker processes.")
+    public_url: str = _setting("", "Base URL clients reach the server at (default: from Host).")
+    require_key: bool = _setting(True, "Require Ocp-Apim-Subscription-Key on API calls.")
+    max_upload_bytes: int = _setting(1_048_576, "Largest image accepted by upload.")
+    refresh_seconds: float = _setting(0.5, "How often the server looks for new commits.")
+    dup_distance: int = _setting(6, "Hamming distance under which images are near-duplicates.")
+    commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Explicit overrides (None means unset) win over PIXSEARCH_* variables over defaults."""
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = overrides.get(spec.name)
+            if raw is None:
+                raw = os.environ.get(f"PIXSEARCH_{spec.name.upper()}")
+            if raw is not None:
+                values[spec.name] = _convert(spec.name, spec.type, raw)
+        return cls(**values)
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        return [(f.name, str(getattr(self, f.name)), f.metadata["help"]) for f in fields(self)]
+
+
+def _convert(name: str, kind: Any, raw: Any) -> Any:
+    kind_name = kind if isinstance(kind, str) else kind.__name__
+    try:
+        if kind_name == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(raw).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind_name == "int":
+            return int(raw)
+        if kind_name == "float":
+            return float(raw)
+        if kind_name == "Path":
+            return Path(raw)
+        return str(raw)
+    except ValueError:
+        raise ValueError(f"setting {name}: cannot read {raw!r} as {kind_name}") from None

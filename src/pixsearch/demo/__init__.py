@@ -1,0 +1,1 @@
+"""Sample images for `pixsearch demo` and for tests."""

@@ -1,0 +1,114 @@
+"""Derived, filterable attributes of an image: the keyword values the index stores.
+
+The search filters of the reference are answered by exact keyword matches on
+these values, so their definitions live here, once.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pixsearch.records import ImageDocument, ImageFacts
+
+# Which licence filter values each licence key satisfies, following the
+# reference's definitions (Public ⊂ ModifyCommercially ⊂ ... ⊂ Share ⊂ Any).
+_ALL = ("any", "share", "sharecommercially", "modify", "modifycommercially")
+LICENSE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "cc0": ("public", *_ALL),
+    "pdm": ("public", *_ALL),
+    "cc-by": _ALL,
+    "cc-by-sa": _ALL,
+    "cc-by-nd": ("any", "share", "sharecommercially"),
+    "cc-by-nc": ("any", "share", "modify"),
+    "cc-by-nc-sa": ("any", "share", "modify"),
+    "cc-by-nc-nd": ("any", "share"),
+}
+
+# Aspect ratio bands (width / height). "Square" is the standard ratio band.
+SQUARE_LOW, SQUARE_HIGH = 0.9, 1.12
+
+# Size classes of the reference; Wallpaper is a large landscape screen size.
+SMALL_LIMIT, LARGE_LIMIT = 200, 500
+WALLPAPER_MIN = (1024, 768)
+
+
+def aspect_of(width: int, height: int) -> str:
+    ratio = width / max(height, 1)
+    if ratio < SQUARE_LOW:
+        return "tall"
+    if ratio > SQUARE_HIGH:
+        return "wide"
+    return "square"
+
+
+def sizes_of(width: int, height: int) -> tuple[str, ...]:
+    if width >= LARGE_LIMIT and height >= LARGE_LIMIT:
+        if width >= WALLPAPER_MIN[0] and height >= WALLPAPER_MIN[1] and width >= height:
+            return ("large", "wallpaper")
+        return ("large",)
+    if width >= SMALL_LIMIT and height >= SMALL_LIMIT:
+        return ("medium",)
+    return ("small",)
+
+
+def colors_of(facts: ImageFacts) -> tuple[str, ...]:
+    kind = "monochrome" if facts.monochrome else "coloronly"
+    return (facts.color_name.lower(), kind)
+
+
+def licenses_of(doc: ImageDocument) -> tuple[str, ...]:
+    """Union of what any occurrence's licence allows; unknown licences allow nothing."""
+    allowed: set[str] = set()
+    for occurrence in doc.occurrences:
+        allowed.update(LICENSE_PERMISSIONS.get(occurrence.license or "", ()))
+    return tuple(sorted(allowed))
+
+
+def host_suffixes(host: str) -> list[str]:
+    """www.a.example.com → [www.a.example.com, a.example.com, example.com]."""
+    parts = host.lower().rstrip(".").split(".")
+    return [".".join(parts[i:]) for i in range(max(len(parts) - 1, 1))]
+
+
+def url_prefixes(url: str) -> list[str]:
+    """http://h/a/b/c.jpg → [h/, h/a/, h/a/b/, h/a/b/c.jpg]: scheme-less, lower-cased host."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return []
+    base = parts.hostname.lower()
+    prefixes = [base + "/"]
+    path = parts.path.lstrip("/")
+    segments = path.split("/") if path else []
+    for i in range(len(segments)):
+        tail = "/".join(segments[: i + 1])
+        prefixes.append(f"{base}/{tail}" + ("/" if i < len(segments) - 1 else ""))
+    return prefixes
+
+
+def normalize_prefix(prefix: str) -> str:
+    """User-given site or URL prefix → the form url_prefixes() stores."""
+    text = prefix.strip()
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower()
+    return f"{host}/{parts.path.lstrip('/')}"
+
+
+def hosts_of(doc: ImageDocument) -> tuple[str, ...]:
+    hosts: set[str] = set()
+    for occurrence in doc.occurrences:
+        for url in (occurrence.host_page_url, occurrence.content_url):
+            host = urlsplit(url).hostname if url else None
+            if host:
+                hosts.update(host_suffixes(host))
+    return tuple(sorted(hosts))
+
+
+def prefixes_of(doc: ImageDocument) -> tuple[str, ...]:
+    prefixes: set[str] = set()
+    for occurrence in doc.occurrences:
+        for url in (occurrence.host_page_url, occurrence.content_url):
+            if url:
+                prefixes.update(url_prefixes(url))
+    return tuple(sorted(prefixes))

@@ -1,0 +1,192 @@
+"""The embedded backend: Tantivy + SQLite + thumbnail files in one directory.
+
+Commit protocol (generation G = last committed + 1):
+
+1. rows of G are written to SQLite (invisible: readers stop at the committed gen);
+2. thumbnails are written before the rows that name them;
+3. Tantivy commits G's documents together with a marker document "G landed";
+4. SQLite records G as committed and purges rows whose deletion G committed.
+
+A crash before 3 leaves Tantivy at G-1 and the next writer rolls SQLite back;
+a crash between 3 and 4 is rolled forward (readers already treat a landed
+marker as committed). Either way readers only ever see a whole generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pixsearch.index.dupes import DuplicateIndex
+from pixsearch.index.metadb import MetaDB
+from pixsearch.index.store import StoreQuery, StoreResult
+from pixsearch.index.textindex import TextIndex
+from pixsearch.index.thumbs import ThumbnailStore
+from pixsearch.records import ImageDocument, Occurrence
+
+
+class EmbeddedStore:
+    """ReadStore always; WriteStore when opened with writable=True (one writer at a time)."""
+
+    def __init__(self, root: Path, *, writable: bool = False, dup_distance: int = 6) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.text = TextIndex(root / "text")
+        self.meta = MetaDB(root / "meta.db")
+        self.thumbs = ThumbnailStore(root / "thumbs")
+        self.writable = writable
+        self._dup_distance = dup_distance
+        self._dupes: DuplicateIndex | None = None
+        self._pending: dict[int, tuple[ImageDocument, bool]] = {}  # doc_id → (doc, existed)
+        self._deleted_pending: set[int] = set()
+        if writable:
+            _ = self.text.writer  # take the writer lock before touching the journal
+            self.recover()
+        self._visible = self._visible_gen()
+        self.gen = self.meta.committed_gen() + 1
+
+    # -- ReadStore -------------------------------------------------------------
+
+    def search(self, query: StoreQuery) -> StoreResult:
+        return self.text.search(query)
+
+    def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]:
+        return self.meta.fetch(doc_ids, max_gen=self._visible)
+
+    def get_by_image_id(self, image_id: str) -> ImageDocument | None:
+        doc_id = self.meta.doc_id_for("image_id", image_id.upper(), max_gen=self._visible)
+        docs = self.get([doc_id]) if doc_id is not None else []
+        return docs[0] if docs else None
+
+    def available_sizes(self, group_ids: Sequence[int]) -> dict[int, int]:
+        return self.meta.sizes_per_group(group_ids, max_gen=self._visible)
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        return self.thumbs.get(sha256)
+
+    def refresh(self) -> bool:
+        changed = self.text.refresh()
+        if changed:
+            self._visible = self._visible_gen()
+        return changed
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "images": self.meta.count_images(max_gen=self._visible),
+            "occurrences": self.meta.count_occurrences(max_gen=self._visible),
+            "documents": max(self.text.num_docs() - 1, 0),  # minus the commit marker
+            "generation": self._visible,
+        }
+
+    def _visible_gen(self) -> int:
+        committed = self.meta.committed_gen()
+        return committed + 1 if self.text.has_generation(committed + 1) else committed
+
+    # -- WriteStore ------------------------------------------------------------
+
+    def recover(self) -> str | None:
+        """Finish or undo a generation a dead writer left half-done."""
+        committed = self.meta.committed_gen()
+        landed = self.text.has_generation(committed + 1)
+        if landed:
+            self.meta.finish_generation(committed + 1)
+            return "rolled-forward"
+        if self.meta.pending_generation(committed):
+            self.meta.rollback_generation(committed + 1)
+            return "rolled-back"
+        return None
+
+    @property
+    def dupes(self) -> DuplicateIndex:
+        if self._dupes is None:
+            self._dupes = DuplicateIndex(self._dup_distance)
+            for phash, doc_id, group_id in self.meta.hashes():
+                self._dupes.add(phash, doc_id, group_id)
+        return self._dupes
+
+    def find_by_sha(self, sha256: str) -> ImageDocument | None:
+        doc_id = self.meta.doc_id_for("sha256", sha256, max_gen=None)
+        if doc_id is None:
+            return None
+        pending = self._pending.get(doc_id)
+        if pending is not None:
+            return pending[0]
+        docs = self.meta.fetch([doc_id], max_gen=None)
+        return docs[0] if docs else None
+
+    def add(self, doc: ImageDocument, thumbnail: bytes | None) -> int:
+        """Add a new image (its sha256 must not be indexed yet) with its occurrences."""
+        self._require_writer()
+        if thumbnail is not None:
+            self.thumbs.put(doc.facts.sha256, thumbnail)
+        self._begin()
+        doc.group_id = self.dupes.group_for(doc.facts.phash) or 0
+        doc.doc_id = self.meta.insert_image(doc, gen=self.gen)
+        doc.group_id = doc.group_id or doc.doc_id
+        for occurrence in doc.occurrences:
+            self.meta.upsert_occurrence(doc.doc_id, occurrence, gen=self.gen)
+        self.dupes.add(doc.facts.phash, doc.doc_id, doc.group_id)
+        self._pending[doc.doc_id] = (doc, False)
+        return doc.doc_id
+
+    def add_occurrence(self, doc_id: int, occurrence: Occurrence) -> bool:
+        """Attach another place to an indexed image; False if nothing changed."""
+        self._require_writer()
+        self._begin()
+        if not self.meta.upsert_occurrence(doc_id, occurrence, gen=self.gen):
+            return False
+        if doc_id in self._pending:
+            doc, existed = self._pending[doc_id]
+            doc.occurrences = [o for o in doc.occurrences if o.source != occurrence.source]
+            doc.occurrences.append(occurrence)
+            self._pending[doc_id] = (doc, existed)
+        else:
+            docs = self.meta.fetch([doc_id], max_gen=None)
+            if docs:
+                self._pending[doc_id] = (docs[0], True)
+        return True
+
+    def delete(self, image_id: str) -> bool:
+        self._require_writer()
+        doc_id = self.meta.doc_id_for("image_id", image_id.upper(), max_gen=None)
+        if doc_id is None:
+            return False
+        self._begin()
+        self.meta.mark_deleted(doc_id, gen=self.gen)
+        self.text.delete(doc_id)
+        self.dupes.remove(doc_id)
+        self._pending.pop(doc_id, None)
+        self._deleted_pending.add(doc_id)
+        return True
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending or self._deleted_pending)
+
+    def commit(self) -> int:
+        """Make everything added since the last commit visible, atomically."""
+        self._require_writer()
+        self.meta.commit()
+        for doc_id, (doc, existed) in self._pending.items():
+            if existed:
+                self.text.delete(doc_id)
+            self.text.add(doc, gen=self.gen)
+        self.text.commit(self.gen)
+        self.meta.finish_generation(self.gen)
+        self._pending.clear()
+        self._deleted_pending.clear()
+        self._visible = self.gen
+        self.gen += 1
+        return self._visible
+
+    def close(self) -> None:
+        self.text.close()
+        self.meta.close()
+
+    def _begin(self) -> None:
+        if not self.meta.conn.in_transaction:
+            self.meta.begin()
+
+    def _require_writer(self) -> None:
+        if not self.writable:
+            raise PermissionError("this store was opened read-only")

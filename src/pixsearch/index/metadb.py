@@ -1,0 +1,254 @@
+"""SQLite metadata: images, their occurrences, and the commit journal.
+
+Every row carries the generation that wrote it. Readers see rows up to the
+last committed generation; a writer that died mid-generation is rolled back
+or forward on the next open (see EmbeddedStore.recover).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from pixsearch.records import ImageDocument, ImageFacts, Occurrence
+
+_FACT_FIELDS = [f.name for f in dataclasses.fields(ImageFacts)]
+_FACT_COLUMNS = ", ".join(_FACT_FIELDS)
+_TEXT_FACTS = {"sha256", "encoding_format", "accent_color", "color_name", "image_types", "captured_at"}
+_FACT_DDL = ",\n    ".join(
+    f"{name} {'TEXT' if name in _TEXT_FACTS else 'INTEGER'}" for name in _FACT_FIELDS
+)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS images (
+    doc_id INTEGER PRIMARY KEY,
+    image_id TEXT NOT NULL UNIQUE,
+    {_FACT_DDL},
+    first_seen TEXT NOT NULL,
+    group_id INTEGER NOT NULL,
+    gen INTEGER NOT NULL,
+    deleted_gen INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS images_sha ON images(sha256);
+CREATE INDEX IF NOT EXISTS images_group ON images(group_id);
+CREATE TABLE IF NOT EXISTS occurrences (
+    id INTEGER PRIMARY KEY,
+    doc_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    host_page_url TEXT,
+    data BLOB NOT NULL,
+    gen INTEGER NOT NULL,
+    UNIQUE (doc_id, source)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('committed_gen', '0');
+"""
+
+_SIGN_BIT = 1 << 63
+
+
+def _to_signed(value: int) -> int:
+    """SQLite integers are signed 64-bit; a 64-bit hash is stored two's complement."""
+    return value - (1 << 64) if value & _SIGN_BIT else value
+
+
+def _to_unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+class MetaDB:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        if not readonly:
+            self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- generations -----------------------------------------------------------
+
+    def committed_gen(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='committed_gen'").fetchone()
+        return int(row[0]) if row else 0
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def finish_generation(self, gen: int) -> None:
+        """Mark `gen` committed and drop rows whose deletion it committed."""
+        with self.conn:
+            self.conn.execute("UPDATE meta SET value=? WHERE key='committed_gen'", (str(gen),))
+            doomed = "SELECT doc_id FROM images WHERE deleted_gen IS NOT NULL AND deleted_gen<=?"
+            self.conn.execute(f"DELETE FROM occurrences WHERE doc_id IN ({doomed})", (gen,))
+            self.conn.execute(
+                "DELETE FROM images WHERE deleted_gen IS NOT NULL AND deleted_gen<=?", (gen,)
+            )
+
+    def rollback_generation(self, gen: int) -> None:
+        """Undo every row write of an uncommitted generation."""
+        with self.conn:
+            self.conn.execute("DELETE FROM occurrences WHERE gen>=?", (gen,))
+            self.conn.execute("DELETE FROM images WHERE gen>=?", (gen,))
+            self.conn.execute("UPDATE images SET deleted_gen=NULL WHERE deleted_gen>=?", (gen,))
+
+    def pending_generation(self, committed: int) -> bool:
+        probe = (
+            "SELECT 1 FROM images WHERE gen>?1 OR deleted_gen>?1 "
+            "UNION ALL SELECT 1 FROM occurrences WHERE gen>?1 LIMIT 1"
+        )
+        return self.conn.execute(probe, (committed,)).fetchone() is not None
+
+    # -- writes ----------------------------------------------------------------
+
+    def insert_image(self, doc: ImageDocument, *, gen: int) -> int:
+        values = [getattr(doc.facts, name) for name in _FACT_FIELDS]
+        row = dict(zip(_FACT_FIELDS, values, strict=True))
+        row["phash"] = _to_signed(doc.facts.phash)
+        row["image_types"] = ",".join(doc.facts.image_types)
+        row["captured_at"] = doc.facts.captured_at.isoformat() if doc.facts.captured_at else None
+        placeholders = ", ".join("?" for _ in _FACT_FIELDS)
+        cursor = self.conn.execute(
+            f"INSERT INTO images (image_id, {_FACT_COLUMNS}, first_seen, group_id, gen) "
+            f"VALUES (?, {placeholders}, ?, ?, ?)",
+            (doc.image_id, *row.values(), doc.first_seen.isoformat(), doc.group_id, gen),
+        )
+        doc_id = int(cursor.lastrowid or 0)
+        if not doc.group_id:
+            self.conn.execute("UPDATE images SET group_id=? WHERE doc_id=?", (doc_id, doc_id))
+        return doc_id
+
+    def upsert_occurrence(self, doc_id: int, occurrence: Occurrence, *, gen: int) -> bool:
+        """Record an occurrence; False when exactly this one is already stored."""
+        data = orjson.dumps(dataclasses.asdict(occurrence))
+        row = self.conn.execute(
+            "SELECT data FROM occurrences WHERE doc_id=? AND source=?", (doc_id, occurrence.source)
+        ).fetchone()
+        if row is not None and bytes(row[0]) == data:
+            return False
+        self.conn.execute(
+            "INSERT INTO occurrences (doc_id, source, host_page_url, data, gen) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id, source) "
+            "DO UPDATE SET data=excluded.data, host_page_url=excluded.host_page_url, "
+            "gen=excluded.gen",
+            (doc_id, occurrence.source, occurrence.host_page_url, data, gen),
+        )
+        return True
+
+    def mark_deleted(self, doc_id: int, *, gen: int) -> None:
+        self.conn.execute("UPDATE images SET deleted_gen=? WHERE doc_id=?", (gen, doc_id))
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    # -- reads -----------------------------------------------------------------
+
+    def fetch(self, doc_ids: Sequence[int], *, max_gen: int | None) -> list[ImageDocument]:
+        """Documents by doc_id in the given order; `max_gen` None means pending rows too."""
+        if not doc_ids:
+            return []
+        marks = ", ".join("?" for _ in doc_ids)
+        limit = max_gen if max_gen is not None else 1 << 62
+        rows = self.conn.execute(
+            f"SELECT doc_id, {_FACT_COLUMNS}, first_seen, group_id FROM images "
+            f"WHERE doc_id IN ({marks}) AND gen<=? AND (deleted_gen IS NULL OR deleted_gen>?)",
+            (*doc_ids, limit, limit),
+        ).fetchall()
+        occurrences = self._occurrences([r[0] for r in rows], limit)
+        docs = {r[0]: _row_to_doc(r, occurrences.get(r[0], [])) for r in rows}
+        return [docs[d] for d in doc_ids if d in docs]
+
+    def _occurrences(self, doc_ids: list[int], max_gen: int) -> dict[int, list[Occurrence]]:
+        if not doc_ids:
+            return {}
+        marks = ", ".join("?" for _ in doc_ids)
+        out: dict[int, list[Occurrence]] = {}
+        for doc_id, data in self.conn.execute(
+            f"SELECT doc_id, data FROM occurrences WHERE doc_id IN ({marks}) AND gen<=? "
+            "ORDER BY id",
+            (*doc_ids, max_gen),
+        ):
+            out.setdefault(doc_id, []).append(_occurrence_from_json(data))
+        return out
+
+    def doc_id_for(self, column: str, value: str, *, max_gen: int | None) -> int | None:
+        assert column in ("image_id", "sha256")
+        limit = max_gen if max_gen is not None else 1 << 62
+        row = self.conn.execute(
+            f"SELECT doc_id FROM images WHERE {column}=? AND gen<=? "
+            "AND (deleted_gen IS NULL OR deleted_gen>?)",
+            (value, limit, limit),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def sizes_per_group(self, group_ids: Sequence[int], *, max_gen: int) -> dict[int, int]:
+        """Distinct width×height pairs per near-duplicate group: availableSizesCount."""
+        if not group_ids:
+            return {}
+        marks = ", ".join("?" for _ in group_ids)
+        rows = self.conn.execute(
+            f"SELECT group_id, count(DISTINCT width || 'x' || height) FROM images "
+            f"WHERE group_id IN ({marks}) AND gen<=? AND deleted_gen IS NULL GROUP BY group_id",
+            (*group_ids, max_gen),
+        )
+        return {int(g): int(n) for g, n in rows}
+
+    def hashes(self) -> Iterable[tuple[int, int, int]]:
+        """(phash, doc_id, group_id) of every live image, for the near-duplicate index."""
+        for phash, doc_id, group_id in self.conn.execute(
+            "SELECT phash, doc_id, group_id FROM images WHERE deleted_gen IS NULL"
+        ):
+            yield _to_unsigned(phash), doc_id, group_id
+
+    def count_images(self, *, max_gen: int) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM images WHERE gen<=? AND deleted_gen IS NULL", (max_gen,)
+        ).fetchone()
+        return int(row[0])
+
+    def count_occurrences(self, *, max_gen: int) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM occurrences WHERE gen<=?", (max_gen,)
+        ).fetchone()
+        return int(row[0])
+
+
+def _row_to_doc(row: tuple, occurrences: list[Occurrence]) -> ImageDocument:
+    values = dict(zip(_FACT_FIELDS, row[1 : 1 + len(_FACT_FIELDS)], strict=True))
+    values["phash"] = _to_unsigned(values["phash"])
+    values["animated"] = bool(values["animated"])
+    values["transparent"] = bool(values["transparent"])
+    values["monochrome"] = bool(values["monochrome"])
+    values["image_types"] = tuple(t for t in (values["image_types"] or "").split(",") if t)
+    captured = values["captured_at"]
+    values["captured_at"] = datetime.fromisoformat(captured) if captured else None
+    first_seen, group_id = row[1 + len(_FACT_FIELDS) :]
+    return ImageDocument(
+        facts=ImageFacts(**values),
+        occurrences=occurrences,
+        first_seen=datetime.fromisoformat(first_seen),
+        group_id=group_id,
+        doc_id=row[0],
+    )
+
+
+def _occurrence_from_json(data: bytes) -> Occurrence:
+    raw = orjson.loads(data)
+    published = raw.get("date_published")
+    raw["date_published"] = datetime.fromisoformat(published) if published else None
+    return Occurrence(**raw)

@@ -1,0 +1,122 @@
+"""The storage interface the search and API layers depend on.
+
+Only this module's names cross the boundary. The embedded backend (Tantivy,
+SQLite, files in one directory) implements it; a distributed engine can
+implement it too without the API layer noticing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from pixsearch.records import ImageDocument, Occurrence
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A word (one element) or a phrase (several), as the user typed them.
+
+    The store analyses the text with its own tokenizer, so a word that splits
+    into several tokens ("wi-fi") becomes a phrase there.
+    """
+
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TextQuery:
+    """A boolean text query: every group must match; within a group, any clause."""
+
+    required: tuple[tuple[Clause, ...], ...] = ()
+    excluded: tuple[Clause, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.required
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    low: int | None = None
+    high: int | None = None  # inclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Attribute filters, all optional; values are the store's lower-case keys."""
+
+    aspect: str | None = None  # square | wide | tall
+    color: str | None = None  # a colour name, coloronly or monochrome
+    published_since: datetime | None = None
+    width: Range = field(default_factory=Range)
+    height: Range = field(default_factory=Range)
+    file_size: Range = field(default_factory=Range)
+    image_content: str | None = None  # face | portrait | nonportrait
+    image_type: str | None = None  # photo | clipart | line | graphics | transparent | ...
+    license: str | None = None  # any | public | share | sharecommercially | modify | ...
+    size: str | None = None  # small | medium | large | wallpaper
+    exclude_adult: tuple[str, ...] = ()  # adult kinds to drop: "image", "text"
+    sites: tuple[str, ...] = ()  # any of these hosts (or their subdomains)
+    excluded_sites: tuple[str, ...] = ()
+    url_prefixes: tuple[str, ...] = ()  # any of these page/image URL prefixes
+    excluded_url_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreQuery:
+    text: TextQuery
+    filters: Filters = field(default_factory=Filters)
+    limit: int = 35
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHit:
+    doc_id: int
+    group_id: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    hits: list[StoreHit]
+    total: int  # number of documents matching, before paging and collapsing
+
+
+class ReadStore(Protocol):
+    """What serving needs: search and fetch, over the last committed state."""
+
+    def search(self, query: StoreQuery) -> StoreResult: ...
+
+    def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]: ...
+
+    def get_by_image_id(self, image_id: str) -> ImageDocument | None: ...
+
+    def available_sizes(self, group_ids: Sequence[int]) -> dict[int, int]: ...
+
+    def thumbnail(self, sha256: str) -> bytes | None: ...
+
+    def refresh(self) -> bool:
+        """Pick up commits made since the last call; True if anything changed."""
+        ...
+
+    def stats(self) -> dict[str, int]: ...
+
+
+class WriteStore(ReadStore, Protocol):
+    """What ingestion needs. Nothing is visible to readers before commit()."""
+
+    def find_by_sha(self, sha256: str) -> ImageDocument | None: ...
+
+    def add(self, doc: ImageDocument, thumbnail: bytes | None) -> int: ...
+
+    def add_occurrence(self, doc_id: int, occurrence: Occurrence) -> bool: ...
+
+    def delete(self, image_id: str) -> bool: ...
+
+    def commit(self) -> int: ...
+
+    def close(self) -> None: ...

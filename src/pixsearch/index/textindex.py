@@ -1,0 +1,228 @@
+"""The Tantivy side of the embedded index: documents in, ranked doc ids out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import tantivy
+
+from pixsearch.index import attributes
+from pixsearch.index.schema import ANALYZER_NAME, MARKER_FIELD, build_analyzer, build_schema
+from pixsearch.index.store import Clause, Filters, Range, StoreHit, StoreQuery, StoreResult
+from pixsearch.records import TEXT_FIELDS, ImageDocument
+
+Occur = tantivy.Occur
+Q = tantivy.Query
+WRITER_HEAP = 128_000_000
+
+
+class TextIndex:
+    """Wraps one Tantivy index directory; translates store queries to Tantivy queries."""
+
+    def __init__(self, path: Path, *, field_weights: dict[str, float] | None = None) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.schema = build_schema()
+        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        self.analyzer = build_analyzer()
+        self.index.register_tokenizer(ANALYZER_NAME, self.analyzer)
+        self.weights = dict(field_weights or TEXT_FIELDS)
+        self._writer: tantivy.IndexWriter | None = None
+        self._meta_mtime = self._meta_stamp()
+
+    # -- writing -------------------------------------------------------------
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self.index.writer(WRITER_HEAP, 1)
+            except ValueError as exc:  # the lock file is held by another writer
+                raise IndexLockedError(str(self.path)) from exc
+        return self._writer
+
+    def add(self, doc: ImageDocument, *, gen: int) -> None:
+        self.writer.add_document(to_tantivy(doc, gen=gen))
+
+    def delete(self, doc_id: int) -> None:
+        # By query, not by term: the term API would type a Python int as i64, not u64.
+        self.writer.delete_documents_by_query(Q.term_query(self.schema, "doc_id", doc_id))
+
+    def commit(self, gen: int) -> None:
+        """Commit with a marker document recording that generation `gen` landed."""
+        writer = self.writer
+        writer.delete_documents_by_query(Q.range_query(
+            self.schema, MARKER_FIELD, tantivy.FieldType.Unsigned, 1, None,
+            use_inverted_index=True,
+        ))
+        marker = tantivy.Document()
+        marker.add_unsigned(MARKER_FIELD, gen)
+        marker.add_unsigned("doc_id", 0)
+        writer.add_document(marker)
+        writer.commit()
+        self.index.reload()
+        self._meta_mtime = self._meta_stamp()
+
+    def has_generation(self, gen: int) -> bool:
+        self.index.reload()
+        return self.index.searcher().doc_freq(MARKER_FIELD, gen) > 0
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+    # -- reading -------------------------------------------------------------
+
+    def _meta_stamp(self) -> float:
+        try:
+            return os.stat(self.path / "meta.json").st_mtime_ns
+        except OSError:
+            return 0
+
+    def refresh(self) -> bool:
+        stamp = self._meta_stamp()
+        if stamp == self._meta_mtime:
+            return False
+        self._meta_mtime = stamp
+        self.index.reload()
+        return True
+
+    def num_docs(self) -> int:
+        return self.index.searcher().num_docs
+
+    def search(self, query: StoreQuery) -> StoreResult:
+        searcher = self.index.searcher()
+        tquery = self.build_query(query)
+        result = searcher.search(tquery, query.limit, count=True, offset=query.offset)
+        addresses = [address for _, address in result.hits]
+        doc_ids = searcher.fast_field_values("doc_id", addresses)
+        groups = searcher.fast_field_values("group_id", addresses)
+        hits = [
+            StoreHit(doc_id=int(doc_id), group_id=int(group or 0), score=float(score))
+            for (score, _), doc_id, group in zip(result.hits, doc_ids, groups, strict=True)
+            if doc_id  # the commit marker has doc_id 0
+        ]
+        return StoreResult(hits=hits, total=result.count)
+
+    def explain(self, query: StoreQuery, doc_id: int) -> str | None:
+        searcher = self.index.searcher()
+        tquery = self.build_query(query)
+        found = searcher.search(Q.term_query(self.schema, "doc_id", doc_id), 1).hits
+        return tquery.explain(searcher, found[0][1]).to_json() if found else None
+
+    def vocabulary(self, field: str, prefix: str, limit: int) -> list[tuple[str, int]]:
+        return self.index.searcher().terms_with_prefix(field, prefix, limit=limit)
+
+    # -- query translation -----------------------------------------------------
+
+    def build_query(self, query: StoreQuery) -> tantivy.Query:
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if query.text.is_empty:
+            clauses.append((Occur.Must, Q.all_query()))
+        for group in query.text.required:
+            alternatives = [q for q in (self._clause(c) for c in group) if q is not None]
+            if not alternatives:
+                return Q.empty_query()  # a required word analysed to nothing matches nothing
+            query_for_group = alternatives[0] if len(alternatives) == 1 else Q.boolean_query(
+                [(Occur.Should, q) for q in alternatives]
+            )
+            clauses.append((Occur.Must, query_for_group))
+        for clause in query.text.excluded:
+            excluded = self._clause(clause)
+            if excluded is not None:
+                clauses.append((Occur.MustNot, excluded))
+        clauses.extend(self._filters(query.filters))
+        return Q.boolean_query(clauses)
+
+    def _clause(self, clause: Clause) -> tantivy.Query | None:
+        tokens = [t for word in clause.words for t in self.analyzer.analyze(word)]
+        if not tokens:
+            return None
+        per_field = []
+        for name, weight in self.weights.items():
+            if weight <= 0:
+                continue
+            if len(tokens) == 1:
+                inner = Q.term_query(self.schema, name, tokens[0])
+            else:
+                inner = Q.phrase_query(self.schema, name, tokens)
+            per_field.append((Occur.Should, Q.boost_query(inner, weight)))
+        return Q.boolean_query(per_field)
+
+    def _filters(self, f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        out: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for name in ("aspect", "color", "image_content", "image_type", "license", "size"):
+            value = getattr(f, name)
+            if value:
+                out.append((Occur.Must, self._term(name, value)))
+        for name, rng in (("width", f.width), ("height", f.height), ("content_size", f.file_size)):
+            if rng.low is not None or rng.high is not None:
+                out.append((Occur.Must, self._range(name, rng)))
+        if f.published_since is not None:
+            since = int(f.published_since.timestamp())
+            out.append((Occur.Must, self._range("published", Range(low=max(since, 0)))))
+        out.extend((Occur.MustNot, self._term("adult", kind)) for kind in f.exclude_adult)
+        out.extend(self._any_of("host", [s.lower() for s in f.sites]))
+        out.extend((Occur.MustNot, self._term("host", s.lower())) for s in f.excluded_sites)
+        prefixes = [attributes.normalize_prefix(p) for p in f.url_prefixes]
+        out.extend(self._any_of("url_prefix", prefixes))
+        out.extend(
+            (Occur.MustNot, self._term("url_prefix", attributes.normalize_prefix(p)))
+            for p in f.excluded_url_prefixes
+        )
+        return out
+
+    def _any_of(self, field: str, values: list[str]) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        if not values:
+            return []
+        either = Q.boolean_query([(Occur.Should, self._term(field, v)) for v in values])
+        return [(Occur.Must, Q.const_score_query(either, 0.0))]
+
+    def _term(self, field: str, value: str) -> tantivy.Query:
+        return Q.const_score_query(Q.term_query(self.schema, field, value), 0.0)
+
+    def _range(self, field: str, rng: Range) -> tantivy.Query:
+        inner = Q.range_query(
+            self.schema, field, tantivy.FieldType.Unsigned, rng.low, rng.high,
+            include_lower=True, include_upper=True,
+        )
+        return Q.const_score_query(inner, 0.0)
+
+
+class IndexLockedError(RuntimeError):
+    """Another process is writing this index."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the index at {path} is being written by another process")
+
+
+def to_tantivy(doc: ImageDocument, *, gen: int) -> tantivy.Document:
+    facts = doc.facts
+    out = tantivy.Document()
+    out.add_unsigned("doc_id", doc.doc_id)
+    out.add_unsigned("group_id", doc.group_id or doc.doc_id)
+    out.add_unsigned("gen", gen)
+    for occurrence in doc.occurrences:
+        for name, text in occurrence.text.items():
+            if text and name in TEXT_FIELDS:
+                out.add_text(name, text)
+    keywords: dict[str, tuple[str, ...]] = {
+        "aspect": (attributes.aspect_of(facts.width, facts.height),),
+        "color": attributes.colors_of(facts),
+        "image_type": facts.image_types,
+        "license": attributes.licenses_of(doc),
+        "size": attributes.sizes_of(facts.width, facts.height),
+        "host": attributes.hosts_of(doc),
+        "url_prefix": attributes.prefixes_of(doc),
+    }
+    for name, values in keywords.items():
+        for value in values:
+            out.add_text(name, value)
+    out.add_unsigned("width", facts.width)
+    out.add_unsigned("height", facts.height)
+    out.add_unsigned("content_size", facts.content_size)
+    out.add_unsigned("published", max(int(doc.date_published.timestamp()), 0))
+    out.add_float("prior", 0.0)
+    return out

@@ -1,0 +1,70 @@
+"""Feeds pipeline results into a writable store, committing in batches.
+
+Exact duplicates (same sha256) become one image with another occurrence; a
+file seen before with the same text changes nothing. The counts it keeps are
+the ingest summary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pixsearch.index.store import WriteStore
+from pixsearch.ingest.pipeline import Processed
+from pixsearch.records import ImageDocument, Rejection
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    indexed: int = 0  # new distinct images
+    duplicates: int = 0  # same bytes as an indexed image: added as another occurrence
+    unchanged: int = 0  # seen before with the same text: nothing to do
+    rejected: Counter[str] = field(default_factory=Counter)
+    commits: int = 0
+
+    @property
+    def seen(self) -> int:
+        return self.indexed + self.duplicates + self.unchanged + sum(self.rejected.values())
+
+
+class Indexer:
+    def __init__(self, store: WriteStore, *, commit_every: int = 2000) -> None:
+        self.store = store
+        self.commit_every = commit_every
+        self.summary = IngestSummary()
+        self._since_commit = 0
+        self.rejections: list[Rejection] = []
+
+    def handle(self, item: Processed | Rejection) -> str:
+        """Index one pipeline result; returns the outcome counted in the summary."""
+        if isinstance(item, Rejection):
+            self.summary.rejected[item.reason] += 1
+            if len(self.rejections) < 10_000:
+                self.rejections.append(item)
+            return "rejected"
+        existing = self.store.find_by_sha(item.facts.sha256)
+        if existing is None:
+            doc = ImageDocument(
+                facts=item.facts, occurrences=[item.occurrence], first_seen=datetime.now(UTC)
+            )
+            self.store.add(doc, item.thumbnail)
+            self.summary.indexed += 1
+            outcome = "indexed"
+        elif self.store.add_occurrence(existing.doc_id, item.occurrence):
+            self.summary.duplicates += 1
+            outcome = "duplicate"
+        else:
+            self.summary.unchanged += 1
+            return "unchanged"
+        self._since_commit += 1
+        if self._since_commit >= self.commit_every:
+            self.commit()
+        return outcome
+
+    def commit(self) -> None:
+        if self._since_commit:
+            self.store.commit()
+            self.summary.commits += 1
+            self._since_commit = 0

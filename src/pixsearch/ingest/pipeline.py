@@ -1,0 +1,188 @@
+"""One file in, (ImageFacts, thumbnail, Occurrence) or a Rejection out.
+
+Stages, one small function each: read (bounded) -> sniff -> decode -> measure ->
+derive (sha256, colours, phash, classify) -> thumbnail -> metadata. The file is
+read once and decoded once; everything statistical runs on small samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pixsearch.ingest.classify import classify
+from pixsearch.ingest.colors import ColorFacts, analyze_colors
+from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.decode import Decoded, Rejected, decode
+from pixsearch.ingest.metadata import Metadata, extract_metadata
+from pixsearch.ingest.phash import phash_rgb
+from pixsearch.ingest.sniff import sniff
+from pixsearch.ingest.thumbnail import make_thumbnail, thumb_dimensions
+from pixsearch.records import ImageFacts, Occurrence, Rejection
+
+CLASSIFY_SAMPLE = 128  # longest side (roughly) of the sample the classifier reads
+COLOR_SAMPLE = 64  # side of the square sample for colours and the perceptual hash
+WHITE = (255, 255, 255)
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    facts: ImageFacts
+    thumbnail: bytes
+    occurrence: Occurrence
+
+
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """Small views of the picture; transparency already composited over white."""
+
+    classify_rgb: np.ndarray  # (~128, ~128, 3) uint8, aspect kept
+    color_rgb: np.ndarray  # (64, 64, 3) uint8
+    color_alpha: np.ndarray | None  # (64, 64) uint8, None when opaque
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    sha256: str
+    colors: ColorFacts
+    phash: int
+    image_types: tuple[str, ...]
+
+
+def process_file(path: Path, config: PipelineConfig) -> Processed | Rejection:
+    """Process one file; never raises (bar KeyboardInterrupt/SystemExit)."""
+    source = os.path.abspath(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _process(Path(source), config)
+    except Rejected as exc:
+        return Rejection(source, exc.reason, exc.detail)
+    except Exception as exc:
+        return Rejection(source, "crashed", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _process(path: Path, config: PipelineConfig) -> Processed:
+    data = read_bounded(path, max_bytes=config.max_file_bytes)
+    fmt = sniff_format(data)
+    decoded = decode(data, fmt, config=config)
+    samples = measure(decoded)
+    derived = derive(data, decoded, samples)
+    size = thumb_dimensions(decoded.width, decoded.height, config.thumb_size)
+    thumb, thumb_w, thumb_h = make_thumbnail(decoded.image, size=size, quality=config.thumb_quality)
+    meta = read_metadata(path, decoded)
+    facts = ImageFacts(
+        sha256=derived.sha256,
+        width=decoded.width,
+        height=decoded.height,
+        content_size=len(data),
+        encoding_format=fmt,
+        frame_count=decoded.frame_count,
+        animated=decoded.animated,
+        transparent=decoded.transparent,
+        accent_color=derived.colors.accent_color,
+        color_name=derived.colors.color_name,
+        monochrome=derived.colors.monochrome,
+        phash=derived.phash,
+        image_types=derived.image_types,
+        captured_at=meta.captured_at,
+        thumb_width=thumb_w,
+        thumb_height=thumb_h,
+    )
+    return Processed(facts=facts, thumbnail=thumb, occurrence=_occurrence(path, meta))
+
+
+def read_bounded(path: Path, *, max_bytes: int) -> bytes:
+    """The file's bytes, refusing empty, oversize and non-regular files without reading them."""
+    try:
+        # O_NONBLOCK: opening a FIFO named x.jpg must not hang the worker.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise Rejected("unreadable", f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Rejected("unreadable", "not a regular file")
+        if info.st_size == 0:
+            raise Rejected("empty")
+        if info.st_size > max_bytes:
+            raise Rejected("too-large", f"{info.st_size} bytes, cap {max_bytes}")
+        try:
+            data = handle.read(max_bytes + 1)  # +1: notice a file that grew since fstat
+        except OSError as exc:
+            raise Rejected("unreadable", f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+    if not data:
+        raise Rejected("empty")
+    if len(data) > max_bytes:
+        raise Rejected("too-large", f"over {max_bytes} bytes")
+    return data
+
+
+def sniff_format(data: bytes) -> str:
+    fmt = sniff(data[:64])
+    if fmt is None:
+        raise Rejected("not-an-image", "unknown magic bytes")
+    return fmt
+
+
+def measure(decoded: Decoded) -> Samples:
+    """Integer-reduce to ~128 px (classifier), then box-resize to 64x64 (colours, phash)."""
+    image = decoded.image
+    factor = max(1, max(image.size) // CLASSIFY_SAMPLE)
+    small = image.reduce(factor) if factor > 1 else image
+    smaller = small.resize((COLOR_SAMPLE, COLOR_SAMPLE), Image.Resampling.BOX)
+    alpha = None
+    if small.mode == "RGBA":
+        alpha = np.asarray(smaller.getchannel("A"))
+        small, smaller = _over_white(small), _over_white(smaller)
+    return Samples(
+        classify_rgb=np.asarray(small),
+        color_rgb=np.asarray(smaller),
+        color_alpha=alpha,
+    )
+
+
+def _over_white(image: Image.Image) -> Image.Image:
+    background = Image.new("RGB", image.size, WHITE)
+    background.paste(image, mask=image.getchannel("A"))
+    return background
+
+
+def derive(data: bytes, decoded: Decoded, samples: Samples) -> Derived:
+    return Derived(
+        sha256=hashlib.sha256(data).hexdigest(),
+        colors=analyze_colors(samples.color_rgb, samples.color_alpha),
+        phash=phash_rgb(samples.color_rgb),
+        image_types=classify(
+            samples.classify_rgb, transparent=decoded.transparent, animated=decoded.animated
+        ),
+    )
+
+
+def read_metadata(path: Path, decoded: Decoded) -> Metadata:
+    try:
+        return extract_metadata(path, image=decoded.opened, exif=decoded.exif)
+    except Exception:
+        # extract_metadata guards each source; this is the last line for the rest.
+        return extract_metadata(path)
+
+
+def _occurrence(path: Path, meta: Metadata) -> Occurrence:
+    source = str(path)
+    return Occurrence(
+        source=source,
+        content_url=meta.content_url,
+        host_page_url=meta.host_page_url,
+        local_path=source,
+        title=meta.title,
+        text=meta.text,
+        license=meta.license,
+        license_url=meta.license_url,
+    )

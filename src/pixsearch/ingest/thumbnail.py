@@ -1,0 +1,46 @@
+"""JPEG thumbnails: longest side ``thumb_size``, never upscaled, transparency over white."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from PIL import Image
+
+WHITE = (255, 255, 255)
+
+
+def thumb_dimensions(width: int, height: int, thumb_size: int) -> tuple[int, int]:
+    """Thumbnail size for an original of ``width`` x ``height`` (aspect kept, no upscaling)."""
+    longest = max(width, height)
+    if longest <= thumb_size:
+        return width, height
+    scale = thumb_size / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def make_thumbnail(
+    image: Image.Image,
+    *,
+    size: tuple[int, int] | None = None,
+    thumb_size: int = 474,
+    quality: int = 85,
+) -> tuple[bytes, int, int]:
+    """Encode ``image`` (RGB/RGBA/L, any size) as a JPEG thumbnail: (bytes, width, height).
+
+    ``size`` forces the output size; the pipeline passes the one computed from the
+    original's dimensions, since ``image`` may be a draft-scaled decode whose rounding
+    differs by a pixel.
+    """
+    target = size or thumb_dimensions(image.width, image.height, thumb_size)
+    if image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    if target != image.size:
+        # reducing_gap: a cheap box pre-shrink then Lanczos on the last <3x.
+        image = image.resize(target, Image.Resampling.HAMMING, reducing_gap=3.0)
+    if image.mode == "RGBA":
+        background = Image.new("RGB", image.size, WHITE)
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    buffer = BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue(), image.width, image.height

@@ -1,0 +1,137 @@
+"""The search service: ranked, near-duplicate-collapsed, stably paged results.
+
+Paging contract (the reference's nextOffset): an offset is a position in the
+raw ranked list. A hit is shown only if it is the first of its near-duplicate
+group in that list, so each image appears once across all pages, and
+nextOffset is the raw position after the last hit shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from pixsearch.index.store import Filters, ReadStore, StoreHit, StoreQuery
+from pixsearch.records import ImageDocument, Occurrence
+from pixsearch.search.query import ParsedQuery, parse_query
+
+MAX_SCAN = 20_000  # raw hits examined at most for one page
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    q: str
+    filters: Filters = field(default_factory=Filters)
+    count: int = 35
+    offset: int = 0
+    pin_image_id: str | None = None  # the reference's id=: this image first
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    doc: ImageDocument
+    occurrence: Occurrence  # the place that best matches the query
+    score: float
+    same_group_sizes: int = 1  # distinct sizes of this picture in the index
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    parsed: ParsedQuery
+    results: list[Result]
+    total_estimated: int
+    current_offset: int
+    next_offset: int
+
+
+class SearchService:
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        parsed = parse_query(request.q)
+        filters = replace(
+            request.filters,
+            sites=request.filters.sites + parsed.sites,
+            excluded_sites=request.filters.excluded_sites + parsed.excluded_sites,
+        )
+        base = StoreQuery(text=parsed.text, filters=filters)
+        shown, total, next_offset = self._collapsed_page(base, request.offset, request.count)
+        pinned = self._pinned(request) if request.offset == 0 else None
+        if pinned is not None or request.pin_image_id:
+            pin_group = pinned.group_id if pinned else self._group_of(request.pin_image_id)
+            shown = [h for h in shown if h.group_id != pin_group]
+        docs = {d.doc_id: d for d in self.store.get([h.doc_id for h in shown])}
+        words = [w.lower() for w in parsed.words]
+        ranked = [(docs[h.doc_id], h.score) for h in shown if h.doc_id in docs]
+        if pinned is not None:
+            ranked = [(pinned, 0.0), *ranked][: request.count]
+        sizes = self.store.available_sizes(sorted({d.group_id for d, _ in ranked}))
+        results = [
+            Result(
+                doc=doc,
+                occurrence=best_occurrence(doc, words),
+                score=score,
+                same_group_sizes=sizes.get(doc.group_id, 1),
+            )
+            for doc, score in ranked
+        ]
+        return SearchPage(
+            parsed=parsed,
+            results=results,
+            total_estimated=total,
+            current_offset=request.offset,
+            next_offset=next_offset,
+        )
+
+    def _collapsed_page(
+        self, base: StoreQuery, offset: int, count: int
+    ) -> tuple[list[StoreHit], int, int]:
+        if count <= 0:
+            return [], self.store.search(replace(base, limit=1)).total, offset
+        fetch = offset + 2 * count + 16
+        while True:
+            result = self.store.search(replace(base, limit=fetch, offset=0))
+            page = _group_heads_from(result.hits, offset)[:count]
+            exhausted = len(result.hits) < fetch
+            if len(page) == count or exhausted or fetch >= MAX_SCAN:
+                break
+            fetch = min(fetch * 2, MAX_SCAN)
+        next_offset = page[-1][0] + 1 if page else max(offset, min(len(result.hits), fetch))
+        return [hit for _, hit in page], result.total, next_offset
+
+    def _pinned(self, request: SearchRequest) -> ImageDocument | None:
+        if not request.pin_image_id:
+            return None
+        return self.store.get_by_image_id(request.pin_image_id)
+
+    def _group_of(self, image_id: str | None) -> int | None:
+        doc = self.store.get_by_image_id(image_id) if image_id else None
+        return doc.group_id if doc else None
+
+
+def _group_heads_from(hits: list[StoreHit], offset: int) -> list[tuple[int, StoreHit]]:
+    """(raw position, hit) of each group's first hit, from `offset` on."""
+    seen: set[int] = set()
+    heads: list[tuple[int, StoreHit]] = []
+    for position, hit in enumerate(hits):
+        if hit.group_id in seen:
+            continue
+        seen.add(hit.group_id)
+        if position >= offset:
+            heads.append((position, hit))
+    return heads
+
+
+def best_occurrence(doc: ImageDocument, words: list[str]) -> Occurrence:
+    """The occurrence whose own text shares the most query words (first on ties)."""
+    if len(doc.occurrences) == 1 or not words:
+        return doc.occurrences[0]
+    wanted = set(words)
+
+    def overlap(occurrence: Occurrence) -> int:
+        text = " ".join(occurrence.text.values()).lower()
+        return len(wanted.intersection(_WORD.findall(text)))
+
+    return max(doc.occurrences, key=overlap)

@@ -1,0 +1,61 @@
+// The search page: calls the public API like any client would.
+const $ = (sel) => document.querySelector(sel);
+const state = { q: "", offset: 0, seen: new Set() };
+
+function key() { return localStorage.getItem("pixsearch-key") || ""; }
+
+async function search(q, offset) {
+  const params = new URLSearchParams({ q, count: "50", offset: String(offset) });
+  const res = await fetch(`/v7.0/images/search?${params}`, {
+    headers: { "Ocp-Apim-Subscription-Key": key() },
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.errors?.[0]?.message || res.statusText);
+  return body;
+}
+
+function tile(img) {
+  const li = document.createElement("li");
+  const ratio = img.thumbnail.width / Math.max(img.thumbnail.height, 1);
+  li.style.flexBasis = `${Math.round(180 * ratio)}px`;
+  li.style.background = `#${img.accentColor}`;
+  const host = new URL(img.hostPageUrl).host;
+  li.innerHTML = `<a href="${img.hostPageUrl}"><img loading="lazy" alt=""></a>
+    <span class="meta"></span>`;
+  li.querySelector("img").src = img.thumbnailUrl;
+  li.querySelector("img").alt = img.name;
+  li.querySelector(".meta").textContent =
+    `${img.width}×${img.height} · ${img.encodingFormat} · ${host}`;
+  return li;
+}
+
+async function run(q, offset) {
+  if (!q) return;
+  $("#status").textContent = "Searching…";
+  try {
+    const body = await search(q, offset);
+    if (offset === 0) { $("#results").replaceChildren(); state.seen.clear(); }
+    for (const img of body.value) {
+      if (state.seen.has(img.imageId)) continue;
+      state.seen.add(img.imageId);
+      $("#results").append(tile(img));
+    }
+    state.offset = body.nextOffset;
+    $("#status").textContent = `About ${body.totalEstimatedMatches} results`;
+    $("#more").hidden = body.value.length === 0 || body.nextOffset >= body.totalEstimatedMatches;
+  } catch (err) {
+    $("#status").textContent = `Error: ${err.message}`;
+  }
+}
+
+$("#key").value = key();
+$("#key").addEventListener("change", (e) => localStorage.setItem("pixsearch-key", e.target.value));
+$("#search").addEventListener("submit", (e) => {
+  e.preventDefault();
+  state.q = $("#q").value.trim();
+  history.pushState({}, "", `/search?q=${encodeURIComponent(state.q)}`);
+  run(state.q, 0);
+});
+$("#more").addEventListener("click", () => run(state.q, state.offset));
+const initial = new URLSearchParams(location.search).get("q");
+if (initial) { $("#q").value = initial; state.q = initial; run(initial, 0); }

@@ -1,0 +1,137 @@
+"""Shared fixtures: a real index built from real images, and a real server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixsearch.api.keys import KeyStore
+from pixsearch.demo.samples import write_samples
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.indexer import Indexer
+from pixsearch.ingest.parallel import process_many
+from pixsearch.ingest.sources import iter_files
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    key: str
+    index_dir: Path
+    samples: Path
+
+
+def ingest_folder(folder: Path, index_dir: Path, *, workers: int = 1) -> Indexer:
+    """Ingest like the CLI does, in-process."""
+    store = EmbeddedStore(index_dir, writable=True)
+    indexer = Indexer(store)
+    found = list(iter_files([folder]))
+    for item in found:
+        if not isinstance(item, Path):
+            indexer.handle(item)
+    files = [p for p in found if isinstance(p, Path)]
+    for outcome in process_many(files, PipelineConfig(), workers=workers):
+        indexer.handle(outcome)
+    indexer.commit()
+    store.close()
+    return indexer
+
+
+def write_paging_set(folder: Path, count: int = 60) -> None:
+    """Many distinct pictures sharing the word 'pattern', to exercise paging.
+
+    Random 6x6 block mosaics: each has its own structure, so no two are
+    near-duplicates the way one shape on two backgrounds would be.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for i in range(count):
+        blocks = rng.integers(0, 256, size=(6, 6, 3), dtype=np.uint8)
+        image = Image.fromarray(blocks).resize((300 + i, 200 + i), Image.Resampling.NEAREST)
+        image.save(folder / f"pattern-number-{i:03d}.png")
+    tiny = Image.new("RGB", (120, 90), (200, 30, 30))
+    tiny.save(folder / "tiny-red-icon-small.png")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(index_dir: Path, *, workers: int = 1, extra: tuple[str, ...] = ()
+                 ) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [sys.executable, "-m", "pixsearch.cli.main", "serve", "--index", str(index_dir),
+               "--port", str(port), "--workers", str(workers), *extra]
+    env = {**os.environ, "PIXSEARCH_REFRESH_SECONDS": "0.1"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"server exited early:\n{output}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start in 30 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(samples folder, index dir): the demo samples plus a paging set, ingested."""
+    root = tmp_path_factory.mktemp("corpus")
+    samples = root / "samples"
+    write_samples(samples)
+    write_paging_set(samples / "patterns")
+    with Image.open(samples / "shapes" / "red-circle-on-white.png") as image:
+        copy = samples / "copies"
+        copy.mkdir()
+        image.save(copy / "red-circle-reencoded.png", compress_level=1)  # other bytes
+    (copy / "same-bytes-red-circle.png").write_bytes(
+        (samples / "shapes" / "red-circle-on-white.png").read_bytes())
+    index_dir = root / "index"
+    ingest_folder(samples, index_dir, workers=2)
+    return samples, index_dir
+
+
+@pytest.fixture(scope="session")
+def server(corpus: tuple[Path, Path]) -> Iterator[Server]:
+    samples, index_dir = corpus
+    key = KeyStore(index_dir / "service.db").create("tests")
+    process, base = start_server(index_dir)
+    try:
+        yield Server(base=base, key=key, index_dir=index_dir, samples=samples)
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture()
+def api(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base, headers={"Ocp-Apim-Subscription-Key": server.key},
+                      timeout=30) as client:
+        yield client
