@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +24,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from pixsearch.ingest.config import PipelineConfig  # noqa: E402
-from pixsearch.ingest.parallel import process_many  # noqa: E402
-from pixsearch.ingest.pipeline import Processed, process_file  # noqa: E402
+from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.parallel import process_many
+from pixsearch.ingest.pipeline import Processed, process_file
 
 WIDTH, HEIGHT = 1280, 800
 
@@ -61,12 +62,14 @@ def _texture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     return total
 
 
+def _write_photo(path: Path, seed: int) -> None:
+    photo_like(seed).save(path, format="JPEG", quality=85)
+
+
 def generate(folder: Path, count: int) -> list[Path]:
-    paths = []
-    for i in range(count):
-        path = folder / f"photo_{i:05d}.jpg"
-        photo_like(i).save(path, format="JPEG", quality=85)
-        paths.append(path)
+    paths = [folder / f"photo_{i:05d}.jpg" for i in range(count)]
+    with ProcessPoolExecutor() as pool:  # generation is not what is measured
+        list(pool.map(_write_photo, paths, range(count), chunksize=8))
     return paths
 
 
@@ -79,32 +82,42 @@ def timed(label: str, run: Callable[[], int], count: int) -> tuple[str, int, flo
     return label, count, elapsed
 
 
+def measure(paths: list[Path], workers: int) -> list[tuple[str, int, float]]:
+    config = PipelineConfig()
+    for path in paths[:10]:  # warm caches and imports outside the timing
+        process_file(path, config)
+
+    def one_process() -> int:
+        return sum(isinstance(process_file(p, config), Processed) for p in paths)
+
+    def all_cores() -> int:
+        results = process_many(paths, config, workers=workers)
+        return sum(isinstance(r, Processed) for r in results)
+
+    return [
+        timed("process_file, 1 process", one_process, len(paths)),
+        timed(f"process_many, {workers} workers", all_cores, len(paths)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=300)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--dir", type=Path, help="reuse (or fill, if empty) this folder")
     args = parser.parse_args()
-    config = PipelineConfig()
     with tempfile.TemporaryDirectory(prefix="pixsearch-bench-") as tmp:
-        print(f"generating {args.images} photo-like {WIDTH}x{HEIGHT} JPEGs ...", flush=True)
-        paths = generate(Path(tmp), args.images)
+        folder = args.dir or Path(tmp)
+        paths = sorted(folder.glob("photo_*.jpg"))[: args.images]
+        if len(paths) < args.images:
+            print(f"generating {args.images} photo-like {WIDTH}x{HEIGHT} JPEGs ...", flush=True)
+            paths = generate(folder, args.images)
         sizes = [p.stat().st_size for p in paths]
-        print(f"mean file size {np.mean(sizes) / 1024:.0f} KiB "
-              f"(min {min(sizes) / 1024:.0f}, max {max(sizes) / 1024:.0f})")
-        for path in paths[:10]:  # warm caches and imports outside the timing
-            process_file(path, config)
-
-        def one_process() -> int:
-            return sum(isinstance(process_file(p, config), Processed) for p in paths)
-
-        def all_cores() -> int:
-            results = process_many(paths, config, workers=args.workers)
-            return sum(isinstance(r, Processed) for r in results)
-
-        rows = [
-            timed("process_file, 1 process", one_process, len(paths)),
-            timed(f"process_many, {args.workers} workers", all_cores, len(paths)),
-        ]
+        print(
+            f"{len(paths)} images, mean file size {np.mean(sizes) / 1024:.0f} KiB "
+            f"(min {min(sizes) / 1024:.0f}, max {max(sizes) / 1024:.0f})"
+        )
+        rows = measure(paths, args.workers)
     print(f"\n{'mode':<32} {'images':>7} {'seconds':>8} {'images/s':>9}")
     for label, count, elapsed in rows:
         print(f"{label:<32} {count:>7} {elapsed:>8.2f} {count / elapsed:>9.1f}")

@@ -71,11 +71,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(index_dir: Path, *, workers: int = 1, extra: tuple[str, ...] = ()
-                 ) -> tuple[subprocess.Popen, str]:
+def start_server(
+    index_dir: Path, *, workers: int = 1, extra: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [sys.executable, "-m", "pixsearch.cli.main", "serve", "--index", str(index_dir),
-               "--port", str(port), "--workers", str(workers), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "pixsearch.cli.main",
+        "serve",
+        "--index",
+        str(index_dir),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        *extra,
+    ]
     env = {**os.environ, "PIXSEARCH_REFRESH_SECONDS": "0.1"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -113,7 +125,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         copy.mkdir()
         image.save(copy / "red-circle-reencoded.png", compress_level=1)  # other bytes
     (copy / "same-bytes-red-circle.png").write_bytes(
-        (samples / "shapes" / "red-circle-on-white.png").read_bytes())
+        (samples / "shapes" / "red-circle-on-white.png").read_bytes()
+    )
     index_dir = root / "index"
     ingest_folder(samples, index_dir, workers=2)
     return samples, index_dir
@@ -132,6 +145,7 @@ def server(corpus: tuple[Path, Path]) -> Iterator[Server]:
 
 @pytest.fixture()
 def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base, headers={"Ocp-Apim-Subscription-Key": server.key},
-                      timeout=30) as client:
+    with httpx.Client(
+        base_url=server.base, headers={"Ocp-Apim-Subscription-Key": server.key}, timeout=30
+    ) as client:
         yield client

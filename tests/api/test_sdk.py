@@ -11,8 +11,9 @@ from tests.conftest import Server
 
 
 def client(server: Server, key: str | None = None) -> ImageSearchClient:
-    return ImageSearchClient(endpoint=server.base,
-                             credentials=CognitiveServicesCredentials(key or server.key))
+    return ImageSearchClient(
+        endpoint=server.base, credentials=CognitiveServicesCredentials(key or server.key)
+    )
 
 
 def test_sdk_search_deserialises_every_field(server: Server) -> None:

@@ -22,9 +22,19 @@ def test_answer_has_the_images_shape(api: httpx.Client) -> None:
     assert body["totalEstimatedMatches"] >= 1
     first = body["value"][0]
     assert "red" in first["name"].lower() and "circle" in first["name"].lower()
-    for field in ("name", "contentUrl", "hostPageUrl", "hostPageDisplayUrl", "thumbnailUrl",
-                  "datePublished", "imageId", "imageInsightsToken", "accentColor",
-                  "webSearchUrl", "encodingFormat"):
+    for field in (
+        "name",
+        "contentUrl",
+        "hostPageUrl",
+        "hostPageDisplayUrl",
+        "thumbnailUrl",
+        "datePublished",
+        "imageId",
+        "imageInsightsToken",
+        "accentColor",
+        "webSearchUrl",
+        "encodingFormat",
+    ):
         assert first[field], field
     assert first["width"] == 640 and first["height"] == 480
     assert first["thumbnail"] == {"width": 474, "height": 356}
@@ -41,8 +51,9 @@ def test_headers_and_client_id(api: httpx.Client) -> None:
     assert len(response.headers["BingAPIs-TraceId"]) == 32
     minted = response.headers["X-MSEdge-ClientID"]
     assert minted
-    echoed = api.get("/v7.0/images/search", params={"q": "circle"},
-                     headers={"X-MSEdge-ClientID": "ABC123"})
+    echoed = api.get(
+        "/v7.0/images/search", params={"q": "circle"}, headers={"X-MSEdge-ClientID": "ABC123"}
+    )
     assert echoed.headers["X-MSEdge-ClientID"] == "ABC123"
     assert response.headers["content-type"].startswith("application/json")
 
@@ -110,8 +121,12 @@ def test_id_puts_that_image_first_and_only_once(api: httpx.Client) -> None:
     ],
 )
 def test_filters_return_only_matching_images(api: httpx.Client, params: dict, check) -> None:
-    unfiltered = search(api, q="pattern OR circle OR sky OR ball OR logo OR sunset OR icon", count=150)
-    body = search(api, q="pattern OR circle OR sky OR ball OR logo OR sunset OR icon", count=150, **params)
+    unfiltered = search(
+        api, q="pattern OR circle OR sky OR ball OR logo OR sunset OR icon", count=150
+    )
+    body = search(
+        api, q="pattern OR circle OR sky OR ball OR logo OR sunset OR icon", count=150, **params
+    )
     assert body["value"], params
     assert all(check(v) for v in body["value"]), params
     assert len(body["value"]) <= len(unfiltered["value"])
@@ -142,8 +157,17 @@ def test_query_operators_never_fail(api: httpx.Client) -> None:
     assert excluded and all("red" not in v["name"].lower() for v in excluded)
     either = search(api, q="checkerboard OR ball")["value"]
     assert len(either) == 2
-    for weird in ('"unterminated', "site:", "-", "OR", "(((", "filterui:imagesize-large cat",
-                  "a:b:c", "\u2603", "AND NOT"):
+    for weird in (
+        '"unterminated',
+        "site:",
+        "-",
+        "OR",
+        "(((",
+        "filterui:imagesize-large cat",
+        "a:b:c",
+        "\u2603",
+        "AND NOT",
+    ):
         api.get("/v7.0/images/search", params={"q": weird}).raise_for_status()
     assert search(api, q="circle site:example.com")["value"] == []
 
@@ -166,8 +190,11 @@ def test_missing_and_unknown_keys(server: Server) -> None:
     assert error_of(missing)["subCode"] == "AuthorizationMissing"
     wrong = httpx.get(url, params={"q": "x"}, headers={"Ocp-Apim-Subscription-Key": "nope"})
     assert wrong.status_code == 401 and error_of(wrong)["code"] == "InvalidAuthorization"
-    both = httpx.get(url, params={"q": "x", "subscription-key": server.key},
-                     headers={"Ocp-Apim-Subscription-Key": server.key})
+    both = httpx.get(
+        url,
+        params={"q": "x", "subscription-key": server.key},
+        headers={"Ocp-Apim-Subscription-Key": server.key},
+    )
     assert both.status_code == 401 and error_of(both)["subCode"] == "AuthorizationRedundancy"
 
 
@@ -187,8 +214,9 @@ def test_missing_and_unknown_keys(server: Server) -> None:
         ({"q": "x", "textDecorations": "maybe"}, "textDecorations", "ParameterInvalidValue"),
     ],
 )
-def test_bad_parameters_get_documented_400s(api: httpx.Client, params: dict, parameter: str,
-                                            sub_code: str) -> None:
+def test_bad_parameters_get_documented_400s(
+    api: httpx.Client, params: dict, parameter: str, sub_code: str
+) -> None:
     response = api.get("/v7.0/images/search", params=params)
     assert response.status_code == 400
     error = error_of(response)
@@ -211,8 +239,9 @@ def test_unknown_route_and_long_url(api: httpx.Client) -> None:
     assert posted.status_code == 405 and error_of(posted)["code"] == "InvalidRequest"
 
 
-def test_new_commits_are_served_without_restart(server: Server, api: httpx.Client,
-                                                tmp_path) -> None:
+def test_new_commits_are_served_without_restart(
+    server: Server, api: httpx.Client, tmp_path
+) -> None:
     from PIL import Image
 
     from tests.conftest import ingest_folder

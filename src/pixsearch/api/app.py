@@ -47,8 +47,7 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
     ctx = context or build_context(settings)
     static = resources.files("pixsearch.web") / "static"
     routes = [
-        *(Route(f"{prefix}/images/search", images_search)
-          for prefix in ("/v7.0", "/bing/v7.0")),
+        *(Route(f"{prefix}/images/search", images_search) for prefix in ("/v7.0", "/bing/v7.0")),
         Route("/th", thumbnail),
         Route("/files/{image_id}", original),
         Route("/images/{image_id}", image_page),

@@ -17,7 +17,9 @@ def authorize(request: Request, keys: KeyStore) -> KeyInfo:
     from_query = request.query_params.get(QUERY)
     if from_header is not None and from_query is not None:
         raise BingError(
-            401, "InvalidAuthorization", "Only one authorization method may be used.",
+            401,
+            "InvalidAuthorization",
+            "Only one authorization method may be used.",
             sub_code="AuthorizationRedundancy",
         )
     key = (from_header if from_header is not None else from_query or "").strip()
@@ -28,12 +30,16 @@ def authorize(request: Request, keys: KeyStore) -> KeyInfo:
         raise errors.unauthorized("Subscription key is not recognized.")
     if not info.enabled:
         raise BingError(
-            403, "InsufficientAuthorization", "The subscription key is disabled.",
+            403,
+            "InsufficientAuthorization",
+            "The subscription key is disabled.",
             sub_code="AuthorizationDisabled",
         )
     if info.expired:
         raise BingError(
-            403, "InsufficientAuthorization", "The subscription key has expired.",
+            403,
+            "InsufficientAuthorization",
+            "The subscription key has expired.",
             sub_code="AuthorizationExpired",
         )
     return info

@@ -26,23 +26,33 @@ class BingError(Exception):
 
 def missing(parameter: str) -> BingError:
     return BingError(
-        400, "InvalidRequest", "Required parameter is missing.",
-        sub_code="ParameterMissing", parameter=parameter,
+        400,
+        "InvalidRequest",
+        "Required parameter is missing.",
+        sub_code="ParameterMissing",
+        parameter=parameter,
     )
 
 
 def invalid(parameter: str, value: str, why: str = "") -> BingError:
     message = f"Parameter has invalid value. {why}".strip()
     return BingError(
-        400, "InvalidRequest", message,
-        sub_code="ParameterInvalidValue", parameter=parameter, value=value[:200],
+        400,
+        "InvalidRequest",
+        message,
+        sub_code="ParameterInvalidValue",
+        parameter=parameter,
+        value=value[:200],
     )
 
 
 def unauthorized(detail: str) -> BingError:
     return BingError(
-        401, "InvalidAuthorization", "Authorization is required.",
-        sub_code="AuthorizationMissing", more_details=detail,
+        401,
+        "InvalidAuthorization",
+        "Authorization is required.",
+        sub_code="AuthorizationMissing",
+        more_details=detail,
     )
 
 

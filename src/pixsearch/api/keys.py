@@ -63,8 +63,13 @@ class KeyStore:
         try:
             self.conn.execute(
                 "INSERT INTO keys (name, key_hash, hint, created, expires) VALUES (?, ?, ?, ?, ?)",
-                (name, hash_key(key), key[:8], datetime.now(UTC).isoformat(timespec="seconds"),
-                 expires.isoformat() if expires else None),
+                (
+                    name,
+                    hash_key(key),
+                    key[:8],
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    expires.isoformat() if expires else None,
+                ),
             )
         except sqlite3.IntegrityError:
             raise ValueError(f"a key named {name!r} exists already") from None
@@ -93,8 +98,8 @@ class KeyStore:
             if cached and now - cached[0] < _CACHE_SECONDS:
                 return cached[1]
             row = self.conn.execute(
-                "SELECT name, hint, created, enabled, expires, key_hash FROM keys "
-                "WHERE key_hash=?", (digest,)
+                "SELECT name, hint, created, enabled, expires, key_hash FROM keys WHERE key_hash=?",
+                (digest,),
             ).fetchone()
             info = None
             if row is not None and hmac.compare_digest(row[5], digest):

@@ -3,10 +3,46 @@
 from __future__ import annotations
 
 MARKETS: tuple[str, ...] = (
-    "es-AR", "en-AU", "de-AT", "nl-BE", "fr-BE", "pt-BR", "en-CA", "fr-CA", "es-CL", "da-DK",
-    "fi-FI", "fr-FR", "de-DE", "zh-HK", "en-IN", "en-ID", "it-IT", "ja-JP", "ko-KR", "en-MY",
-    "es-MX", "nl-NL", "en-NZ", "no-NO", "zh-CN", "pl-PL", "pt-PT", "en-PH", "ru-RU", "ar-SA",
-    "en-ZA", "es-ES", "sv-SE", "fr-CH", "de-CH", "zh-TW", "tr-TR", "en-GB", "en-US", "es-US",
+    "es-AR",
+    "en-AU",
+    "de-AT",
+    "nl-BE",
+    "fr-BE",
+    "pt-BR",
+    "en-CA",
+    "fr-CA",
+    "es-CL",
+    "da-DK",
+    "fi-FI",
+    "fr-FR",
+    "de-DE",
+    "zh-HK",
+    "en-IN",
+    "en-ID",
+    "it-IT",
+    "ja-JP",
+    "ko-KR",
+    "en-MY",
+    "es-MX",
+    "nl-NL",
+    "en-NZ",
+    "no-NO",
+    "zh-CN",
+    "pl-PL",
+    "pt-PT",
+    "en-PH",
+    "ru-RU",
+    "ar-SA",
+    "en-ZA",
+    "es-ES",
+    "sv-SE",
+    "fr-CH",
+    "de-CH",
+    "zh-TW",
+    "tr-TR",
+    "en-GB",
+    "en-US",
+    "es-US",
 )
 DEFAULT_MARKET = "en-US"
 _BY_LOWER = {m.lower(): m for m in MARKETS}
@@ -55,8 +91,15 @@ def _languages(header: str | None) -> list[str]:
 
 
 def _first_with_language(language: str) -> str | None:
-    preferred = {"en": "en-US", "es": "es-ES", "fr": "fr-FR", "de": "de-DE", "pt": "pt-BR",
-                 "zh": "zh-CN", "nl": "nl-NL"}
+    preferred = {
+        "en": "en-US",
+        "es": "es-ES",
+        "fr": "fr-FR",
+        "de": "de-DE",
+        "pt": "pt-BR",
+        "zh": "zh-CN",
+        "nl": "nl-NL",
+    }
     if language in preferred:
         return preferred[language]
     return next((m for m in MARKETS if m.lower().startswith(language + "-")), None)

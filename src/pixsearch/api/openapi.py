@@ -18,28 +18,44 @@ def _parameter(param: Param) -> dict[str, Any]:
         if param.maximum is not None:
             schema["maximum"] = param.maximum
     return {
-        "name": param.name, "in": "query", "required": param.name == "q",
-        "description": param.description, "schema": schema,
+        "name": param.name,
+        "in": "query",
+        "required": param.name == "q",
+        "description": param.description,
+        "schema": schema,
     }
 
 
 def openapi_document(version: str) -> dict[str, Any]:
-    error = {"description": "ErrorResponse", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    error = {
+        "description": "ErrorResponse",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
     search = {
         "summary": "Images matching q (Bing Image Search v7).",
         "parameters": [
-            {"name": "Ocp-Apim-Subscription-Key", "in": "header", "required": True,
-             "schema": {"type": "string"}},
+            {
+                "name": "Ocp-Apim-Subscription-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            },
             *(_parameter(p) for p in PARAMETERS),
         ],
-        "responses": {"200": {"description": "Images answer"}, "400": error, "401": error,
-                      "403": error, "429": error},
+        "responses": {
+            "200": {"description": "Images answer"},
+            "400": error,
+            "401": error,
+            "403": error,
+            "429": error,
+        },
     }
     thumbnail = {
         "summary": "A thumbnail, optionally resized (w, h, c, p as in the reference).",
-        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
-                       for n in ("id", "pid", "w", "h", "c", "p")],
+        "parameters": [
+            {"name": n, "in": "query", "schema": {"type": "string"}}
+            for n in ("id", "pid", "w", "h", "c", "p")
+        ],
         "responses": {"200": {"description": "JPEG image"}, "404": error},
     }
     return {
@@ -50,12 +66,33 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/bing/v7.0/images/search": {"get": search},
             "/th": {"get": thumbnail},
         },
-        "components": {"schemas": {"ErrorResponse": {
-            "type": "object", "required": ["_type", "errors"],
-            "properties": {"_type": {"type": "string"}, "errors": {"type": "array", "items": {
-                "type": "object", "required": ["code", "message"],
-                "properties": {k: {"type": "string"} for k in (
-                    "code", "subCode", "message", "moreDetails", "parameter", "value")},
-            }}},
-        }}},
+        "components": {
+            "schemas": {
+                "ErrorResponse": {
+                    "type": "object",
+                    "required": ["_type", "errors"],
+                    "properties": {
+                        "_type": {"type": "string"},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["code", "message"],
+                                "properties": {
+                                    k: {"type": "string"}
+                                    for k in (
+                                        "code",
+                                        "subCode",
+                                        "message",
+                                        "moreDetails",
+                                        "parameter",
+                                        "value",
+                                    )
+                                },
+                            },
+                        },
+                    },
+                }
+            }
+        },
     }

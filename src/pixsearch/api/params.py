@@ -19,8 +19,22 @@ MAX_COUNT = 150
 DEFAULT_COUNT = 35
 MAX_FILE_SIZE = 520_192  # the reference caps file-size filters here
 UINT16 = 65_535
-COLORS = ("ColorOnly", "Monochrome", "Black", "Blue", "Brown", "Gray", "Green", "Orange",
-          "Pink", "Purple", "Red", "Teal", "White", "Yellow")
+COLORS = (
+    "ColorOnly",
+    "Monochrome",
+    "Black",
+    "Blue",
+    "Brown",
+    "Gray",
+    "Green",
+    "Orange",
+    "Pink",
+    "Purple",
+    "Red",
+    "Teal",
+    "White",
+    "Yellow",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +49,12 @@ class Param:
 PARAMETERS: tuple[Param, ...] = (
     Param("q", "string", "The user's search query; may contain site:, quotes, - and OR."),
     Param("count", "int", "Number of images to return (default 35, at most 150).", maximum=UINT16),
-    Param("offset", "int", "Zero-based number of results to skip; send the previous nextOffset.",
-          maximum=UINT16),
+    Param(
+        "offset",
+        "int",
+        "Zero-based number of results to skip; send the previous nextOffset.",
+        maximum=UINT16,
+    ),
     Param("id", "string", "An imageId to put first in the results."),
     Param("mkt", "string", "Market, <language>-<COUNTRY>."),
     Param("cc", "string", "Two-letter country code (needs Accept-Language)."),
@@ -44,8 +62,12 @@ PARAMETERS: tuple[Param, ...] = (
     Param("safeSearch", "enum", "Adult-content filter.", ("Off", "Moderate", "Strict")),
     Param("aspect", "enum", "Aspect ratio.", ("All", "Square", "Wide", "Tall")),
     Param("color", "enum", "Dominant colour, ColorOnly or Monochrome.", COLORS),
-    Param("freshness", "enum", "Discovered within the last day, week or month.",
-          ("Day", "Week", "Month")),
+    Param(
+        "freshness",
+        "enum",
+        "Discovered within the last day, week or month.",
+        ("Day", "Week", "Month"),
+    ),
     Param("height", "int", "Exact height in pixels.", maximum=UINT16),
     Param("width", "int", "Exact width in pixels.", maximum=UINT16),
     Param("minHeight", "int", "Minimum height in pixels."),
@@ -55,12 +77,27 @@ PARAMETERS: tuple[Param, ...] = (
     Param("minFileSize", "int", "Minimum file size in bytes (capped at 520192)."),
     Param("maxFileSize", "int", "Maximum file size in bytes (capped at 520192)."),
     Param("imageContent", "enum", "Faces or portraits.", ("Face", "Portrait", "NonPortrait")),
-    Param("imageType", "enum", "Kind of image.",
-          ("AnimatedGif", "AnimatedGifHttps", "Clipart", "Graphics", "Line", "Photo",
-           "Shopping", "Transparent")),
-    Param("license", "enum", "Licence the image is offered under.",
-          ("All", "Any", "Public", "Share", "ShareCommercially", "Modify",
-           "ModifyCommercially")),
+    Param(
+        "imageType",
+        "enum",
+        "Kind of image.",
+        (
+            "AnimatedGif",
+            "AnimatedGifHttps",
+            "Clipart",
+            "Graphics",
+            "Line",
+            "Photo",
+            "Shopping",
+            "Transparent",
+        ),
+    ),
+    Param(
+        "license",
+        "enum",
+        "Licence the image is offered under.",
+        ("All", "Any", "Public", "Share", "ShareCommercially", "Modify", "ModifyCommercially"),
+    ),
     Param("size", "enum", "Size class.", ("All", "Small", "Medium", "Large", "Wallpaper")),
     Param("textDecorations", "bool", "Hit-highlighting markers in display strings."),
     Param("textFormat", "enum", "Format of hit highlighting.", ("Raw", "HTML")),

@@ -11,14 +11,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pixsearch.api.errors import BingError
-from pixsearch.api.wire import error_response
 from pixsearch.api.markets import DEFAULT_MARKET
+from pixsearch.api.wire import error_response
 
 JSON_TYPE = "application/json; charset=utf-8"
 
 
 def bing_json(
-    request: Request, body: Any, *, status: int = 200, market: str = DEFAULT_MARKET,
+    request: Request,
+    body: Any,
+    *,
+    status: int = 200,
+    market: str = DEFAULT_MARKET,
     headers: dict[str, str] | None = None,
 ) -> Response:
     response = Response(orjson.dumps(body), status_code=status, media_type=JSON_TYPE)

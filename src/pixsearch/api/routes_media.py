@@ -15,8 +15,14 @@ from pixsearch.api.context import ApiContext
 from pixsearch.api.params import Params
 from pixsearch.api.thumbresize import MAX_SIDE, Resize, resize_jpeg
 
-_MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-                "webp": "image/webp", "bmp": "image/bmp", "tiff": "image/tiff"}
+_MEDIA_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "bmp": "image/bmp",
+    "tiff": "image/tiff",
+}
 _CACHE = "public, max-age=86400"
 
 
@@ -28,8 +34,10 @@ async def thumbnail(request: Request) -> Response:
     if data is None:
         raise errors.not_found(request.url.path)
     spec = Resize(
-        width=_dimension(params, "w"), height=_dimension(params, "h"),
-        crop=_dimension(params, "c"), pad=(params.text("p") or "1") != "0",
+        width=_dimension(params, "w"),
+        height=_dimension(params, "h"),
+        crop=_dimension(params, "c"),
+        pad=(params.text("p") or "1") != "0",
     )
     if not spec.is_identity:
         data = await run_in_threadpool(resize_jpeg, data, spec)
@@ -70,7 +78,9 @@ async def image_page(request: Request) -> Response:
     title = html.escape(occurrence.title or doc.image_id)
     texts = "".join(
         f"<dt>{html.escape(name)}</dt><dd>{html.escape(text)}</dd>"
-        for o in doc.occurrences for name, text in o.text.items() if text
+        for o in doc.occurrences
+        for name, text in o.text.items()
+        if text
     )
     facts = doc.facts
     body = (

@@ -21,7 +21,8 @@ async def images_search(request: Request) -> Response:
         authorize(request, ctx.keys)
     params = parse_search(request.query_params)
     market = resolve_market(
-        request.query_params.get("mkt"), request.query_params.get("cc"),
+        request.query_params.get("mkt"),
+        request.query_params.get("cc"),
         request.headers.get("accept-language"),
     )
     ctx.refresh()

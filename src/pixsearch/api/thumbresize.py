@@ -28,8 +28,11 @@ def resize_jpeg(data: bytes, spec: Resize, *, quality: int = 85) -> bytes:
         image = source.convert("RGB")
     if spec.width and spec.height and spec.crop in (4, 7):
         image = _blind_crop(image, spec.width / spec.height)
-        out = image.resize((spec.width, spec.height), Image.Resampling.LANCZOS) if (
-            image.width >= spec.width) else _pad(image, spec.width, spec.height)
+        out = (
+            image.resize((spec.width, spec.height), Image.Resampling.LANCZOS)
+            if (image.width >= spec.width)
+            else _pad(image, spec.width, spec.height)
+        )
     else:
         out = _fit(image, spec)
     buffer = io.BytesIO()
@@ -41,10 +44,14 @@ def _fit(image: Image.Image, spec: Resize) -> Image.Image:
     box_w = spec.width or round(image.width * (spec.height or image.height) / image.height)
     box_h = spec.height or round(image.height * (spec.width or image.width) / image.width)
     scale = min(box_w / image.width, box_h / image.height, 1.0)  # never upscale: pad instead
-    fitted = image.resize(
-        (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-        Image.Resampling.LANCZOS,
-    ) if scale < 1.0 else image
+    fitted = (
+        image.resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
+        if scale < 1.0
+        else image
+    )
     return _pad(fitted, box_w, box_h) if spec.pad else fitted
 
 

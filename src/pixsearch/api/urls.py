@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from pixsearch.records import ImageDocument, Occurrence
 
@@ -21,8 +21,9 @@ class Urls:
         return occurrence.host_page_url or f"{self.base}/images/{doc.image_id}"
 
     def web_search(self, q: str, image_id: str | None = None) -> str:
-        params = {"q": q, **({"id": image_id} if image_id else {})}
-        return f"{self.base}/search?{urlencode(params)}"
+        # quote_plus, not urlencode: this runs for every result of every answer.
+        url = f"{self.base}/search?q={quote_plus(q)}"
+        return f"{url}&id={image_id}" if image_id else url
 
     def api_search(self, q: str, **extra: str | int) -> str:
         return f"{self.base}/v7.0/images/search?{urlencode({'q': q, **extra})}"

@@ -67,8 +67,11 @@ def image_object(
 
 
 def insights_metadata(
-    *, pages_including: int | None = None, available_sizes: int | None = None,
-    shopping_sources: int | None = None, recipe_sources: int | None = None,
+    *,
+    pages_including: int | None = None,
+    available_sizes: int | None = None,
+    shopping_sources: int | None = None,
+    recipe_sources: int | None = None,
 ) -> JSON:
     counts = {
         "shoppingSourcesCount": shopping_sources,
@@ -92,9 +95,11 @@ def images_answer(
 ) -> JSON:
     """The Images answer of /images/search; `extras` may carry query_context additions."""
     context: JSON = {"originalQuery": original_query}
-    for key, wire_key in (("altered_query", "alteredQuery"),
-                          ("alteration_override_query", "alterationOverrideQuery"),
-                          ("adult_intent", "adultIntent")):
+    for key, wire_key in (
+        ("altered_query", "alteredQuery"),
+        ("alteration_override_query", "alterationOverrideQuery"),
+        ("adult_intent", "adultIntent"),
+    ):
         if extras and extras.get(key) is not None:
             context[wire_key] = extras[key]
     return {

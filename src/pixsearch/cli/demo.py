@@ -19,8 +19,14 @@ DEMO_KEY_NAME = "demo"
 
 
 @click.command()
-@click.option("--dir", "root", type=click.Path(file_okay=False, path_type=Path),
-              default="demo-index", show_default=True, help="Where samples and index go.")
+@click.option(
+    "--dir",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="demo-index",
+    show_default=True,
+    help="Where samples and index go.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8080, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Build the index and key, then exit.")
@@ -41,7 +47,9 @@ def demo(root: Path, host: str, port: int, no_serve: bool) -> None:
     base = f"http://{host}:{port}"
     # Plain echo, not rich: a key must never be wrapped across lines.
     click.echo(f"\npixsearch demo at {base}/search?q=red\nAPI key: {key}")
-    click.echo(f"try: curl -H 'Ocp-Apim-Subscription-Key: {key}' "
-               f"'{base}/v7.0/images/search?q=red+circle&count=5'")
+    click.echo(
+        f"try: curl -H 'Ocp-Apim-Subscription-Key: {key}' "
+        f"'{base}/v7.0/images/search?q=red+circle&count=5'"
+    )
     if not no_serve:
         run_server(root / "index", host=host, port=port)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pixsearch.cli.options import index_option
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.textindex import IndexLockedError
@@ -19,31 +19,46 @@ from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer, IngestSummary
 from pixsearch.ingest.parallel import process_many
 from pixsearch.ingest.sources import iter_files
-from pixsearch.cli.options import index_option
 from pixsearch.records import Rejection
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @index_option
 @click.option("--workers", type=int, default=None, help="Processes (default: all cores).")
-@click.option("--max-file-mb", type=float, default=50.0, show_default=True,
-              help="Reject files larger than this.")
-@click.option("--max-megapixels", type=float, default=100.0, show_default=True,
-              help="Reject images declaring more pixels than this (decompression bombs).")
+@click.option(
+    "--max-file-mb",
+    type=float,
+    default=50.0,
+    show_default=True,
+    help="Reject files larger than this.",
+)
+@click.option(
+    "--max-megapixels",
+    type=float,
+    default=100.0,
+    show_default=True,
+    help="Reject images declaring more pixels than this (decompression bombs).",
+)
 @click.option("--commit-every", type=int, default=None, help="Commit after this many images.")
 @click.option("--show-rejected", is_flag=True, help="List every rejected file with its reason.")
-def ingest(paths: tuple[Path, ...], index_dir: Path, workers: int | None, max_file_mb: float,
-           max_megapixels: float, commit_every: int | None, show_rejected: bool) -> None:
+def ingest(
+    paths: tuple[Path, ...],
+    index_dir: Path,
+    workers: int | None,
+    max_file_mb: float,
+    max_megapixels: float,
+    commit_every: int | None,
+    show_rejected: bool,
+) -> None:
     """Index the image files under PATHS (folders are walked recursively)."""
     settings = Settings.load(index_dir=index_dir, commit_every=commit_every)
-    config = PipelineConfig(max_file_bytes=int(max_file_mb * 1024 * 1024),
-                            max_pixels=int(max_megapixels * 1_000_000))
+    config = PipelineConfig(
+        max_file_bytes=int(max_file_mb * 1024 * 1024), max_pixels=int(max_megapixels * 1_000_000)
+    )
     console = Console(stderr=True)
     try:
-        store = EmbeddedStore(settings.index_dir, writable=True,
-                              dup_distance=settings.dup_distance)
+        store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
     except IndexLockedError as exc:
         raise click.ClickException(str(exc)) from None
     indexer = Indexer(store, commit_every=settings.commit_every)
@@ -60,23 +75,35 @@ def ingest(paths: tuple[Path, ...], index_dir: Path, workers: int | None, max_fi
     print_summary(console, indexer.summary, indexer.rejections, show_rejected)
 
 
-def run_ingest(paths: list[Path], config: PipelineConfig, indexer: Indexer, *,
-               workers: int | None, console: Console) -> IngestSummary:
+def run_ingest(
+    paths: list[Path],
+    config: PipelineConfig,
+    indexer: Indexer,
+    *,
+    workers: int | None,
+    console: Console,
+) -> IngestSummary:
     found = list(iter_files(paths))
     files = [item for item in found if isinstance(item, Path)]
     for item in found:
         if isinstance(item, Rejection):
             indexer.handle(item)
-    columns = (TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]:>7.1f} img/s"), TextColumn("{task.fields[info]}"),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>7.1f} img/s"),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("ingest", total=len(files), rate=0.0, info="")
         for outcome in _timed(process_many(files, config, workers=workers), progress, task):
             indexer.handle(outcome)
             s = indexer.summary
-            progress.update(task, info=f"new {s.indexed} dup {s.duplicates} "
-                                       f"rejected {sum(s.rejected.values())}")
+            progress.update(
+                task, info=f"new {s.indexed} dup {s.duplicates} rejected {sum(s.rejected.values())}"
+            )
     return indexer.summary
 
 
@@ -89,8 +116,9 @@ def _timed(items: Iterator, progress: Progress, task: int) -> Iterator:
             progress.update(task, rate=progress.tasks[task].completed / elapsed)
 
 
-def print_summary(console: Console, summary: IngestSummary, rejections: list[Rejection],
-                  show_rejected: bool) -> None:
+def print_summary(
+    console: Console, summary: IngestSummary, rejections: list[Rejection], show_rejected: bool
+) -> None:
     table = Table(title="ingest summary", show_header=False)
     table.add_row("indexed (new images)", str(summary.indexed))
     table.add_row("duplicates (new places of indexed images)", str(summary.duplicates))

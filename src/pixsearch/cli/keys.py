@@ -42,8 +42,13 @@ def list_keys(index_dir: Path) -> None:
     """List keys (names and hints, never the keys)."""
     table = Table("name", "hint", "created", "enabled", "expires")
     for info in _store(index_dir).list():
-        table.add_row(info.name, info.hint + "…", info.created, "yes" if info.enabled else "no",
-                      info.expires or "never")
+        table.add_row(
+            info.name,
+            info.hint + "…",
+            info.created,
+            "yes" if info.enabled else "no",
+            info.expires or "never",
+        )
     Console().print(table)
 
 

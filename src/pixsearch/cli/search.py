@@ -9,12 +9,12 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from pixsearch.api import wire
 from pixsearch.api.app import build_context
 from pixsearch.api.errors import BingError
 from pixsearch.api.params import parse_search
 from pixsearch.api.routes_search import render_result
 from pixsearch.api.urls import Urls
-from pixsearch.api import wire
 from pixsearch.cli.options import index_option
 from pixsearch.config import Settings
 
@@ -24,13 +24,30 @@ from pixsearch.config import Settings
 @index_option
 @click.option("--count", type=int, default=10, show_default=True)
 @click.option("--offset", type=int, default=0, show_default=True)
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Any search parameter of the API, e.g. -p color=Red -p size=Large.")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any search parameter of the API, e.g. -p color=Red -p size=Large.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
-@click.option("--base-url", default="http://127.0.0.1:8080", show_default=True,
-              help="Base of the URLs in the answer.")
-def search(query: str, index_dir: Path, count: int, offset: int, params: tuple[str, ...],
-           as_json: bool, base_url: str) -> None:
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="Base of the URLs in the answer.",
+)
+def search(
+    query: str,
+    index_dir: Path,
+    count: int,
+    offset: int,
+    params: tuple[str, ...],
+    as_json: bool,
+    base_url: str,
+) -> None:
     """Search the index for QUERY (filters as in the API)."""
     if not (index_dir / "meta.db").exists():
         raise click.ClickException(f"no index at {index_dir}")
@@ -50,17 +67,36 @@ def search(query: str, index_dir: Path, count: int, offset: int, params: tuple[s
     if as_json:
         value = [render_result(ctx, urls, query, r) for r in page.results]
         body = wire.images_answer(
-            original_query=query, read_link=urls.api_search(query),
-            web_search_url=urls.web_search(query), total=page.total_estimated,
-            next_offset=page.next_offset, current_offset=page.current_offset, value=value)
+            original_query=query,
+            read_link=urls.api_search(query),
+            web_search_url=urls.web_search(query),
+            total=page.total_estimated,
+            next_offset=page.next_offset,
+            current_offset=page.current_offset,
+            value=value,
+        )
         click.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2))
         return
-    table = Table("#", "name", "size", "format", "colour", "imageId", "found at",
-                  title=f"{page.total_estimated} matches · next offset {page.next_offset}")
+    table = Table(
+        "#",
+        "name",
+        "size",
+        "format",
+        "colour",
+        "imageId",
+        "found at",
+        title=f"{page.total_estimated} matches · next offset {page.next_offset}",
+    )
     for rank, result in enumerate(page.results, start=offset + 1):
         facts = result.doc.facts
         where = result.occurrence.host_page_url or result.occurrence.local_path or ""
-        table.add_row(str(rank), result.occurrence.title, f"{facts.width}×{facts.height}",
-                      facts.encoding_format, facts.color_name, result.doc.image_id[:12] + "…",
-                      where)
+        table.add_row(
+            str(rank),
+            result.occurrence.title,
+            f"{facts.width}×{facts.height}",
+            facts.encoding_format,
+            facts.color_name,
+            result.doc.image_id[:12] + "…",
+            where,
+        )
     Console().print(table)

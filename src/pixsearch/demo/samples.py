@@ -14,9 +14,15 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 COLOURS: dict[str, tuple[int, int, int]] = {
-    "red": (220, 30, 35), "blue": (30, 70, 210), "green": (40, 160, 60),
-    "yellow": (245, 215, 40), "orange": (245, 140, 20), "purple": (130, 50, 170),
-    "pink": (240, 120, 180), "teal": (20, 150, 150), "brown": (120, 75, 35),
+    "red": (220, 30, 35),
+    "blue": (30, 70, 210),
+    "green": (40, 160, 60),
+    "yellow": (245, 215, 40),
+    "orange": (245, 140, 20),
+    "purple": (130, 50, 170),
+    "pink": (240, 120, 180),
+    "teal": (20, 150, 150),
+    "brown": (120, 75, 35),
 }
 BACKGROUNDS = {"white": (250, 250, 250), "black": (10, 10, 10), "gray": (128, 128, 128)}
 SHAPES = ("circle", "square", "triangle", "star")
@@ -44,8 +50,12 @@ def _star(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
     return points
 
 
-def draw_shape(shape: str, colour: tuple[int, int, int], background: tuple[int, int, int],
-               size: tuple[int, int] = (640, 480)) -> Image.Image:
+def draw_shape(
+    shape: str,
+    colour: tuple[int, int, int],
+    background: tuple[int, int, int],
+    size: tuple[int, int] = (640, 480),
+) -> Image.Image:
     image = Image.new("RGB", size, background)
     draw = ImageDraw.Draw(image)
     w, h = size
@@ -62,21 +72,27 @@ def draw_shape(shape: str, colour: tuple[int, int, int], background: tuple[int, 
     return image
 
 
-def gradient(top: tuple[int, int, int], bottom: tuple[int, int, int],
-             size: tuple[int, int] = (1280, 800), seed: int = 0) -> Image.Image:
+def gradient(
+    top: tuple[int, int, int],
+    bottom: tuple[int, int, int],
+    size: tuple[int, int] = (1280, 800),
+    seed: int = 0,
+) -> Image.Image:
     """A sky-like vertical gradient with a little noise, so it compresses like a photo."""
     rng = random.Random(seed)
     w, h = size
     column = Image.new("RGB", (1, h))
     for y in range(h):
         t = y / (h - 1)
-        column.putpixel((0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+        column.putpixel((0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
     image = column.resize(size)
     draw = ImageDraw.Draw(image)
     for _ in range(40):  # a few soft hills along the bottom
         x = rng.randrange(w)
         rad = rng.randrange(60, 200)
-        draw.ellipse((x - rad, h - rad // 2, x + rad, h + rad), fill=(30, 60 + rng.randrange(60), 30))
+        draw.ellipse(
+            (x - rad, h - rad // 2, x + rad, h + rad), fill=(30, 60 + rng.randrange(60), 30)
+        )
     return image
 
 
@@ -112,8 +128,9 @@ def _landscapes(folder: Path) -> list[Path]:
         path = folder / (caption.replace(" ", "_") + ".jpg")
         if not path.exists():
             gradient(top, bottom, seed=seed).save(path, quality=88)
-            path.with_suffix(".json").write_text(json.dumps(
-                {"title": caption.capitalize(), "caption": caption, "license": "cc0"}))
+            path.with_suffix(".json").write_text(
+                json.dumps({"title": caption.capitalize(), "caption": caption, "license": "cc0"})
+            )
         paths.append(path)
     small = folder / "sunset_over_green_hills_small.jpg"  # a resized copy: a near-duplicate
     if not small.exists():
@@ -170,8 +187,11 @@ def _skimage_photos(folder: Path) -> list[Path]:
             except Exception:  # a sample that must be downloaded: skip it offline
                 continue
             Image.fromarray(pixels).convert("RGB").save(path, quality=90)
-            sidecar = {"title": caption.capitalize(), "caption": caption,
-                       "source": "scikit-image sample data"}
+            sidecar = {
+                "title": caption.capitalize(),
+                "caption": caption,
+                "source": "scikit-image sample data",
+            }
             if licence:
                 sidecar["license"] = licence
             path.with_suffix(".json").write_text(json.dumps(sidecar))

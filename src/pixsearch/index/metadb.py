@@ -19,7 +19,14 @@ from pixsearch.records import ImageDocument, ImageFacts, Occurrence
 
 _FACT_FIELDS = [f.name for f in dataclasses.fields(ImageFacts)]
 _FACT_COLUMNS = ", ".join(_FACT_FIELDS)
-_TEXT_FACTS = {"sha256", "encoding_format", "accent_color", "color_name", "image_types", "captured_at"}
+_TEXT_FACTS = {
+    "sha256",
+    "encoding_format",
+    "accent_color",
+    "color_name",
+    "image_types",
+    "captured_at",
+}
 _FACT_DDL = ",\n    ".join(
     f"{name} {'TEXT' if name in _TEXT_FACTS else 'INTEGER'}" for name in _FACT_FIELDS
 )

@@ -52,10 +52,16 @@ class TextIndex:
     def commit(self, gen: int) -> None:
         """Commit with a marker document recording that generation `gen` landed."""
         writer = self.writer
-        writer.delete_documents_by_query(Q.range_query(
-            self.schema, MARKER_FIELD, tantivy.FieldType.Unsigned, 1, None,
-            use_inverted_index=True,
-        ))
+        writer.delete_documents_by_query(
+            Q.range_query(
+                self.schema,
+                MARKER_FIELD,
+                tantivy.FieldType.Unsigned,
+                1,
+                None,
+                use_inverted_index=True,
+            )
+        )
         marker = tantivy.Document()
         marker.add_unsigned(MARKER_FIELD, gen)
         marker.add_unsigned("doc_id", 0)
@@ -125,8 +131,10 @@ class TextIndex:
             alternatives = [q for q in (self._clause(c) for c in group) if q is not None]
             if not alternatives:
                 return Q.empty_query()  # a required word analysed to nothing matches nothing
-            query_for_group = alternatives[0] if len(alternatives) == 1 else Q.boolean_query(
-                [(Occur.Should, q) for q in alternatives]
+            query_for_group = (
+                alternatives[0]
+                if len(alternatives) == 1
+                else Q.boolean_query([(Occur.Should, q) for q in alternatives])
             )
             clauses.append((Occur.Must, query_for_group))
         for clause in query.text.excluded:
@@ -185,8 +193,13 @@ class TextIndex:
 
     def _range(self, field: str, rng: Range) -> tantivy.Query:
         inner = Q.range_query(
-            self.schema, field, tantivy.FieldType.Unsigned, rng.low, rng.high,
-            include_lower=True, include_upper=True,
+            self.schema,
+            field,
+            tantivy.FieldType.Unsigned,
+            rng.low,
+            rng.high,
+            include_lower=True,
+            include_upper=True,
         )
         return Q.const_score_query(inner, 0.0)
 

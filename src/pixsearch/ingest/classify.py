@@ -24,9 +24,12 @@ HARD_DIFF = 40  # above this a neighbour difference is a drawn edge
 PALETTE_BITS = 4
 PALETTE_TOP = 16
 
-PHOTO_MIN_SOFT_SHARE = 0.55  # soft / (soft + hard) among non-flat pixels
-PHOTO_MAX_PALETTE = 0.50  # ... or simply too many colours for a drawing
-PHOTO_MAX_FLAT = 0.50
+# A photo: almost every transition is soft (soft / (soft + hard) among non-flat
+# pixels) ...
+PHOTO_MIN_SOFT_SHARE = 0.90
+# ... or, for sharp and busy photos, hardly any flat area and too many colours for
+# a drawing (below CLIPART_MIN_PALETTE).
+PHOTO_MAX_FLAT = 0.35
 LINE_MIN_PALETTE = 0.90
 LINE_MAX_SATURATION = 0.10  # mean HSV saturation
 LINE_MIN_BACKGROUND = 0.50  # share of the dominant (neutral) colour: paper
@@ -91,9 +94,9 @@ def _neighbour_diff(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def kind_of(stats: Stats) -> str:
     """Exactly one of photo / clipart / line / graphics."""
-    if stats.soft >= PHOTO_MIN_SOFT_SHARE and stats.palette < LINE_MIN_PALETTE:
+    if stats.soft >= PHOTO_MIN_SOFT_SHARE:
         return "photo"
-    if stats.palette < PHOTO_MAX_PALETTE and stats.flat < PHOTO_MAX_FLAT:
+    if stats.flat <= PHOTO_MAX_FLAT and stats.palette < CLIPART_MIN_PALETTE:
         return "photo"
     if (
         stats.palette >= LINE_MIN_PALETTE

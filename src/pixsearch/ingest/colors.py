@@ -40,7 +40,7 @@ MONO_MAX_CHROMATIC_SHARE = 0.03
 # hue (mean resultant length of their hue vectors) and stay moderately saturated.
 TINT_MIN_CHROMA = 12.0
 TINT_MIN_HUE_CONCENTRATION = 0.95
-TINT_MAX_SATURATION_P90 = 0.5
+TINT_MAX_SATURATION_P90 = 0.6
 # A tinted photo has shadows and highlights; a flat pastel graphic does not.
 TINT_MIN_VALUE_SPREAD = 0.25
 
@@ -80,7 +80,7 @@ def accent_color(pixels: np.ndarray) -> str:
     cells = _cells(pixels, ACCENT_BITS)
     counts = np.bincount(cells, minlength=1 << (3 * ACCENT_BITS))
     members = pixels[cells == int(counts.argmax())]
-    r, g, b = (int(round(float(v))) for v in members.mean(axis=0))
+    r, g, b = (round(float(v)) for v in members.mean(axis=0))
     return f"{r:02X}{g:02X}{b:02X}"
 
 
@@ -109,7 +109,10 @@ def _hsv(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 _HUE_EDGES = np.array([15, 40, 70, 165, 195, 255, 315, 340], dtype=np.float32)
 _HUE_NAMES = np.array(
-    [_NAME_INDEX[n] for n in ("Red", "Orange", "Yellow", "Green", "Teal", "Blue", "Purple", "Pink", "Red")]
+    [
+        _NAME_INDEX[n]
+        for n in ("Red", "Orange", "Yellow", "Green", "Teal", "Blue", "Purple", "Pink", "Red")
+    ]
 )
 
 
@@ -120,7 +123,9 @@ def pixel_names(pixels: np.ndarray) -> np.ndarray:
     # Hue wheel first, then the brown / pink / neutral / dark overrides in that order.
     names = _HUE_NAMES[np.searchsorted(_HUE_EDGES, hue, side="right")]
     earthy = (hue >= 8) & (hue < 45)
-    brown = earthy & ((val < BROWN_MAX_VALUE) | ((sat < TAN_MAX_SATURATION) & (val < TAN_MAX_VALUE)))
+    brown = earthy & (
+        (val < BROWN_MAX_VALUE) | ((sat < TAN_MAX_SATURATION) & (val < TAN_MAX_VALUE))
+    )
     names[brown] = n["Brown"]
     names[((hue < 15) | (hue >= 340)) & (sat < PINK_MAX_SATURATION) & (val >= PINK_MIN_VALUE)] = n[
         "Pink"
@@ -136,8 +141,7 @@ def pixel_names(pixels: np.ndarray) -> np.ndarray:
 # statistics together, so name a 32x32x32 RGB grid once and look pixels up.
 _LUT_BITS = 5
 _LUT_CENTRES = (
-    (np.indices((1 << _LUT_BITS,) * 3).reshape(3, -1).T << (8 - _LUT_BITS))
-    + (1 << (7 - _LUT_BITS))
+    (np.indices((1 << _LUT_BITS,) * 3).reshape(3, -1).T << (8 - _LUT_BITS)) + (1 << (7 - _LUT_BITS))
 ).astype(np.uint8)
 _NAME_LUT = pixel_names(_LUT_CENTRES)
 

@@ -85,11 +85,12 @@ def decode(data: bytes, fmt: str, *, config: PipelineConfig) -> Decoded:
         _prepare_draft(im, fmt, config=config)
         try:
             im.load()
+            work, transparent = _normalize(im)
         except Exception as exc:
+            # Truncated data, broken streams, and modes Pillow cannot turn into RGB.
             raise Rejected("corrupt", f"{type(exc).__name__}: {exc}") from exc
         exif = _read_exif(im)
         orientation = _orientation(exif)
-        work, transparent = _normalize(im)
     work = _reduce(work, config.thumb_size)
     if orientation in _TRANSPOSE:
         work = work.transpose(_TRANSPOSE[orientation])

@@ -30,7 +30,11 @@ _EXIF_IFD = 0x8769
 _IMAGE_DESCRIPTION = 0x010E
 _XP_TITLE, _XP_COMMENT, _XP_KEYWORDS, _XP_SUBJECT = 0x9C9B, 0x9C9C, 0x9C9E, 0x9C9F
 _DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
-_IPTC_OBJECT_NAME, _IPTC_KEYWORDS, _IPTC_HEADLINE, _IPTC_CAPTION = (2, 5), (2, 25), (2, 105), (2, 120)
+# IPTC-IIM (record, dataset) numbers.
+_IPTC_OBJECT_NAME = (2, 5)
+_IPTC_KEYWORDS = (2, 25)
+_IPTC_HEADLINE = (2, 105)
+_IPTC_CAPTION = (2, 120)
 
 # Descriptions cameras write by default: noise, not captions.
 _CAMERA_BOILERPLATE = frozenset(
@@ -289,7 +293,10 @@ def parse_xmp(packet: bytes | str | None) -> ElementTree.Element | None:
     start = packet.find(b"<")
     if start < 0:
         return None
-    return ElementTree.fromstring(packet[start:].rstrip(b"\x00 \t\r\n"))
+    try:
+        return ElementTree.fromstring(packet[start:].rstrip(b"\x00 \t\r\n"))
+    except ElementTree.ParseError:
+        return None
 
 
 def _xmp_values(root: ElementTree.Element, name: str) -> list[str]:

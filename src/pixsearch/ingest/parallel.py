@@ -37,7 +37,7 @@ def process_many(
 
     ``workers=1`` runs in this process, without a pool (tests, profiling).
     """
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    count = workers if workers is not None else usable_cores()
     if count <= 1:
         for path in paths:
             yield process_file(Path(path), config)
@@ -45,10 +45,24 @@ def process_many(
     yield from _PoolRunner(config, workers=count, context=default_context()).run(paths)
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (affinity masks, cpusets), not all the machine has."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def default_context() -> BaseContext:
-    """forkserver where available: fork-safe in threaded hosts (the API server), cheap restarts."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    """forkserver where available: fork-safe in threaded hosts (the API server), cheap restarts.
+
+    The server process imports the pipeline (numpy, Pillow) once; workers forked
+    from it, including replacements after a crash, start warm.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([_process_chunk.__module__])
+    return context
 
 
 def _process_chunk(paths: tuple[Path, ...], config: PipelineConfig) -> list[Outcome]:
@@ -71,6 +85,7 @@ class _PoolRunner:
         self.task = task
         self.max_in_flight = workers * IN_FLIGHT_PER_WORKER
         self.suspects: deque[Path] = deque()  # paths lost in a pool crash, to retry alone
+        self.unsent: deque[tuple[Path, ...]] = deque()  # refused by a broken pool, never ran
         self.pool: ProcessPoolExecutor | None = None
         self.in_flight: dict[Future[list[Outcome]], tuple[Path, ...]] = {}
 
@@ -85,7 +100,7 @@ class _PoolRunner:
                     continue
                 exhausted = exhausted or not self._fill(chunks)
                 if not self.in_flight:
-                    if exhausted:
+                    if exhausted and not self.unsent:
                         return
                     continue
                 yield from self._collect()
@@ -100,10 +115,20 @@ class _PoolRunner:
         """Top up the in-flight tasks; False once the input is exhausted."""
         assert self.pool is not None
         while len(self.in_flight) < self.max_in_flight:
-            chunk = next(chunks, None)
+            chunk = self.unsent.popleft() if self.unsent else next(chunks, None)
             if chunk is None:
                 return False
-            self.in_flight[self.pool.submit(self.task, chunk, self.config)] = chunk
+            try:
+                future = self.pool.submit(self.task, chunk, self.config)
+            except BrokenProcessPool:
+                # A worker died since the last look. Its in-flight futures will
+                # report it; with none in flight (an idle worker was killed),
+                # nobody will, so restart here.
+                self.unsent.append(chunk)
+                if not self.in_flight:
+                    self._restart()
+                return True
+            self.in_flight[future] = chunk
         return True
 
     def _collect(self) -> Iterator[Outcome]:
@@ -120,26 +145,39 @@ class _PoolRunner:
             except Exception as exc:  # e.g. a result that would not pickle
                 yield from (_crashed(p, exc) for p in chunk)
         if broken:
-            # Every other in-flight task died with the pool too.
-            for future, chunk in self.in_flight.items():
+            yield from self._salvage()
+            self._restart()
+
+    def _salvage(self) -> Iterator[Outcome]:
+        """After a crash: keep the results that made it, suspect every other in-flight path."""
+        for future, chunk in self.in_flight.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                yield from future.result()
+            else:
                 future.cancel()
                 self.suspects.extend(chunk)
-            self.in_flight.clear()
-            self._restart()
+        self.in_flight.clear()
 
     def _retry_suspects(self) -> Iterator[Outcome]:
         """Run each suspect alone: if the pool breaks now, that path is the culprit."""
-        assert self.pool is not None
         while self.suspects:
             path = self.suspects.popleft()
-            future = self.pool.submit(self.task, (path,), self.config)
             try:
+                future = self._submit_alone(path)
                 yield from future.result()
             except BrokenProcessPool as exc:
                 yield Rejection(_source(path), "crashed", f"worker died: {exc}"[:500])
                 self._restart()
             except Exception as exc:
                 yield _crashed(path, exc)
+
+    def _submit_alone(self, path: Path) -> Future[list[Outcome]]:
+        assert self.pool is not None
+        try:
+            return self.pool.submit(self.task, (path,), self.config)
+        except BrokenProcessPool:
+            self._restart()  # broken before this path ran: not its fault
+            return self.pool.submit(self.task, (path,), self.config)
 
     def _restart(self) -> None:
         if self.pool is not None:

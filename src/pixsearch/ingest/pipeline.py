@@ -23,7 +23,7 @@ from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.decode import Decoded, Rejected, decode
 from pixsearch.ingest.metadata import Metadata, extract_metadata
 from pixsearch.ingest.phash import phash_rgb
-from pixsearch.ingest.sniff import sniff
+from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
 from pixsearch.ingest.thumbnail import make_thumbnail, thumb_dimensions
 from pixsearch.records import ImageFacts, Occurrence, Rejection
 
@@ -106,7 +106,7 @@ def read_bounded(path: Path, *, max_bytes: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise Rejected("unreadable", f"{type(exc).__name__}: {exc.strerror or exc}") from exc
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise Rejected("unreadable", "not a regular file")
@@ -114,10 +114,9 @@ def read_bounded(path: Path, *, max_bytes: int) -> bytes:
             raise Rejected("empty")
         if info.st_size > max_bytes:
             raise Rejected("too-large", f"{info.st_size} bytes, cap {max_bytes}")
-        try:
-            data = handle.read(max_bytes + 1)  # +1: notice a file that grew since fstat
-        except OSError as exc:
-            raise Rejected("unreadable", f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+        data = _read_fd(fd, info.st_size, max_bytes)
+    finally:
+        os.close(fd)
     if not data:
         raise Rejected("empty")
     if len(data) > max_bytes:
@@ -125,8 +124,20 @@ def read_bounded(path: Path, *, max_bytes: int) -> bytes:
     return data
 
 
+def _read_fd(fd: int, size: int, max_bytes: int) -> bytes:
+    try:
+        # Sized by fstat, not by the cap: a read(n) allocates n bytes up front.
+        with open(fd, "rb", buffering=0, closefd=False) as handle:
+            data = handle.read(size + 1)
+            if len(data) > size:  # the file grew since fstat
+                data += handle.read(max_bytes + 1 - len(data))
+    except OSError as exc:
+        raise Rejected("unreadable", f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+    return data
+
+
 def sniff_format(data: bytes) -> str:
-    fmt = sniff(data[:64])
+    fmt = sniff(data[:SNIFF_BYTES])
     if fmt is None:
         raise Rejected("not-an-image", "unknown magic bytes")
     return fmt

@@ -5,7 +5,7 @@ from __future__ import annotations
 FORMATS: tuple[str, ...] = ("jpeg", "png", "gif", "webp", "bmp", "tiff")
 
 # Bytes needed to recognise every supported format.
-SNIFF_BYTES = 16
+SNIFF_BYTES = 32
 
 # BITMAPINFOHEADER sizes Pillow can read; "BM" alone is too weak a signature.
 _BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
@@ -23,7 +23,6 @@ def sniff(head: bytes) -> str | None:
         return "webp"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "tiff"
-    if head[:2] == b"BM" and len(head) >= 18:
-        if int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
-            return "bmp"
+    if head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
+        return "bmp"
     return None

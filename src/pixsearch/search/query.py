@@ -19,8 +19,20 @@ _HAS_WORD = re.compile(r"\w")
 _WORD_OPERATORS = {"intitle", "inbody", "inanchor", "inurl", "contains"}
 # Operators that filter on things pixsearch does not track; dropped safely.
 _DROPPED_OPERATORS = {
-    "filterui", "filetype", "ext", "language", "loc", "location", "feed", "hasfeed",
-    "ip", "instreamset", "url", "prefer", "imagesize", "qft",
+    "filterui",
+    "filetype",
+    "ext",
+    "language",
+    "loc",
+    "location",
+    "feed",
+    "hasfeed",
+    "ip",
+    "instreamset",
+    "url",
+    "prefer",
+    "imagesize",
+    "qft",
 }
 
 

@@ -1,0 +1,169 @@
+"""The embedded store: visibility at commit, updates, deletes, and crash safety."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.store import Clause, Filters, Range, StoreQuery, TextQuery
+from pixsearch.index.textindex import IndexLockedError
+from pixsearch.records import Occurrence
+from tests.index.helpers import make_doc
+
+
+def words(*ws: str) -> TextQuery:
+    return TextQuery(required=tuple((Clause((w,)),) for w in ws))
+
+
+def count(store: EmbeddedStore, *ws: str, filters: Filters | None = None) -> int:
+    return store.search(StoreQuery(words(*ws), filters or Filters(), limit=100)).total
+
+
+def test_nothing_is_visible_before_commit(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path, writable=True)
+    reader = EmbeddedStore(tmp_path)
+    writer.add(make_doc(1, "golden retriever puppy"), b"thumb")
+    assert count(writer, "puppy") == 0
+    assert reader.get_by_image_id(make_doc(1, "").image_id) is None
+    writer.commit()
+    reader.refresh()
+    assert count(reader, "puppy") == 1
+    assert (
+        reader.get_by_image_id(make_doc(1, "").image_id).occurrences[0].title.startswith("golden")
+    )
+    assert reader.thumbnail(make_doc(1, "").facts.sha256) == b"thumb"
+
+
+def test_occurrences_update_and_delete(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, writable=True)
+    doc_id = store.add(make_doc(1, "harbour boats"), None)
+    store.commit()
+    assert store.add_occurrence(doc_id, Occurrence(source="/other.jpg", text={"caption": "marina"}))
+    assert not store.add_occurrence(
+        doc_id, Occurrence(source="/other.jpg", text={"caption": "marina"})
+    )
+    store.commit()
+    assert count(store, "marina") == 1 and count(store, "harbour") == 1
+    assert len(store.get([doc_id])[0].occurrences) == 2
+    assert store.delete(make_doc(1, "").image_id)
+    store.commit()
+    assert count(store, "harbour") == 0 and store.get([doc_id]) == []
+    assert store.stats()["images"] == 0
+
+
+def test_filters_run_in_the_index(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, writable=True)
+    store.add(
+        make_doc(
+            1,
+            "tree",
+            width=100,
+            height=100,
+            license="cc-by-nc",
+            page="http://www.example.org/a/page.html",
+        ),
+        None,
+    )
+    store.add(
+        make_doc(
+            2, "tree", width=900, height=600, license="cc0", page="http://images.example.com/b/"
+        ),
+        None,
+    )
+    store.add(make_doc(3, "tree", width=600, height=1200), None)
+    store.commit()
+    assert count(store, "tree", filters=Filters(size="small")) == 1
+    assert count(store, "tree", filters=Filters(size="large")) == 2
+    assert count(store, "tree", filters=Filters(aspect="tall")) == 1
+    assert count(store, "tree", filters=Filters(license="any")) == 2
+    assert count(store, "tree", filters=Filters(license="public")) == 1
+    assert count(store, "tree", filters=Filters(license="modifycommercially")) == 1
+    assert count(store, "tree", filters=Filters(license="modify")) == 2
+    assert count(store, "tree", filters=Filters(width=Range(600, 900))) == 2
+    assert count(store, "tree", filters=Filters(sites=("example.com",))) == 1
+    assert count(store, "tree", filters=Filters(sites=("example.org",))) == 1
+    assert count(store, "tree", filters=Filters(excluded_sites=("example.org",))) == 2
+    assert count(store, "tree", filters=Filters(url_prefixes=("www.example.org/a/",))) == 1
+
+
+def test_near_duplicates_share_a_group(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, writable=True)
+    base = 0xDEADBEEF12345678
+    a = store.add(make_doc(1, "cat", phash=base), None)
+    b = store.add(make_doc(2, "cat", phash=base ^ 0b1011), None)  # distance 3
+    c = store.add(make_doc(3, "cat", phash=base ^ ((1 << 40) - 1)), None)  # far
+    store.commit()
+    groups = {d.doc_id: d.group_id for d in store.get([a, b, c])}
+    assert groups[a] == groups[b] == a and groups[c] == c
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    first = EmbeddedStore(tmp_path, writable=True)
+    with pytest.raises(IndexLockedError):
+        EmbeddedStore(tmp_path, writable=True)
+    first.close()
+    EmbeddedStore(tmp_path, writable=True).close()  # free again once the first is closed
+
+
+_CRASH_SCRIPT = """
+import os, sys
+sys.path[:0] = {paths!r}
+from pathlib import Path
+from pixsearch.index.embedded import EmbeddedStore
+from tests.index.helpers import make_doc
+store = EmbeddedStore(Path({root!r}), writable=True)
+for n in range(20):
+    store.add(make_doc(n, "committed lighthouse"), b"t")
+store.commit()
+for n in range(20, 40):
+    store.add(make_doc(n, "uncommitted lighthouse"), b"t")
+store.add_occurrence(1, __import__("pixsearch.records").records.Occurrence(
+    source="/late", text={{"caption": "late addition"}}))
+{before_exit}
+os._exit(9)
+"""
+
+
+def _crash(root: Path, before_exit: str = "") -> None:
+    script = _CRASH_SCRIPT.format(paths=sys.path, root=str(root), before_exit=before_exit)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 9, result.stderr
+
+
+def test_a_writer_killed_before_commit_leaves_the_last_commit_whole(tmp_path: Path) -> None:
+    _crash(tmp_path)
+    reader = EmbeddedStore(tmp_path)
+    assert count(reader, "lighthouse") == 20 and count(reader, "uncommitted") == 0
+    assert count(reader, "late") == 0
+    assert reader.stats()["images"] == 20
+    writer = EmbeddedStore(tmp_path, writable=True)  # recovery rolls the half generation back
+    assert writer.meta.count_images(max_gen=1 << 40) == 20
+    writer.add(make_doc(99, "after the crash"), None)
+    writer.commit()
+    assert count(writer, "crash") == 1 and count(writer, "lighthouse") == 20
+
+
+def test_a_writer_killed_between_the_two_commits_is_rolled_forward(tmp_path: Path) -> None:
+    # Tantivy has committed generation 2; SQLite never heard that it did.
+    _crash(
+        tmp_path,
+        before_exit=("store.meta.finish_generation = lambda gen: os._exit(9)\nstore.commit()"),
+    )
+    reader = EmbeddedStore(tmp_path)
+    assert count(reader, "lighthouse") == 40
+    assert (
+        len(
+            reader.get(
+                [h.doc_id for h in reader.search(StoreQuery(words("uncommitted"), limit=50)).hits]
+            )
+        )
+        == 20
+    )
+    writer = EmbeddedStore(tmp_path, writable=True)
+    assert writer.recover() is None  # already rolled forward on open
+    assert writer.meta.committed_gen() == 2
+    assert count(writer, "late") == 1
