@@ -58,14 +58,15 @@ class Corpus:
     def __init__(self, seed: int = 1) -> None:
         self.rng = np.random.default_rng(seed)
         self.words = syllable_words(VOCABULARY, self.rng)
+        self.word_array = np.array(self.words, dtype=object)
         ranks = np.arange(1, VOCABULARY + 1)
         weights = 1.0 / ranks**1.07  # Zipf, as word frequencies in captions are
         self.cdf = np.cumsum(weights / weights.sum())
 
     def text(self, low: int, high: int) -> str:
         n = int(self.rng.integers(low, high))
-        picks = np.searchsorted(self.cdf, self.rng.random(n))
-        return " ".join(self.words[min(i, VOCABULARY - 1)] for i in picks)
+        picks = np.minimum(np.searchsorted(self.cdf, self.rng.random(n)), VOCABULARY - 1)
+        return " ".join(self.word_array[picks])
 
     def document(self, n: int, now: datetime) -> ImageDocument:
         rng = self.rng

@@ -25,19 +25,25 @@ COLOR_NAMES: tuple[str, ...] = (
     "Yellow",
 )
 
-# Searchable text fields of an image and their default BM25 weights. The
-# order is the ranking intuition of the reference: what describes the image
-# itself (alt, caption, title) above what merely surrounds it.
+# Searchable text fields of an image and their weights. The order is the
+# ranking intuition of the reference: what describes the image itself (alt,
+# caption, title) above what merely surrounds it. Fields with a whole-number
+# weight are folded into one BM25F "body" field, their text repeated `weight`
+# times, so term frequencies and field lengths are weighted as BM25F does and a
+# query word costs one posting list instead of one per field. Fractional
+# weights mark sparse low-weight fields kept apart and boosted at query time.
 TEXT_FIELDS: dict[str, float] = {
-    "caption": 3.0,  # alt text, figcaption, embedded description, sidecar caption
-    "name": 2.5,  # title of the image (title attribute, XMP title, sidecar title)
-    "keywords": 2.0,  # embedded keywords / subjects, sidecar tags
-    "context": 1.2,  # nearby text, headings above, link text
-    "page_title": 1.0,  # title / h1 of the host page
-    "url_words": 0.8,  # words of the file name, folders, URL path
+    "caption": 3,  # alt text, figcaption, embedded description, sidecar caption
+    "name": 3,  # title of the image (title attribute, XMP title, sidecar title)
+    "keywords": 2,  # embedded keywords / subjects, sidecar tags
+    "context": 1,  # nearby text, headings above, link text
+    "page_title": 1,  # title / h1 of the host page
+    "url_words": 1,  # words of the file name, folders, URL path
     "tags": 0.6,  # visual classifier labels (later issue)
     "ocr": 0.4,  # text recognised in the image (later issue)
 }
+BODY_FIELDS: dict[str, int] = {k: int(w) for k, w in TEXT_FIELDS.items() if w == int(w)}
+SIDE_FIELDS: dict[str, float] = {k: w for k, w in TEXT_FIELDS.items() if k not in BODY_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,7 +124,7 @@ class EmbeddedStore:
         doc.doc_id = self.meta.insert_image(doc, gen=self.gen)
         doc.group_id = doc.group_id or doc.doc_id
         for occurrence in doc.occurrences:
-            self.meta.upsert_occurrence(doc.doc_id, occurrence, gen=self.gen)
+            self.meta.upsert_occurrence(doc.doc_id, occurrence, gen=self.gen, new_image=True)
         self.dupes.add(doc.facts.phash, doc.doc_id, doc.group_id)
         self._pending[doc.doc_id] = (doc, False)
         return doc.doc_id

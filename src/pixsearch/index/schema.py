@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import tantivy
 
-from pixsearch.records import TEXT_FIELDS
+from pixsearch.records import SIDE_FIELDS
 
 ANALYZER_NAME = "pix"
+BODY_FIELD = "body"  # BM25F: every whole-weight text field, repeated by its weight
 
 # Enumerated attributes stored as exact lower-case keywords; several values
 # per document are allowed (an image is both "red" and "coloronly").
@@ -39,7 +40,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_unsigned_field("group_id", fast=True)
     builder.add_unsigned_field("gen", indexed=True)
     builder.add_unsigned_field(MARKER_FIELD, indexed=True)
-    for name in TEXT_FIELDS:
+    for name in (BODY_FIELD, *SIDE_FIELDS):
         builder.add_text_field(name, tokenizer_name=ANALYZER_NAME, index_option="position")
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")

@@ -8,26 +8,33 @@ from pathlib import Path
 import tantivy
 
 from pixsearch.index import attributes
-from pixsearch.index.schema import ANALYZER_NAME, MARKER_FIELD, build_analyzer, build_schema
+from pixsearch.index.schema import (
+    ANALYZER_NAME,
+    BODY_FIELD,
+    MARKER_FIELD,
+    build_analyzer,
+    build_schema,
+)
 from pixsearch.index.store import Clause, Filters, Range, StoreHit, StoreQuery, StoreResult
-from pixsearch.records import TEXT_FIELDS, ImageDocument
+from pixsearch.records import BODY_FIELDS, SIDE_FIELDS, ImageDocument
 
 Occur = tantivy.Occur
 Q = tantivy.Query
 WRITER_HEAP = 128_000_000
+COMMON_TERM_SHARE = 0.5  # a word in more than this share of documents is 'common'
 
 
 class TextIndex:
     """Wraps one Tantivy index directory; translates store queries to Tantivy queries."""
 
-    def __init__(self, path: Path, *, field_weights: dict[str, float] | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.schema = build_schema()
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         self.analyzer = build_analyzer()
         self.index.register_tokenizer(ANALYZER_NAME, self.analyzer)
-        self.weights = dict(field_weights or TEXT_FIELDS)
+        self.side_weights = dict(SIDE_FIELDS)
         self._writer: tantivy.IndexWriter | None = None
         self._meta_mtime = self._meta_stamp()
 
@@ -125,16 +132,15 @@ class TextIndex:
 
     def build_query(self, query: StoreQuery) -> tantivy.Query:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        if query.text.is_empty:
+        groups = self._informative(query.text.required)
+        if not groups:
             clauses.append((Occur.Must, Q.all_query()))
-        for group in query.text.required:
+        for group in groups:
             alternatives = [q for q in (self._clause(c) for c in group) if q is not None]
             if not alternatives:
                 return Q.empty_query()  # a required word analysed to nothing matches nothing
-            query_for_group = (
-                alternatives[0]
-                if len(alternatives) == 1
-                else Q.boolean_query([(Occur.Should, q) for q in alternatives])
+            query_for_group = alternatives[0] if len(alternatives) == 1 else Q.boolean_query(
+                [(Occur.Should, q) for q in alternatives]
             )
             clauses.append((Occur.Must, query_for_group))
         for clause in query.text.excluded:
@@ -144,20 +150,43 @@ class TextIndex:
         clauses.extend(self._filters(query.filters))
         return Q.boolean_query(clauses)
 
+    def _informative(
+        self, groups: tuple[tuple[Clause, ...], ...]
+    ) -> tuple[tuple[Clause, ...], ...]:
+        """Drop required single words found in most documents, as a common-terms query does.
+
+        BM25 gives such a word an IDF near zero, so it barely moves the ranking,
+        yet intersecting its posting list costs as much as scanning the index.
+        The rarest group is always kept, so a query never loses all its words.
+        """
+        if len(groups) < 2:
+            return groups
+        searcher = self.index.searcher()
+        limit = COMMON_TERM_SHARE * max(searcher.num_docs, 1)
+        freqs = [self._group_freq(searcher, g) for g in groups]
+        rarest = min(range(len(groups)), key=lambda i: freqs[i])
+        return tuple(g for i, g in enumerate(groups) if i == rarest or freqs[i] <= limit)
+
+    def _group_freq(self, searcher: tantivy.Searcher, group: tuple[Clause, ...]) -> int:
+        """Documents a one-word group can match (phrases and OR groups count as rare)."""
+        if len(group) != 1 or len(group[0].words) != 1:
+            return 0
+        tokens = self.analyzer.analyze(group[0].words[0])
+        return searcher.doc_freq(BODY_FIELD, tokens[0]) if len(tokens) == 1 else 0
+
     def _clause(self, clause: Clause) -> tantivy.Query | None:
         tokens = [t for word in clause.words for t in self.analyzer.analyze(word)]
         if not tokens:
             return None
-        per_field = []
-        for name, weight in self.weights.items():
-            if weight <= 0:
-                continue
-            if len(tokens) == 1:
-                inner = Q.term_query(self.schema, name, tokens[0])
-            else:
-                inner = Q.phrase_query(self.schema, name, tokens)
-            per_field.append((Occur.Should, Q.boost_query(inner, weight)))
-        return Q.boolean_query(per_field)
+        main = self._match(BODY_FIELD, tokens)
+        sides = [(Occur.Should, Q.boost_query(self._match(name, tokens), weight))
+                 for name, weight in self.side_weights.items()]
+        return Q.boolean_query([(Occur.Should, main), *sides]) if sides else main
+
+    def _match(self, field: str, tokens: list[str]) -> tantivy.Query:
+        if len(tokens) == 1:
+            return Q.term_query(self.schema, field, tokens[0])
+        return Q.phrase_query(self.schema, field, tokens)
 
     def _filters(self, f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         out: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -219,7 +248,11 @@ def to_tantivy(doc: ImageDocument, *, gen: int) -> tantivy.Document:
     out.add_unsigned("gen", gen)
     for occurrence in doc.occurrences:
         for name, text in occurrence.text.items():
-            if text and name in TEXT_FIELDS:
+            if not text:
+                continue
+            for _ in range(BODY_FIELDS.get(name, 0)):
+                out.add_text(BODY_FIELD, text)
+            if name in SIDE_FIELDS:
                 out.add_text(name, text)
     keywords: dict[str, tuple[str, ...]] = {
         "aspect": (attributes.aspect_of(facts.width, facts.height),),

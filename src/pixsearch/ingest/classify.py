@@ -1,7 +1,8 @@
 """Provisional imageType from cheap statistics of a small RGB sample.
 
 "transparent" and "animatedgif" are exact facts. photo / clipart / line / graphics
-come from a handful of statistics on a ~128x128 sample composited over white:
+come from a handful of statistics on a sample about 128 px on its longest side,
+transparency composited over white:
 
 * palette: share of pixels covered by the 16 most frequent colours of a 4-bit grid
   (clipart and line art are drawn with few colours, photos with thousands);

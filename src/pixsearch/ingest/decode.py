@@ -86,6 +86,8 @@ def decode(data: bytes, fmt: str, *, config: PipelineConfig) -> Decoded:
         try:
             im.load()
             work, transparent = _normalize(im)
+        except MemoryError:
+            raise
         except Exception as exc:
             # Truncated data, broken streams, and modes Pillow cannot turn into RGB.
             raise Rejected("corrupt", f"{type(exc).__name__}: {exc}") from exc
@@ -114,6 +116,8 @@ def _open(data: bytes, fmt: str, *, config: PipelineConfig) -> Image.Image:
         im = Image.open(BytesIO(data), formats=[_PIL_FORMATS[fmt]])
     except Image.DecompressionBombError as exc:
         raise Rejected("bomb", str(exc)) from exc
+    except MemoryError:
+        raise  # not the file's fault: let the caller report "crashed"
     except Exception as exc:
         raise Rejected("corrupt", f"{type(exc).__name__}: {exc}") from exc
     width, height = im.size

@@ -75,8 +75,7 @@ def _process(path: Path, config: PipelineConfig) -> Processed:
     decoded = decode(data, fmt, config=config)
     samples = measure(decoded)
     derived = derive(data, decoded, samples)
-    size = thumb_dimensions(decoded.width, decoded.height, config.thumb_size)
-    thumb, thumb_w, thumb_h = make_thumbnail(decoded.image, size=size, quality=config.thumb_quality)
+    thumb, thumb_w, thumb_h = thumbnail(decoded, config)
     meta = read_metadata(path, decoded)
     facts = ImageFacts(
         sha256=derived.sha256,
@@ -175,6 +174,12 @@ def derive(data: bytes, decoded: Decoded, samples: Samples) -> Derived:
             samples.classify_rgb, transparent=decoded.transparent, animated=decoded.animated
         ),
     )
+
+
+def thumbnail(decoded: Decoded, config: PipelineConfig) -> tuple[bytes, int, int]:
+    # Sized from the original's dimensions: the draft-scaled decode may round differently.
+    size = thumb_dimensions(decoded.width, decoded.height, config.thumb_size)
+    return make_thumbnail(decoded.image, size=size, quality=config.thumb_quality)
 
 
 def read_metadata(path: Path, decoded: Decoded) -> Metadata:

@@ -90,7 +90,7 @@ class SearchService:
     ) -> tuple[list[StoreHit], int, int]:
         if count <= 0:
             return [], self.store.search(replace(base, limit=1)).total, offset
-        fetch = offset + 2 * count + 16
+        fetch = offset + count + 16  # grows below when collapsing needs more
         while True:
             result = self.store.search(replace(base, limit=fetch, offset=0))
             page = _group_heads_from(result.hits, offset)[:count]
