@@ -79,12 +79,14 @@ def line_drawing(seed: int = 0, width: int = 600, height: int = 400) -> Image.Im
 
 
 def chart(seed: int = 0, width: int = 600, height: int = 400) -> Image.Image:
-    """A bar chart on a gradient background with captions: computer graphics."""
+    """A bar chart on a gently shaded background with captions: computer graphics."""
     rng = np.random.default_rng(seed)
     y = np.linspace(0, 1, height)[:, None, None]
     x = np.linspace(0, 1, width)[None, :, None]
-    top, bottom = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
-    image = Image.fromarray(np.clip(top * (1 - y) + bottom * y + x * 40, 0, 255).astype(np.uint8))
+    top = rng.uniform(60, 200, 3)
+    bottom = top + rng.uniform(-40, 40, 3)  # a UI-style shade, not a full-range sweep
+    shade = top * (1 - y) + bottom * y + x * 10
+    image = Image.fromarray(np.clip(shade, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
     for i in range(6):
         bar = int(rng.integers(50, 300))

@@ -26,73 +26,67 @@ def _parameter(param: Param) -> dict[str, Any]:
     }
 
 
-def openapi_document(version: str) -> dict[str, Any]:
-    error = {
-        "description": "ErrorResponse",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-    }
-    search = {
-        "summary": "Images matching q (Bing Image Search v7).",
-        "parameters": [
-            {
-                "name": "Ocp-Apim-Subscription-Key",
-                "in": "header",
-                "required": True,
-                "schema": {"type": "string"},
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["_type", "errors"],
+    "properties": {
+        "_type": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    k: {"type": "string"}
+                    for k in ("code", "subCode", "message", "moreDetails", "parameter", "value")
+                },
             },
-            *(_parameter(p) for p in PARAMETERS),
-        ],
+        },
+    },
+}
+_ERROR = {
+    "description": "ErrorResponse",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+}
+
+
+def _search_operation() -> dict[str, Any]:
+    key = {
+        "name": "Ocp-Apim-Subscription-Key",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    return {
+        "summary": "Images matching q (Bing Image Search v7).",
+        "parameters": [key, *(_parameter(p) for p in PARAMETERS)],
         "responses": {
             "200": {"description": "Images answer"},
-            "400": error,
-            "401": error,
-            "403": error,
-            "429": error,
+            **{code: _ERROR for code in ("400", "401", "403", "429")},
         },
     }
-    thumbnail = {
+
+
+def _thumbnail_operation() -> dict[str, Any]:
+    return {
         "summary": "A thumbnail, optionally resized (w, h, c, p as in the reference).",
         "parameters": [
             {"name": n, "in": "query", "schema": {"type": "string"}}
             for n in ("id", "pid", "w", "h", "c", "p")
         ],
-        "responses": {"200": {"description": "JPEG image"}, "404": error},
+        "responses": {"200": {"description": "JPEG image"}, "404": _ERROR},
     }
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    search = {"get": _search_operation()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "pixsearch — Bing Image Search v7 compatible API", "version": version},
         "paths": {
-            "/v7.0/images/search": {"get": search},
-            "/bing/v7.0/images/search": {"get": search},
-            "/th": {"get": thumbnail},
+            "/v7.0/images/search": search,
+            "/bing/v7.0/images/search": search,
+            "/th": {"get": _thumbnail_operation()},
         },
-        "components": {
-            "schemas": {
-                "ErrorResponse": {
-                    "type": "object",
-                    "required": ["_type", "errors"],
-                    "properties": {
-                        "_type": {"type": "string"},
-                        "errors": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["code", "message"],
-                                "properties": {
-                                    k: {"type": "string"}
-                                    for k in (
-                                        "code",
-                                        "subCode",
-                                        "message",
-                                        "moreDetails",
-                                        "parameter",
-                                        "value",
-                                    )
-                                },
-                            },
-                        },
-                    },
-                }
-            }
-        },
+        "components": {"schemas": {"ErrorResponse": _ERROR_SCHEMA}},
     }

@@ -11,12 +11,14 @@ from rich.table import Table
 
 from pixsearch.api import wire
 from pixsearch.api.app import build_context
+from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
 from pixsearch.api.params import parse_search
 from pixsearch.api.routes_search import render_result
 from pixsearch.api.urls import Urls
 from pixsearch.cli.options import index_option
 from pixsearch.config import Settings
+from pixsearch.search.service import SearchPage
 
 
 @click.command()
@@ -63,20 +65,27 @@ def search(
     except BingError as exc:
         raise click.ClickException(f"{exc.parameter}: {exc.message}") from None
     page = ctx.search.search(parsed.request)
-    urls = Urls(base_url)
     if as_json:
-        value = [render_result(ctx, urls, query, r) for r in page.results]
-        body = wire.images_answer(
-            original_query=query,
-            read_link=urls.api_search(query),
-            web_search_url=urls.web_search(query),
-            total=page.total_estimated,
-            next_offset=page.next_offset,
-            current_offset=page.current_offset,
-            value=value,
+        click.echo(
+            orjson.dumps(_answer(ctx, Urls(base_url), query, page), option=orjson.OPT_INDENT_2)
         )
-        click.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2))
-        return
+    else:
+        Console().print(_table(page, offset))
+
+
+def _answer(ctx: ApiContext, urls: Urls, query: str, page: SearchPage) -> wire.JSON:
+    return wire.images_answer(
+        original_query=query,
+        read_link=urls.api_search(query),
+        web_search_url=urls.web_search(query),
+        total=page.total_estimated,
+        next_offset=page.next_offset,
+        current_offset=page.current_offset,
+        value=[render_result(ctx, urls, query, r) for r in page.results],
+    )
+
+
+def _table(page: SearchPage, offset: int) -> Table:
     table = Table(
         "#",
         "name",
@@ -99,4 +108,4 @@ def search(
             result.doc.image_id[:12] + "…",
             where,
         )
-    Console().print(table)
+    return table

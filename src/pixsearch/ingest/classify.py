@@ -30,11 +30,14 @@ PALETTE_TOP = 16
 PHOTO_MIN_SOFT_SHARE = 0.90
 # ... or, for sharp and busy photos, hardly any flat area and too many colours for
 # a drawing (below CLIPART_MIN_PALETTE).
-PHOTO_MAX_FLAT = 0.35
+PHOTO_MAX_FLAT = 0.40
 LINE_MIN_PALETTE = 0.90
 LINE_MAX_SATURATION = 0.10  # mean HSV saturation
 LINE_MIN_BACKGROUND = 0.50  # share of the dominant (neutral) colour: paper
 CLIPART_MIN_PALETTE = 0.70
+# Clipart is flat fills between hard outlines; shading and gradients between the
+# edges (charts, UI, renders) make few-colour pictures graphics instead.
+CLIPART_MAX_SOFT = 0.45
 
 KINDS: tuple[str, ...] = ("photo", "clipart", "line", "graphics")
 
@@ -106,7 +109,7 @@ def kind_of(stats: Stats) -> str:
         and stats.background_neutral
     ):
         return "line"
-    if stats.palette >= CLIPART_MIN_PALETTE:
+    if stats.palette >= CLIPART_MIN_PALETTE and stats.soft < CLIPART_MAX_SOFT:
         return "clipart"
     return "graphics"
 

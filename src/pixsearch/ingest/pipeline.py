@@ -1,8 +1,9 @@
 """One file in, (ImageFacts, thumbnail, Occurrence) or a Rejection out.
 
-Stages, one small function each: read (bounded) -> sniff -> decode -> measure ->
-derive (sha256, colours, phash, classify) -> thumbnail -> metadata. The file is
-read once and decoded once; everything statistical runs on small samples.
+Stages, one small function each: read (bounded) -> sniff -> decode -> shrink to
+thumbnail size -> measure (small samples) -> derive (sha256, colours, phash,
+classify) -> thumbnail (encode) -> metadata. The file is read once and decoded
+once; one resize serves both the thumbnail and the statistics.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from pixsearch.ingest.decode import Decoded, Rejected, decode
 from pixsearch.ingest.metadata import Metadata, extract_metadata
 from pixsearch.ingest.phash import phash_rgb
 from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
-from pixsearch.ingest.thumbnail import make_thumbnail, thumb_dimensions
+from pixsearch.ingest.thumbnail import make_thumbnail, shrink, thumb_dimensions
 from pixsearch.records import ImageFacts, Occurrence, Rejection
 
-CLASSIFY_SAMPLE = 128  # longest side (roughly) of the sample the classifier reads
+CLASSIFY_SAMPLE = 128  # the classifier sample's longest side is at most this
 COLOR_SAMPLE = 64  # side of the square sample for colours and the perceptual hash
 WHITE = (255, 255, 255)
 
@@ -43,7 +44,7 @@ class Processed:
 class Samples:
     """Small views of the picture; transparency already composited over white."""
 
-    classify_rgb: np.ndarray  # (~128, ~128, 3) uint8, aspect kept
+    classify_rgb: np.ndarray  # (<=128, <=128, 3) uint8, aspect kept
     color_rgb: np.ndarray  # (64, 64, 3) uint8
     color_alpha: np.ndarray | None  # (64, 64) uint8, None when opaque
 
@@ -73,9 +74,10 @@ def _process(path: Path, config: PipelineConfig) -> Processed:
     data = read_bounded(path, max_bytes=config.max_file_bytes)
     fmt = sniff_format(data)
     decoded = decode(data, fmt, config=config)
-    samples = measure(decoded)
+    small = shrink_to_thumbnail(decoded, config)
+    samples = measure(small)
     derived = derive(data, decoded, samples)
-    thumb, thumb_w, thumb_h = thumbnail(decoded, config)
+    thumb, thumb_w, thumb_h = make_thumbnail(small, quality=config.thumb_quality)
     meta = read_metadata(path, decoded)
     facts = ImageFacts(
         sha256=derived.sha256,
@@ -142,10 +144,18 @@ def sniff_format(data: bytes) -> str:
     return fmt
 
 
-def measure(decoded: Decoded) -> Samples:
-    """Integer-reduce to ~128 px (classifier), then box-resize to 64x64 (colours, phash)."""
-    image = decoded.image
-    factor = max(1, max(image.size) // CLASSIFY_SAMPLE)
+def shrink_to_thumbnail(decoded: Decoded, config: PipelineConfig) -> Image.Image:
+    """The picture at thumbnail size: what the thumbnail encodes and the statistics read.
+
+    The size comes from the original's dimensions, since a draft-scaled decode can
+    round differently by a pixel.
+    """
+    return shrink(decoded.image, thumb_dimensions(decoded.width, decoded.height, config.thumb_size))
+
+
+def measure(image: Image.Image) -> Samples:
+    """Integer-reduce to at most ~128 px (classifier), then box-resize to 64x64 (colours, phash)."""
+    factor = -(-max(image.size) // CLASSIFY_SAMPLE)  # ceiling division
     small = image.reduce(factor) if factor > 1 else image
     smaller = small.resize((COLOR_SAMPLE, COLOR_SAMPLE), Image.Resampling.BOX)
     alpha = None
@@ -174,12 +184,6 @@ def derive(data: bytes, decoded: Decoded, samples: Samples) -> Derived:
             samples.classify_rgb, transparent=decoded.transparent, animated=decoded.animated
         ),
     )
-
-
-def thumbnail(decoded: Decoded, config: PipelineConfig) -> tuple[bytes, int, int]:
-    # Sized from the original's dimensions: the draft-scaled decode may round differently.
-    size = thumb_dimensions(decoded.width, decoded.height, config.thumb_size)
-    return make_thumbnail(decoded.image, size=size, quality=config.thumb_quality)
 
 
 def read_metadata(path: Path, decoded: Decoded) -> Metadata:

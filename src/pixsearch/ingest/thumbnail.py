@@ -23,6 +23,16 @@ def thumb_dimensions(width: int, height: int, thumb_size: int) -> tuple[int, int
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``image`` resized to ``size`` (a no-op when it already has it); alpha is kept."""
+    if image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    if size == image.size:
+        return image
+    # reducing_gap: integer box pre-shrink for callers that pass large images.
+    return image.resize(size, THUMB_FILTER, reducing_gap=2.0)
+
+
 def make_thumbnail(
     image: Image.Image,
     *,
@@ -36,12 +46,7 @@ def make_thumbnail(
     original's dimensions, since ``image`` may be a draft-scaled decode whose rounding
     differs by a pixel.
     """
-    target = size or thumb_dimensions(image.width, image.height, thumb_size)
-    if image.mode not in ("RGB", "RGBA", "L"):
-        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    if target != image.size:
-        # reducing_gap: integer box pre-shrink for callers that pass large images.
-        image = image.resize(target, THUMB_FILTER, reducing_gap=2.0)
+    image = shrink(image, size or thumb_dimensions(image.width, image.height, thumb_size))
     if image.mode == "RGBA":
         background = Image.new("RGB", image.size, WHITE)
         background.paste(image, mask=image.getchannel("A"))
