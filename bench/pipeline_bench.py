@@ -110,6 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pixsearch-bench-") as tmp:
         folder = args.dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         paths = sorted(folder.glob("photo_*.jpg"))[: args.images]
         if len(paths) < args.images:
             print(f"generating {args.images} photo-like {WIDTH}x{HEIGHT} JPEGs ...", flush=True)

@@ -8,15 +8,17 @@ from PIL import Image
 
 from pixsearch.ingest.classify import KINDS, classify, image_stats, kind_of
 from pixsearch.ingest.config import PipelineConfig
-from pixsearch.ingest.pipeline import Processed, process_file
+from pixsearch.ingest.decode import decode
+from pixsearch.ingest.pipeline import Processed, measure, process_file, shrink_to_thumbnail
 
 
 def sample(image: Image.Image, fmt: str = "PNG") -> np.ndarray:
-    """What the pipeline hands the classifier: a ~128 px integer reduction."""
+    """What the pipeline hands the classifier for ``image`` saved as ``fmt``."""
     buffer = BytesIO()
     image.save(buffer, fmt, quality=85)
-    decoded = Image.open(BytesIO(buffer.getvalue())).convert("RGB")
-    return np.asarray(decoded.reduce(max(1, max(decoded.size) // 128)))
+    config = PipelineConfig()
+    decoded = decode(buffer.getvalue(), fmt.lower(), config=config)
+    return measure(shrink_to_thumbnail(decoded, config)).classify_rgb
 
 
 MAKERS = {

@@ -13,28 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from pixsearch.api import errors
 from pixsearch.index.store import Filters, Range
+from pixsearch.records import COLOR_NAMES
 from pixsearch.search.service import SearchRequest
 
 MAX_COUNT = 150
 DEFAULT_COUNT = 35
 MAX_FILE_SIZE = 520_192  # the reference caps file-size filters here
 UINT16 = 65_535
-COLORS = (
-    "ColorOnly",
-    "Monochrome",
-    "Black",
-    "Blue",
-    "Brown",
-    "Gray",
-    "Green",
-    "Orange",
-    "Pink",
-    "Purple",
-    "Red",
-    "Teal",
-    "White",
-    "Yellow",
-)
+COLORS = ("ColorOnly", "Monochrome", *COLOR_NAMES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from pixsearch.api.markets import resolve_market
 from pixsearch.api.params import parse_search
 from pixsearch.api.responses import bing_json
 from pixsearch.api.urls import Urls
-from pixsearch.search.service import Result
+from pixsearch.search.service import Result, SearchPage
 
 
 async def images_search(request: Request) -> Response:
@@ -27,19 +27,20 @@ async def images_search(request: Request) -> Response:
     )
     ctx.refresh()
     page = ctx.search.search(params.request)
-    q = params.request.q
-    urls = ctx.urls(request)
-    value = [render_result(ctx, urls, q, result) for result in page.results]
-    body = wire.images_answer(
+    body = render_answer(ctx, ctx.urls(request), params.request.q, page)
+    return bing_json(request, body, market=market)
+
+
+def render_answer(ctx: ApiContext, urls: Urls, q: str, page: SearchPage) -> wire.JSON:
+    return wire.images_answer(
         original_query=q,
         read_link=urls.api_search(q),
         web_search_url=urls.web_search(q),
         total=page.total_estimated,
         next_offset=page.next_offset,
         current_offset=page.current_offset,
-        value=value,
+        value=[render_result(ctx, urls, q, result) for result in page.results],
     )
-    return bing_json(request, body, market=market)
 
 
 def render_result(ctx: ApiContext, urls: Urls, q: str, result: Result) -> wire.JSON:

@@ -67,9 +67,7 @@ def revoke(name: str, index_dir: Path) -> None:
 @index_option
 def disable(name: str, index_dir: Path) -> None:
     """Keep the key but refuse it (403 AuthorizationDisabled)."""
-    if not _store(index_dir).set_enabled(name, False):
-        raise click.ClickException(f"no key named {name!r}")
-    click.echo(f"disabled {name}")
+    _set_enabled(index_dir, name, False)
 
 
 @keys.command("enable")
@@ -77,6 +75,10 @@ def disable(name: str, index_dir: Path) -> None:
 @index_option
 def enable(name: str, index_dir: Path) -> None:
     """Accept a disabled key again."""
-    if not _store(index_dir).set_enabled(name, True):
+    _set_enabled(index_dir, name, True)
+
+
+def _set_enabled(index_dir: Path, name: str, enabled: bool) -> None:
+    if not _store(index_dir).set_enabled(name, enabled):
         raise click.ClickException(f"no key named {name!r}")
-    click.echo(f"enabled {name}")
+    click.echo(f"{'enabled' if enabled else 'disabled'} {name}")

@@ -9,12 +9,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from pixsearch.api import wire
 from pixsearch.api.app import build_context
-from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
 from pixsearch.api.params import parse_search
-from pixsearch.api.routes_search import render_result
 from pixsearch.api.urls import Urls
 from pixsearch.cli.options import index_option
 from pixsearch.config import Settings
@@ -67,22 +64,10 @@ def search(
     page = ctx.search.search(parsed.request)
     if as_json:
         click.echo(
-            orjson.dumps(_answer(ctx, Urls(base_url), query, page), option=orjson.OPT_INDENT_2)
+            orjson.dumps(render_answer(ctx, Urls(base_url), query, page), option=orjson.OPT_INDENT_2)
         )
     else:
         Console().print(_table(page, offset))
-
-
-def _answer(ctx: ApiContext, urls: Urls, query: str, page: SearchPage) -> wire.JSON:
-    return wire.images_answer(
-        original_query=query,
-        read_link=urls.api_search(query),
-        web_search_url=urls.web_search(query),
-        total=page.total_estimated,
-        next_offset=page.next_offset,
-        current_offset=page.current_offset,
-        value=[render_result(ctx, urls, query, r) for r in page.results],
-    )
 
 
 def _table(page: SearchPage, offset: int) -> Table:

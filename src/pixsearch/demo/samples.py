@@ -84,7 +84,9 @@ def gradient(
     column = Image.new("RGB", (1, h))
     for y in range(h):
         t = y / (h - 1)
-        column.putpixel((0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+        column.putpixel(
+            (0, y), tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        )
     image = column.resize(size)
     draw = ImageDraw.Draw(image)
     for _ in range(40):  # a few soft hills along the bottom

@@ -139,8 +139,10 @@ class TextIndex:
             alternatives = [q for q in (self._clause(c) for c in group) if q is not None]
             if not alternatives:
                 return Q.empty_query()  # a required word analysed to nothing matches nothing
-            query_for_group = alternatives[0] if len(alternatives) == 1 else Q.boolean_query(
-                [(Occur.Should, q) for q in alternatives]
+            query_for_group = (
+                alternatives[0]
+                if len(alternatives) == 1
+                else Q.boolean_query([(Occur.Should, q) for q in alternatives])
             )
             clauses.append((Occur.Must, query_for_group))
         for clause in query.text.excluded:
@@ -179,8 +181,10 @@ class TextIndex:
         if not tokens:
             return None
         main = self._match(BODY_FIELD, tokens)
-        sides = [(Occur.Should, Q.boost_query(self._match(name, tokens), weight))
-                 for name, weight in self.side_weights.items()]
+        sides = [
+            (Occur.Should, Q.boost_query(self._match(name, tokens), weight))
+            for name, weight in self.side_weights.items()
+        ]
         return Q.boolean_query([(Occur.Should, main), *sides]) if sides else main
 
     def _match(self, field: str, tokens: list[str]) -> tantivy.Query:
