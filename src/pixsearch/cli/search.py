@@ -12,6 +12,7 @@ from rich.table import Table
 from pixsearch.api.app import build_context
 from pixsearch.api.errors import BingError
 from pixsearch.api.params import parse_search
+from pixsearch.api.routes_search import render_answer
 from pixsearch.api.urls import Urls
 from pixsearch.cli.options import index_option
 from pixsearch.config import Settings
@@ -64,7 +65,9 @@ def search(
     page = ctx.search.search(parsed.request)
     if as_json:
         click.echo(
-            orjson.dumps(render_answer(ctx, Urls(base_url), query, page), option=orjson.OPT_INDENT_2)
+            orjson.dumps(
+                render_answer(ctx, Urls(base_url), query, page), option=orjson.OPT_INDENT_2
+            )
         )
     else:
         Console().print(_table(page, offset))

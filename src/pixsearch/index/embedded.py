@@ -32,7 +32,10 @@ class EmbeddedStore:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.text = TextIndex(root / "text")
-        self.meta = MetaDB(root / "meta.db")
+        # A reader must never write: not even CREATE IF NOT EXISTS, which would wait
+        # for the writer's open transaction.
+        db = root / "meta.db"
+        self.meta = MetaDB(db, readonly=not writable and db.exists())
         self.thumbs = ThumbnailStore(root / "thumbs")
         self.writable = writable
         self._dup_distance = dup_distance
