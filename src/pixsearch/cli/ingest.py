@@ -17,7 +17,7 @@ from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.textindex import IndexLockedError
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer, IngestSummary
-from pixsearch.ingest.parallel import process_many
+from pixsearch.ingest.parallel import process_many, tune_worker_memory
 from pixsearch.ingest.sources import iter_files
 from pixsearch.records import Rejection
 
@@ -57,6 +57,7 @@ def ingest(
         max_file_bytes=int(max_file_mb * 1024 * 1024), max_pixels=int(max_megapixels * 1_000_000)
     )
     console = Console(stderr=True)
+    tune_worker_memory()  # the in-process path (--workers 1) gains what pool workers get
     try:
         store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
     except IndexLockedError as exc:
@@ -83,11 +84,9 @@ def run_ingest(
     workers: int | None,
     console: Console,
 ) -> IngestSummary:
-    found = list(iter_files(paths))
-    files = [item for item in found if isinstance(item, Path)]
-    for item in found:
-        if isinstance(item, Rejection):
-            indexer.handle(item)
+    # Walk twice rather than hold millions of paths: the first walk only counts,
+    # so the bar has a total; the second streams paths into the pool.
+    total = sum(1 for item in iter_files(paths) if isinstance(item, Path))
     columns = (
         TextColumn("[bold]ingest"),
         BarColumn(),
@@ -97,7 +96,8 @@ def run_ingest(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("ingest", total=len(files), rate=0.0, info="")
+        task = progress.add_task("ingest", total=total, rate=0.0, info="")
+        files = _files_only(iter_files(paths), indexer)
         for outcome in _timed(process_many(files, config, workers=workers), progress, task):
             indexer.handle(outcome)
             s = indexer.summary
@@ -105,6 +105,15 @@ def run_ingest(
                 task, info=f"new {s.indexed} dup {s.duplicates} rejected {sum(s.rejected.values())}"
             )
     return indexer.summary
+
+
+def _files_only(found: Iterator[Path | Rejection], indexer: Indexer) -> Iterator[Path]:
+    """Paths for the pipeline; what the walk itself rejected goes straight to the summary."""
+    for item in found:
+        if isinstance(item, Path):
+            yield item
+        else:
+            indexer.handle(item)
 
 
 def _timed(items: Iterator, progress: Progress, task: int) -> Iterator:
