@@ -46,7 +46,7 @@ def demo(root: Path, host: str, port: int, no_serve: bool) -> None:
     key = keys.create(DEMO_KEY_NAME)
     base = f"http://{host}:{port}"
     # Plain echo, not rich: a key must never be wrapped across lines.
-    click.echo(f"\npixsearch demo at {base}/search?q=red\nAPI key: {key}")
+    click.echo(f"\npixsearch demo at {base}/search?q=red#key={key}\nAPI key: {key}")
     click.echo(
         f"try: curl -H 'Ocp-Apim-Subscription-Key: {key}' "
         f"'{base}/v7.0/images/search?q=red+circle&count=5'"

@@ -48,6 +48,12 @@ async function run(q, offset) {
   }
 }
 
+// `pixsearch demo` links to /search?q=…#key=…: the fragment never reaches the server.
+const fragmentKey = new URLSearchParams(location.hash.slice(1)).get("key");
+if (fragmentKey) {
+  localStorage.setItem("pixsearch-key", fragmentKey);
+  history.replaceState(null, "", location.pathname + location.search);
+}
 $("#key").value = key();
 $("#key").addEventListener("change", (e) => localStorage.setItem("pixsearch-key", e.target.value));
 $("#search").addEventListener("submit", (e) => {
