@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from azure.cognitiveservices.search.imagesearch import ImageSearchClient
 from azure.cognitiveservices.search.imagesearch.models import ErrorResponseException
-from msrest.authentication import CognitiveServicesCredentials
+from msrest.authentication import Authentication, CognitiveServicesCredentials
 
 from tests.conftest import Server
 
@@ -41,9 +41,15 @@ def test_sdk_filters_and_paging(server: Server) -> None:
     assert wide.value and all(v.width >= 320 and v.width > v.height for v in wide.value)
 
 
-def test_sdk_raises_its_error_for_a_bad_key(server: Server) -> None:
+@pytest.mark.parametrize(
+    "credentials",
+    [Authentication(), CognitiveServicesCredentials("not-a-key")],  # no key header; a bad one
+    ids=["missing", "bad"],
+)
+def test_sdk_raises_its_error_for_a_missing_or_bad_key(server: Server, credentials) -> None:
+    sdk = ImageSearchClient(endpoint=server.base, credentials=credentials)
     with pytest.raises(ErrorResponseException) as caught:
-        client(server, key="not-a-key").images.search(query="circle")
+        sdk.images.search(query="circle")
     error = caught.value.error.errors[0]
     assert error.code == "InvalidAuthorization"
     assert error.sub_code == "AuthorizationMissing"
