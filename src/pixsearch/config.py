@@ -28,6 +28,14 @@ class Settings:
     refresh_seconds: float = _setting(0.5, "How often the server looks for new commits.")
     dup_distance: int = _setting(6, "Hamming distance under which images are near-duplicates.")
     commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
+    admin_key: str = _setting("", "Key guarding the /admin API (empty: /admin is off).")
+    rate_limit_backend: str = _setting("sqlite", "Where rate-limit counters live: sqlite|redis.")
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for the redis rate limiter.")
+
+    def __repr__(self) -> str:
+        # The admin key must never reach a log line through a printed Settings.
+        shown = ", ".join(f"{name}={value}" for name, value, _ in self.describe())
+        return f"Settings({shown})"
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -42,7 +50,14 @@ class Settings:
         return cls(**values)
 
     def describe(self) -> list[tuple[str, str, str]]:
-        return [(f.name, str(getattr(self, f.name)), f.metadata["help"]) for f in fields(self)]
+        return [
+            (
+                f.name,
+                "***" if f.name == "admin_key" else str(getattr(self, f.name)),
+                f.metadata["help"],
+            )
+            for f in fields(self)
+        ]
 
 
 def _convert(name: str, kind: Any, raw: Any) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 # Bing's twelve dominant-colour names, in the reference's order.
 COLOR_NAMES: tuple[str, ...] = (
@@ -66,6 +67,7 @@ class ImageFacts:
     captured_at: datetime | None = None  # embedded capture date (EXIF), UTC
     thumb_width: int = 0
     thumb_height: int = 0
+    color_layout: str = ""  # mean RGB of the four quadrants, 24 hex digits (near-dup check)
 
     @property
     def image_id(self) -> str:
@@ -90,6 +92,10 @@ class Occurrence:
     license_url: str | None = None
     date_published: datetime | None = None
     language: str | None = None
+    # Web-page facts (crawler); defaults keep rows stored before them loadable.
+    offers: list[dict[str, str]] = field(default_factory=list)  # schema.org Product offers
+    recipe: dict[str, Any] | None = None  # schema.org Recipe facts
+    alternates: list[str] = field(default_factory=list)  # other srcset sizes of this picture
 
 
 @dataclass(slots=True)

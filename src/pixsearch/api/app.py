@@ -16,14 +16,21 @@ from pixsearch import __version__
 from pixsearch.api import errors
 from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
+from pixsearch.api.instances import InstanceStore
 from pixsearch.api.keys import KeyStore
 from pixsearch.api.openapi import openapi_document
+from pixsearch.api.ratelimit import build_limiter
 from pixsearch.api.responses import bing_error
+from pixsearch.api.routes_admin import admin_routes
+from pixsearch.api.routes_custom import custom_images_search
+from pixsearch.api.routes_details import images_details
 from pixsearch.api.routes_media import image_page, original, thumbnail
 from pixsearch.api.routes_search import images_search
 from pixsearch.api.tokens import TokenSigner
+from pixsearch.api.uploads import UploadCache
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.search.insights import InsightsService
 from pixsearch.search.service import SearchService
 
 log = logging.getLogger("pixsearch.api")
@@ -39,6 +46,10 @@ def build_context(settings: Settings) -> ApiContext:
         search=SearchService(store),
         keys=KeyStore(root / "service.db"),
         signer=TokenSigner.from_file(root / "secret.key"),
+        limiter=build_limiter(settings),
+        instances=InstanceStore(root / "service.db"),
+        insights=InsightsService(store, near_distance=settings.dup_distance),
+        uploads=UploadCache(root / "uploads"),
     )
 
 
@@ -48,6 +59,15 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
     static = resources.files("pixsearch.web") / "static"
     routes = [
         *(Route(f"{prefix}/images/search", images_search) for prefix in ("/v7.0", "/bing/v7.0")),
+        *(
+            Route(f"{prefix}/images/details", images_details, methods=["GET", "POST"])
+            for prefix in ("/v7.0", "/bing/v7.0")
+        ),
+        *(
+            Route(path, custom_images_search)
+            for path in ("/bingcustomsearch/v7.0/images/search", "/v7.0/custom/images/search")
+        ),
+        *admin_routes(),
         Route("/th", thumbnail),
         Route("/files/{image_id}", original),
         Route("/images/{image_id}", image_page),

@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from pixsearch.api.instances import InstanceStore
 from pixsearch.api.keys import KeyStore
+from pixsearch.api.ratelimit import Limiter
 from pixsearch.api.tokens import TokenClaims, TokenSigner
+from pixsearch.api.uploads import UploadCache
 from pixsearch.api.urls import Urls
 from pixsearch.config import Settings
 from pixsearch.index.store import ReadStore
+from pixsearch.search.insights import InsightsService
 from pixsearch.search.service import SearchService
 
 
@@ -22,6 +26,10 @@ class ApiContext:
     search: SearchService
     keys: KeyStore
     signer: TokenSigner
+    limiter: Limiter | None = None
+    instances: InstanceStore | None = None
+    insights: InsightsService | None = None
+    uploads: UploadCache | None = None
     _checked_at: float = field(default=0.0)
 
     def refresh(self) -> None:

@@ -7,6 +7,7 @@ force), and verification compares digests in constant time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -31,6 +32,14 @@ CREATE TABLE IF NOT EXISTS keys (
 );
 """
 
+# Columns added after the first release; older service.db files gain them on open.
+_LIMIT_COLUMNS = (
+    ("allowed_instances", "TEXT NOT NULL DEFAULT ''"),
+    ("qps", "INTEGER"),
+    ("monthly_quota", "INTEGER"),
+)
+_COLUMNS = "name, hint, created, enabled, expires, allowed_instances, qps, monthly_quota"
+
 
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
@@ -39,6 +48,15 @@ class KeyInfo:
     created: str
     enabled: bool
     expires: str | None
+    # customConfig ids this key may search; empty means any (and the plain endpoint)
+    allowed_instances: tuple[str, ...] = ()
+    qps: int | None = None  # None: no per-second limit
+    monthly_quota: int | None = None  # None: unlimited calls per calendar month (UTC)
+
+    def may_use(self, custom_config: str | None) -> bool:
+        if not self.allowed_instances:
+            return True
+        return custom_config is not None and custom_config in self.allowed_instances
 
     @property
     def expired(self) -> bool:
@@ -55,25 +73,76 @@ class KeyStore:
         self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.executescript(SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
 
-    def create(self, name: str, *, expires: datetime | None = None) -> str:
+    def _migrate(self) -> None:
+        present = {row[1] for row in self.conn.execute("PRAGMA table_info(keys)")}
+        for column, declaration in _LIMIT_COLUMNS:
+            if column not in present:
+                # another process may add it between our look and our change
+                with contextlib.suppress(sqlite3.OperationalError):
+                    self.conn.execute(f"ALTER TABLE keys ADD COLUMN {column} {declaration}")
+
+    def create(
+        self,
+        name: str,
+        *,
+        expires: datetime | None = None,
+        allowed_instances: tuple[str, ...] = (),
+        qps: int | None = None,
+        monthly_quota: int | None = None,
+    ) -> str:
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         try:
             self.conn.execute(
-                "INSERT INTO keys (name, key_hash, hint, created, expires) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO keys (name, key_hash, hint, created, expires, allowed_instances,"
+                " qps, monthly_quota) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     hash_key(key),
                     key[:8],
                     datetime.now(UTC).isoformat(timespec="seconds"),
                     expires.isoformat() if expires else None,
+                    ",".join(allowed_instances),
+                    qps,
+                    monthly_quota,
                 ),
             )
         except sqlite3.IntegrityError:
             raise ValueError(f"a key named {name!r} exists already") from None
         return key
+
+    def set_limits(
+        self,
+        name: str,
+        *,
+        allowed_instances: tuple[str, ...] | None = None,
+        qps: int | None = None,
+        monthly_quota: int | None = None,
+        clear_qps: bool = False,
+        clear_quota: bool = False,
+    ) -> bool:
+        """Change the given limits only (None leaves a limit as it is; clear_* removes it)."""
+        changes: dict[str, object] = {}
+        if allowed_instances is not None:
+            changes["allowed_instances"] = ",".join(allowed_instances)
+        if qps is not None or clear_qps:
+            changes["qps"] = None if clear_qps else qps
+        if monthly_quota is not None or clear_quota:
+            changes["monthly_quota"] = None if clear_quota else monthly_quota
+        if not changes:
+            return self.get(name) is not None
+        assignments = ", ".join(f"{column}=?" for column in changes)
+        cursor = self.conn.execute(
+            f"UPDATE keys SET {assignments} WHERE name=?", (*changes.values(), name)
+        )
+        return cursor.rowcount > 0
+
+    def get(self, name: str) -> KeyInfo | None:
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM keys WHERE name=?", (name,)).fetchone()
+        return _info(row) if row else None
 
     def revoke(self, name: str) -> bool:
         cursor = self.conn.execute("DELETE FROM keys WHERE name=?", (name,))
@@ -84,10 +153,8 @@ class KeyStore:
         return cursor.rowcount > 0
 
     def list(self) -> list[KeyInfo]:
-        rows = self.conn.execute(
-            "SELECT name, hint, created, enabled, expires FROM keys ORDER BY name"
-        ).fetchall()
-        return [KeyInfo(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM keys ORDER BY name").fetchall()
+        return [_info(r) for r in rows]
 
     def lookup(self, key: str) -> KeyInfo | None:
         """The key's record if it exists (enabled or not), else None."""
@@ -98,12 +165,11 @@ class KeyStore:
             if cached and now - cached[0] < _CACHE_SECONDS:
                 return cached[1]
             row = self.conn.execute(
-                "SELECT name, hint, created, enabled, expires, key_hash FROM keys WHERE key_hash=?",
-                (digest,),
+                f"SELECT {_COLUMNS}, key_hash FROM keys WHERE key_hash=?", (digest,)
             ).fetchone()
             info = None
-            if row is not None and hmac.compare_digest(row[5], digest):
-                info = KeyInfo(row[0], row[1], row[2], bool(row[3]), row[4])
+            if row is not None and hmac.compare_digest(row[-1], digest):
+                info = _info(row)
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[digest] = (now, info)
@@ -111,3 +177,8 @@ class KeyStore:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _info(row: tuple) -> KeyInfo:  # type: ignore[type-arg]
+    allowed = tuple(part for part in (row[5] or "").split(",") if part)
+    return KeyInfo(row[0], row[1], row[2], bool(row[3]), row[4], allowed, row[6], row[7])

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+from pixsearch.api import errors
+
 MARKETS: tuple[str, ...] = (
     "es-AR",
     "en-AU",
@@ -46,6 +51,7 @@ MARKETS: tuple[str, ...] = (
 )
 DEFAULT_MARKET = "en-US"
 _BY_LOWER = {m.lower(): m for m in MARKETS}
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 
 def resolve_market(mkt: str | None, cc: str | None, accept_language: str | None) -> str:
@@ -103,3 +109,26 @@ def _first_with_language(language: str) -> str | None:
     if language in preferred:
         return preferred[language]
     return next((m for m in MARKETS if m.lower().startswith(language + "-")), None)
+
+
+def market_for(query: Mapping[str, str], accept_language: str | None) -> str:
+    """The request's market, enforcing the reference's pairing rules with documented 400s.
+
+    `query` is read case-insensitively. Only pairs that the reference forbids are
+    errors: an Accept-Language without cc is what every browser sends, so it
+    is accepted and used for a best fit.
+    """
+    lowered = {name.lower(): value for name, value in query.items()}
+    mkt, cc, set_lang = lowered.get("mkt"), lowered.get("cc"), lowered.get("setlang")
+    has_languages = bool((accept_language or "").strip())
+    if cc and mkt:
+        raise errors.invalid("cc", cc, "cc and mkt are mutually exclusive.")
+    if cc and not has_languages:
+        raise errors.invalid("cc", cc, "cc requires the Accept-Language header.")
+    if set_lang and has_languages:
+        raise errors.invalid(
+            "setLang", set_lang, "setLang and the Accept-Language header are mutually exclusive."
+        )
+    if cc and not _COUNTRY.match(cc.strip()):
+        raise errors.invalid("cc", cc, "Expected a two-letter country code.")
+    return resolve_market(mkt, cc, accept_language)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixsearch.api.params import PARAMETERS, Param
+from pixsearch.api.params import CUSTOM_CONFIG, PARAMETERS, Param
 
 _TYPES = {"string": "string", "int": "integer", "enum": "string", "bool": "boolean"}
 
@@ -50,7 +50,7 @@ _ERROR = {
 }
 
 
-def _search_operation() -> dict[str, Any]:
+def _search_operation(*, custom: bool = False) -> dict[str, Any]:
     key = {
         "name": "Ocp-Apim-Subscription-Key",
         "in": "header",
@@ -58,8 +58,12 @@ def _search_operation() -> dict[str, Any]:
         "schema": {"type": "string"},
     }
     return {
-        "summary": "Images matching q (Bing Image Search v7).",
-        "parameters": [key, *(_parameter(p) for p in PARAMETERS)],
+        "summary": "Images matching q"
+        + (" inside a custom instance's slice." if custom else " (Bing Image Search v7)."),
+        "parameters": [
+            key,
+            *(_parameter(p) for p in ((CUSTOM_CONFIG, *PARAMETERS) if custom else PARAMETERS)),
+        ],
         "responses": {
             "200": {"description": "Images answer"},
             **{code: _ERROR for code in ("400", "401", "403", "429")},
@@ -78,14 +82,32 @@ def _thumbnail_operation() -> dict[str, Any]:
     }
 
 
+def _details_operation() -> dict[str, Any]:
+    names = ("q", "insightsToken", "id", "imgUrl", "modules", "cal", "cat", "car", "cab", "ct")
+    return {
+        "summary": "Insights for one image (token, id, or uploaded as multipart `image`).",
+        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names],
+        "responses": {
+            "200": {"description": "ImageInsights answer"},
+            **{code: _ERROR for code in ("400", "401", "403", "429")},
+        },
+    }
+
+
 def openapi_document(version: str) -> dict[str, Any]:
     search = {"get": _search_operation()}
+    custom = {"get": _search_operation(custom=True)}
+    details = {"get": _details_operation(), "post": _details_operation()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "pixsearch — Bing Image Search v7 compatible API", "version": version},
         "paths": {
             "/v7.0/images/search": search,
             "/bing/v7.0/images/search": search,
+            "/v7.0/custom/images/search": custom,
+            "/bingcustomsearch/v7.0/images/search": custom,
+            "/v7.0/images/details": details,
+            "/bing/v7.0/images/details": details,
             "/th": {"get": _thumbnail_operation()},
         },
         "components": {"schemas": {"ErrorResponse": _ERROR_SCHEMA}},

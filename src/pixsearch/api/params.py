@@ -88,6 +88,8 @@ PARAMETERS: tuple[Param, ...] = (
     Param("textDecorations", "bool", "Hit-highlighting markers in display strings."),
     Param("textFormat", "enum", "Format of hit highlighting.", ("Raw", "HTML")),
 )
+# Custom Image Search takes every parameter above plus this one (required there).
+CUSTOM_CONFIG = Param("customConfig", "string", "Id of the custom search instance to search.")
 BY_NAME = {p.name.lower(): p for p in PARAMETERS}
 _FRESHNESS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 _ADULT = {"off": (), "moderate": ("image",), "strict": ("image", "text")}

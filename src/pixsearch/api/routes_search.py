@@ -7,8 +7,9 @@ from starlette.responses import Response
 
 from pixsearch.api import wire
 from pixsearch.api.auth import authorize
+from pixsearch.api.clientinfo import client_info
 from pixsearch.api.context import ApiContext
-from pixsearch.api.markets import resolve_market
+from pixsearch.api.markets import market_for
 from pixsearch.api.params import parse_search
 from pixsearch.api.responses import bing_json
 from pixsearch.api.urls import Urls
@@ -18,20 +19,19 @@ from pixsearch.search.service import Result, SearchPage
 async def images_search(request: Request) -> Response:
     ctx: ApiContext = request.app.state.ctx
     if ctx.settings.require_key:
-        authorize(request, ctx.keys)
+        authorize(request, ctx.keys, ctx.limiter)
     params = parse_search(request.query_params)
-    market = resolve_market(
-        request.query_params.get("mkt"),
-        request.query_params.get("cc"),
-        request.headers.get("accept-language"),
-    )
+    market = market_for(request.query_params, request.headers.get("accept-language"))
+    request.state.client = client_info(request.headers)  # checked, kept on the request only
     ctx.refresh()
     page = ctx.search.search(params.request)
     body = render_answer(ctx, ctx.urls(request), params.request.q, page)
     return bing_json(request, body, market=market)
 
 
-def render_answer(ctx: ApiContext, urls: Urls, q: str, page: SearchPage) -> wire.JSON:
+def render_answer(
+    ctx: ApiContext, urls: Urls, q: str, page: SearchPage, *, custom_config: str | None = None
+) -> wire.JSON:
     return wire.images_answer(
         original_query=q,
         read_link=urls.api_search(q),
@@ -39,11 +39,13 @@ def render_answer(ctx: ApiContext, urls: Urls, q: str, page: SearchPage) -> wire
         total=page.total_estimated,
         next_offset=page.next_offset,
         current_offset=page.current_offset,
-        value=[render_result(ctx, urls, q, result) for result in page.results],
+        value=[render_result(ctx, urls, q, r, custom_config) for r in page.results],
     )
 
 
-def render_result(ctx: ApiContext, urls: Urls, q: str, result: Result) -> wire.JSON:
+def render_result(
+    ctx: ApiContext, urls: Urls, q: str, result: Result, custom_config: str | None = None
+) -> wire.JSON:
     doc, facts = result.doc, result.doc.facts
     return wire.image_object(
         name=result.occurrence.title or doc.image_id,
@@ -56,9 +58,10 @@ def render_result(ctx: ApiContext, urls: Urls, q: str, result: Result) -> wire.J
         date_published=doc.date_published,
         thumb_size=(facts.thumb_width, facts.thumb_height),
         accent_color=facts.accent_color,
-        token=ctx.token_for(doc.image_id),
+        # a token from a custom search names its instance, so insights stay in the slice
+        token=ctx.token_for(doc.image_id, custom_config),
         insights={
-            "pages_including": len(doc.occurrences),
-            "available_sizes": result.same_group_sizes,
+            "pages_including": result.pages,
+            "available_sizes": result.sizes,
         },
     )

@@ -124,3 +124,35 @@ def error_response(error: BingError) -> JSON:
     }
     entry.update({k: v for k, v in optional.items() if v is not None})
     return {"_type": "ErrorResponse", "errors": [entry]}
+
+
+def query(text: str, *, web_search_url: str, search_link: str | None = None) -> JSON:
+    out: JSON = {"text": text, "displayText": text, "webSearchUrl": web_search_url}
+    if search_link:
+        out["searchLink"] = search_link
+    return out
+
+
+def image_insights(
+    *,
+    token: str,
+    best_query: JSON | None = None,
+    caption: tuple[str, str] | None = None,
+    pages_including: list[JSON] | None = None,
+    tags: list[str] | None = None,
+) -> JSON:
+    """An ImageInsights answer; modules without data are omitted, as the reference does."""
+    out: JSON = {"_type": "ImageInsights", "imageInsightsToken": token}
+    if best_query is not None:
+        out["bestRepresentativeQuery"] = best_query
+    if caption is not None:
+        out["imageCaption"] = {
+            "caption": caption[0],
+            "dataSourceUrl": caption[1],
+            "relatedSearches": [],
+        }
+    if pages_including:
+        out["pagesIncluding"] = {"value": pages_including}
+    if tags:
+        out["imageTags"] = {"value": [{"name": tag} for tag in tags]}
+    return out

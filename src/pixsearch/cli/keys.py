@@ -9,8 +9,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from pixsearch.api.keys import KeyStore
+from pixsearch.api.keys import KeyInfo, KeyStore
+from pixsearch.api.ratelimit import build_limiter
 from pixsearch.cli.options import index_option
+from pixsearch.config import Settings
 
 
 def _store(index_dir: Path) -> KeyStore:
@@ -26,11 +28,27 @@ def keys() -> None:
 @click.argument("name")
 @index_option
 @click.option("--expires-days", type=float, default=None, help="Key stops working after this.")
-def create(name: str, index_dir: Path, expires_days: float | None) -> None:
+@click.option("--qps", type=click.IntRange(min=1), default=None, help="Calls per second.")
+@click.option("--monthly-quota", type=click.IntRange(min=0), default=None, help="Calls a month.")
+@click.option("--instance", "instances", multiple=True, help="Allowed customConfig (repeat).")
+def create(
+    name: str,
+    index_dir: Path,
+    expires_days: float | None,
+    qps: int | None,
+    monthly_quota: int | None,
+    instances: tuple[str, ...],
+) -> None:
     """Create a key called NAME and print it (the only time it is shown)."""
     expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
     try:
-        key = _store(index_dir).create(name, expires=expires)
+        key = _store(index_dir).create(
+            name,
+            expires=expires,
+            allowed_instances=instances,
+            qps=qps,
+            monthly_quota=monthly_quota,
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(key)
@@ -40,7 +58,7 @@ def create(name: str, index_dir: Path, expires_days: float | None) -> None:
 @index_option
 def list_keys(index_dir: Path) -> None:
     """List keys (names and hints, never the keys)."""
-    table = Table("name", "hint", "created", "enabled", "expires")
+    table = Table("name", "hint", "created", "enabled", "expires", "qps", "quota", "instances")
     for info in _store(index_dir).list():
         table.add_row(
             info.name,
@@ -48,7 +66,68 @@ def list_keys(index_dir: Path) -> None:
             info.created,
             "yes" if info.enabled else "no",
             info.expires or "never",
+            *_limits(info),
         )
+    Console().print(table)
+
+
+def _limits(info: KeyInfo) -> tuple[str, str, str]:
+    return (
+        str(info.qps) if info.qps is not None else "-",
+        str(info.monthly_quota) if info.monthly_quota is not None else "-",
+        ",".join(info.allowed_instances) or "any",
+    )
+
+
+@keys.command("limits")
+@click.argument("name")
+@index_option
+@click.option("--qps", type=click.IntRange(min=1), default=None, help="Calls per second.")
+@click.option("--no-qps", is_flag=True, help="Remove the per-second limit.")
+@click.option("--monthly-quota", type=click.IntRange(min=0), default=None, help="Calls a month.")
+@click.option("--no-quota", is_flag=True, help="Remove the monthly quota.")
+@click.option("--instance", "instances", multiple=True, help="Allowed customConfig (repeat).")
+@click.option("--any-instance", is_flag=True, help="Allow every instance again.")
+def limits(
+    name: str,
+    index_dir: Path,
+    qps: int | None,
+    no_qps: bool,
+    monthly_quota: int | None,
+    no_quota: bool,
+    instances: tuple[str, ...],
+    any_instance: bool,
+) -> None:
+    """Change a key's limits (applies to running servers within seconds)."""
+    allowed = () if any_instance else (instances or None)
+    store = _store(index_dir)
+    changed = store.set_limits(
+        name,
+        allowed_instances=allowed,
+        qps=qps,
+        monthly_quota=monthly_quota,
+        clear_qps=no_qps,
+        clear_quota=no_quota,
+    )
+    if not changed:
+        raise click.ClickException(f"no key named {name!r}")
+    info = store.get(name)
+    assert info is not None
+    qps_text, quota_text, instances_text = _limits(info)
+    click.echo(f"{name}: qps {qps_text}, monthly quota {quota_text}, instances {instances_text}")
+
+
+@keys.command("usage")
+@click.argument("name")
+@index_option
+def usage(name: str, index_dir: Path) -> None:
+    """Calls and throttled calls of key NAME per day (UTC)."""
+    if _store(index_dir).get(name) is None:
+        raise click.ClickException(f"no key named {name!r}")
+    table = Table("day", "calls", "throttled")
+    # the server's backend (PIXSEARCH_RATE_LIMIT_BACKEND), so Redis usage shows too
+    for day in build_limiter(Settings.load(index_dir=index_dir)).usage(name):
+        table.add_row(day.day, str(day.calls), str(day.throttled))
     Console().print(table)
 
 

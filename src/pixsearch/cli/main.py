@@ -7,6 +7,8 @@ import logging
 import click
 
 from pixsearch import __version__
+from pixsearch.cli.crawl import crawl, import_urls, import_warc
+from pixsearch.cli.custom import custom
 from pixsearch.cli.demo import demo
 from pixsearch.cli.ingest import ingest
 from pixsearch.cli.keys import keys
@@ -25,7 +27,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-for command in (ingest, serve, search, keys, demo):
+for command in (ingest, crawl, import_warc, import_urls, serve, search, keys, custom, demo):
     cli.add_command(command)
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pixsearch.index.dupes import DuplicateIndex
+from pixsearch.index.dupes import DuplicateIndex, parse_layout
 from pixsearch.index.metadb import MetaDB
+from pixsearch.index.nearscan import NearScan
 from pixsearch.index.store import StoreQuery, StoreResult
 from pixsearch.index.textindex import TextIndex
 from pixsearch.index.thumbs import ThumbnailStore
@@ -40,6 +41,7 @@ class EmbeddedStore:
         self.writable = writable
         self._dup_distance = dup_distance
         self._dupes: DuplicateIndex | None = None
+        self._near: NearScan | None = None
         self._pending: dict[int, tuple[ImageDocument, bool]] = {}  # doc_id → (doc, existed)
         self._deleted_pending: set[int] = set()
         if writable:
@@ -61,8 +63,11 @@ class EmbeddedStore:
         docs = self.get([doc_id]) if doc_id is not None else []
         return docs[0] if docs else None
 
-    def available_sizes(self, group_ids: Sequence[int]) -> dict[int, int]:
-        return self.meta.sizes_per_group(group_ids, max_gen=self._visible)
+    def group_counts(self, group_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        return self.meta.group_counts(group_ids, max_gen=self._visible)
+
+    def group_members(self, group_id: int, *, limit: int = 50) -> list[int]:
+        return self.meta.group_members(group_id, max_gen=self._visible, limit=limit)
 
     def thumbnail(self, sha256: str) -> bytes | None:
         return self.thumbs.get(sha256)
@@ -71,7 +76,16 @@ class EmbeddedStore:
         changed = self.text.refresh()
         if changed:
             self._visible = self._visible_gen()
+            self._near = None
         return changed
+
+    def near_duplicates(
+        self, phash: int, color_layout: str, *, max_distance: int
+    ) -> list[tuple[int, int]]:
+        """(distance, doc_id) of visible images with this look: hash and colour layout."""
+        if self._near is None:
+            self._near = NearScan(self.meta.hashes(max_gen=self._visible))
+        return self._near.nearest(phash, color_layout, max_distance=max_distance)
 
     def stats(self) -> dict[str, int]:
         return {
@@ -103,8 +117,8 @@ class EmbeddedStore:
     def dupes(self) -> DuplicateIndex:
         if self._dupes is None:
             self._dupes = DuplicateIndex(self._dup_distance)
-            for phash, doc_id, group_id in self.meta.hashes():
-                self._dupes.add(phash, doc_id, group_id)
+            for phash, doc_id, group_id, layout in self.meta.hashes():
+                self._dupes.add(phash, doc_id, group_id, parse_layout(layout))
         return self._dupes
 
     def find_by_sha(self, sha256: str) -> ImageDocument | None:
@@ -123,12 +137,13 @@ class EmbeddedStore:
         if thumbnail is not None:
             self.thumbs.put(doc.facts.sha256, thumbnail)
         self._begin()
-        doc.group_id = self.dupes.group_for(doc.facts.phash) or 0
+        layout = parse_layout(doc.facts.color_layout)
+        doc.group_id = self.dupes.group_for(doc.facts.phash, layout) or 0
         doc.doc_id = self.meta.insert_image(doc, gen=self.gen)
         doc.group_id = doc.group_id or doc.doc_id
         for occurrence in doc.occurrences:
             self.meta.upsert_occurrence(doc.doc_id, occurrence, gen=self.gen, new_image=True)
-        self.dupes.add(doc.facts.phash, doc.doc_id, doc.group_id)
+        self.dupes.add(doc.facts.phash, doc.doc_id, doc.group_id, layout)
         self._pending[doc.doc_id] = (doc, False)
         return doc.doc_id
 

@@ -7,6 +7,7 @@ or forward on the next open (see EmbeddedStore.recover).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -19,14 +20,10 @@ from pixsearch.records import ImageDocument, ImageFacts, Occurrence
 
 _FACT_FIELDS = [f.name for f in dataclasses.fields(ImageFacts)]
 _FACT_COLUMNS = ", ".join(_FACT_FIELDS)
-_TEXT_FACTS = {
-    "sha256",
-    "encoding_format",
-    "accent_color",
-    "color_name",
-    "image_types",
-    "captured_at",
-}
+# Numbers are INTEGER columns; everything else (strings, tuples, dates) is TEXT.
+# Derived from the dataclass so a new fact cannot get the wrong column affinity.
+_INTEGER_FACTS = {f.name for f in dataclasses.fields(ImageFacts) if f.type in ("int", "bool")}
+_TEXT_FACTS = set(_FACT_FIELDS) - _INTEGER_FACTS
 _FACT_DDL = ",\n    ".join(
     f"{name} {'TEXT' if name in _TEXT_FACTS else 'INTEGER'}" for name in _FACT_FIELDS
 )
@@ -80,6 +77,19 @@ class MetaDB:
         self.conn.execute("PRAGMA cache_size=-65536")
         if not readonly:
             self.conn.executescript(SCHEMA)
+        self._add_missing_fact_columns()
+
+    def _add_missing_fact_columns(self) -> None:
+        """Indexes made before a fact was added to ImageFacts get its column (empty)."""
+        present = {row[1] for row in self.conn.execute("PRAGMA table_info(images)")}
+        if not present:
+            return
+        for name in _FACT_FIELDS:
+            if name not in present:
+                kind = "TEXT" if name in _TEXT_FACTS else "INTEGER"
+                # another process may have added it a moment ago
+                with contextlib.suppress(sqlite3.OperationalError):
+                    self.conn.execute(f"ALTER TABLE images ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.conn.close()
@@ -211,24 +221,42 @@ class MetaDB:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def sizes_per_group(self, group_ids: Sequence[int], *, max_gen: int) -> dict[int, int]:
-        """Distinct width×height pairs per near-duplicate group: availableSizesCount."""
+    def group_counts(self, group_ids: Sequence[int], *, max_gen: int) -> dict[int, tuple[int, int]]:
+        """Per near-duplicate group: (distinct sizes, distinct pages) of its visible images.
+
+        These are availableSizesCount and pagesIncludingCount; a local file's page
+        is the image's own page, so copies of one file in two folders count once.
+        """
         if not group_ids:
             return {}
         marks = ", ".join("?" for _ in group_ids)
         rows = self.conn.execute(
-            f"SELECT group_id, count(DISTINCT width || 'x' || height) FROM images "
-            f"WHERE group_id IN ({marks}) AND gen<=? AND deleted_gen IS NULL GROUP BY group_id",
-            (*group_ids, max_gen),
+            "SELECT i.group_id, count(DISTINCT i.width || 'x' || i.height), "
+            "count(DISTINCT coalesce(o.host_page_url, 'local:' || i.doc_id)) "
+            "FROM images i JOIN occurrences o ON o.doc_id = i.doc_id "
+            f"WHERE i.group_id IN ({marks}) AND i.gen<=?1 AND i.deleted_gen IS NULL "
+            "AND o.gen<=?1 GROUP BY i.group_id".replace("?1", "?"),
+            (*group_ids, max_gen, max_gen),
         )
-        return {int(g): int(n) for g, n in rows}
+        return {int(g): (int(sizes), int(pages)) for g, sizes, pages in rows}
 
-    def hashes(self) -> Iterable[tuple[int, int, int]]:
-        """(phash, doc_id, group_id) of every live image, for the near-duplicate index."""
-        for phash, doc_id, group_id in self.conn.execute(
-            "SELECT phash, doc_id, group_id FROM images WHERE deleted_gen IS NULL"
+    def group_members(self, group_id: int, *, max_gen: int, limit: int) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT doc_id FROM images WHERE group_id=? AND gen<=? AND deleted_gen IS NULL "
+            "ORDER BY width * height DESC LIMIT ?",
+            (group_id, max_gen, limit),
+        )
+        return [int(r[0]) for r in rows]
+
+    def hashes(self, *, max_gen: int | None = None) -> Iterable[tuple[int, int, int, str]]:
+        """(phash, doc_id, group_id, colour layout) of every live image, for near-duplicates."""
+        limit = max_gen if max_gen is not None else 1 << 62
+        for phash, doc_id, group_id, layout in self.conn.execute(
+            "SELECT phash, doc_id, group_id, color_layout FROM images "
+            "WHERE deleted_gen IS NULL AND gen<=?",
+            (limit,),
         ):
-            yield _to_unsigned(phash), doc_id, group_id
+            yield _to_unsigned(phash), doc_id, group_id, layout
 
     def count_images(self, *, max_gen: int) -> int:
         row = self.conn.execute(
@@ -250,6 +278,7 @@ def _row_to_doc(row: tuple, occurrences: list[Occurrence]) -> ImageDocument:
     values["transparent"] = bool(values["transparent"])
     values["monochrome"] = bool(values["monochrome"])
     values["image_types"] = tuple(t for t in (values["image_types"] or "").split(",") if t)
+    values["color_layout"] = values["color_layout"] or ""
     captured = values["captured_at"]
     values["captured_at"] = datetime.fromisoformat(captured) if captured else None
     first_seen, group_id = row[1 + len(_FACT_FIELDS) :]

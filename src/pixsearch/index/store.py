@@ -63,6 +63,19 @@ class Filters:
     excluded_sites: tuple[str, ...] = ()
     url_prefixes: tuple[str, ...] = ()  # any of these page/image URL prefixes
     excluded_url_prefixes: tuple[str, ...] = ()
+    # A custom instance's slice: a document must lie under any one of these hosts
+    # (with subdomains) or URL prefixes ("host/" is exactly that host). One OR, so
+    # mixing kinds widens the slice rather than intersecting it.
+    scope_sites: tuple[str, ...] = ()
+    scope_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SiteBoost:
+    """Adds `weight` to the score of documents on `host` (or its subdomains); < 0 demotes."""
+
+    host: str
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,7 @@ class StoreQuery:
     filters: Filters = field(default_factory=Filters)
     limit: int = 35
     offset: int = 0
+    boosts: tuple[SiteBoost, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +109,15 @@ class ReadStore(Protocol):
 
     def get_by_image_id(self, image_id: str) -> ImageDocument | None: ...
 
-    def available_sizes(self, group_ids: Sequence[int]) -> dict[int, int]: ...
+    def group_counts(self, group_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Per near-duplicate group: (distinct sizes, distinct pages)."""
+        ...
+
+    def group_members(self, group_id: int, *, limit: int = 50) -> list[int]: ...
+
+    def near_duplicates(
+        self, phash: int, color_layout: str, *, max_distance: int
+    ) -> list[tuple[int, int]]: ...
 
     def thumbnail(self, sha256: str) -> bytes | None: ...
 

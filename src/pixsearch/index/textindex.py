@@ -150,6 +150,11 @@ class TextIndex:
             if excluded is not None:
                 clauses.append((Occur.MustNot, excluded))
         clauses.extend(self._filters(query.filters))
+        # Boosts are optional clauses: they reorder what matched and never add matches.
+        clauses.extend(
+            (Occur.Should, Q.const_score_query(self._plain_term("host", b.host), b.weight))
+            for b in query.boosts
+        )
         return Q.boolean_query(clauses)
 
     def _informative(
@@ -213,7 +218,31 @@ class TextIndex:
             (Occur.MustNot, self._term("url_prefix", attributes.normalize_prefix(p)))
             for p in f.excluded_url_prefixes
         )
+        scope = self._scope(f)
+        if scope is not None:
+            out.append((Occur.Must, scope))
         return out
+
+    def _scope(self, f: Filters) -> tantivy.Query | None:
+        """A custom instance's slice as one zero-scored OR over hosts and URL prefixes.
+
+        Term-set queries, not a boolean of term queries: an instance may list
+        hundreds of sites, and a term set walks the dictionary once instead of
+        merging hundreds of posting-list iterators per hit.
+        """
+        parts = []
+        if f.scope_sites:
+            hosts = sorted({s.lower() for s in f.scope_sites})
+            parts.append(Q.term_set_query(self.schema, "host", hosts))
+        if f.scope_prefixes:
+            prefixes = sorted({attributes.normalize_prefix(p) for p in f.scope_prefixes})
+            parts.append(Q.term_set_query(self.schema, "url_prefix", prefixes))
+        if not parts:
+            return None
+        either = (
+            parts[0] if len(parts) == 1 else Q.boolean_query([(Occur.Should, q) for q in parts])
+        )
+        return Q.const_score_query(either, 0.0)
 
     def _any_of(self, field: str, values: list[str]) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         if not values:
@@ -222,7 +251,10 @@ class TextIndex:
         return [(Occur.Must, Q.const_score_query(either, 0.0))]
 
     def _term(self, field: str, value: str) -> tantivy.Query:
-        return Q.const_score_query(Q.term_query(self.schema, field, value), 0.0)
+        return Q.const_score_query(self._plain_term(field, value), 0.0)
+
+    def _plain_term(self, field: str, value: str) -> tantivy.Query:
+        return Q.term_query(self.schema, field, value)
 
     def _range(self, field: str, rng: Range) -> tantivy.Query:
         inner = Q.range_query(

@@ -52,6 +52,7 @@ class ColorFacts:
     accent_color: str  # six upper-case hex digits
     color_name: str  # one of COLOR_NAMES
     monochrome: bool
+    layout: str = ""  # layout_signature(): mean colour of each quadrant
 
 
 def analyze_colors(rgb: np.ndarray, alpha: np.ndarray | None = None) -> ColorFacts:
@@ -61,7 +62,21 @@ def analyze_colors(rgb: np.ndarray, alpha: np.ndarray | None = None) -> ColorFac
         accent_color=accent_color(pixels),
         color_name=color_name(pixels),
         monochrome=is_monochrome(pixels),
+        layout=layout_signature(rgb),
     )
+
+
+def layout_signature(rgb: np.ndarray) -> str:
+    """Mean RGB of the four quadrants as 24 hex digits.
+
+    The perceptual hash sees only luminance structure, so a red and an orange
+    circle on white hash alike; where the colour sits tells them apart, and
+    survives resizing and recompression.
+    """
+    h, w = rgb.shape[0] // 2, rgb.shape[1] // 2
+    quadrants = (rgb[:h, :w], rgb[:h, w:], rgb[h:, :w], rgb[h:, w:])
+    means = [q.reshape(-1, 3).mean(axis=0) for q in quadrants]
+    return "".join(f"{round(float(c)):02X}" for mean in means for c in mean)
 
 
 def visible_pixels(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:

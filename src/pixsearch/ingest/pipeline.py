@@ -13,6 +13,7 @@ import os
 import stat
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from pixsearch.ingest.classify import classify
 from pixsearch.ingest.colors import ColorFacts, analyze_colors
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.decode import Decoded, Rejected, decode
-from pixsearch.ingest.metadata import Metadata, extract_metadata
+from pixsearch.ingest.metadata import Metadata, capture_date, extract_metadata
 from pixsearch.ingest.phash import phash_rgb
 from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
 from pixsearch.ingest.thumbnail import make_thumbnail, shrink, thumb_dimensions
@@ -70,15 +71,47 @@ def process_file(path: Path, config: PipelineConfig) -> Processed | Rejection:
         return Rejection(source, "crashed", f"{type(exc).__name__}: {exc}"[:500])
 
 
+def process_bytes(
+    data: bytes, occurrence: Occurrence, config: PipelineConfig
+) -> Processed | Rejection:
+    """Process an image already in memory (web sources); never raises.
+
+    Same stages as process_file; metadata comes from the embedded fields only
+    (no sidecars), and the page's occurrence is kept as given.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if not data:
+                raise Rejected("empty")
+            if len(data) > config.max_file_bytes:
+                raise Rejected("too-large", f"{len(data)} bytes, cap {config.max_file_bytes}")
+            facts, thumb, _ = _stages(data, config, None)
+            return Processed(facts=facts, thumbnail=thumb, occurrence=occurrence)
+    except Rejected as exc:
+        return Rejection(occurrence.source, exc.reason, exc.detail)
+    except Exception as exc:
+        return Rejection(occurrence.source, "crashed", f"{type(exc).__name__}: {exc}"[:500])
+
+
 def _process(path: Path, config: PipelineConfig) -> Processed:
     data = read_bounded(path, max_bytes=config.max_file_bytes)
+    facts, thumb, meta = _stages(data, config, path)
+    assert meta is not None
+    return Processed(facts=facts, thumbnail=thumb, occurrence=_occurrence(path, meta))
+
+
+def _stages(
+    data: bytes, config: PipelineConfig, path: Path | None
+) -> tuple[ImageFacts, bytes, Metadata | None]:
+    """sniff → decode → shrink → measure → derive → thumbnail (→ metadata for files)."""
     fmt = sniff_format(data)
     decoded = decode(data, fmt, config=config)
     small = shrink_to_thumbnail(decoded, config)
     samples = measure(small)
     derived = derive(data, decoded, samples)
     thumb, thumb_w, thumb_h = make_thumbnail(small, quality=config.thumb_quality)
-    meta = read_metadata(path, decoded)
+    meta = read_metadata(path, decoded) if path is not None else None
     facts = ImageFacts(
         sha256=derived.sha256,
         width=decoded.width,
@@ -92,12 +125,13 @@ def _process(path: Path, config: PipelineConfig) -> Processed:
         color_name=derived.colors.color_name,
         monochrome=derived.colors.monochrome,
         phash=derived.phash,
+        color_layout=derived.colors.layout,
         image_types=derived.image_types,
-        captured_at=meta.captured_at,
+        captured_at=meta.captured_at if meta is not None else _captured_at(decoded),
         thumb_width=thumb_w,
         thumb_height=thumb_h,
     )
-    return Processed(facts=facts, thumbnail=thumb, occurrence=_occurrence(path, meta))
+    return facts, thumb, meta
 
 
 def read_bounded(path: Path, *, max_bytes: int) -> bytes:
@@ -184,6 +218,14 @@ def derive(data: bytes, decoded: Decoded, samples: Samples) -> Derived:
             samples.classify_rgb, transparent=decoded.transparent, animated=decoded.animated
         ),
     )
+
+
+def _captured_at(decoded: Decoded) -> datetime | None:
+    """Capture date from the embedded EXIF of in-memory bytes (no file, so no sidecars)."""
+    try:
+        return capture_date(decoded.exif) if decoded.exif is not None else None
+    except Exception:
+        return None
 
 
 def read_metadata(path: Path, decoded: Decoded) -> Metadata:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from pixsearch.index.store import Filters, ReadStore, StoreHit, StoreQuery
+from pixsearch.index.store import Filters, ReadStore, SiteBoost, StoreHit, StoreQuery
 from pixsearch.records import ImageDocument, Occurrence
 from pixsearch.search.query import ParsedQuery, parse_query
 
@@ -26,6 +26,7 @@ class SearchRequest:
     count: int = 35
     offset: int = 0
     pin_image_id: str | None = None  # the reference's id=: this image first
+    boosts: tuple[SiteBoost, ...] = ()  # a custom instance's boosted/demoted sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,8 @@ class Result:
     doc: ImageDocument
     occurrence: Occurrence  # the place that best matches the query
     score: float
-    same_group_sizes: int = 1  # distinct sizes of this picture in the index
+    sizes: int = 1  # distinct sizes of this picture in the index (its near-duplicate group)
+    pages: int = 1  # distinct pages that include this picture (its near-duplicate group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ class SearchService:
             sites=request.filters.sites + parsed.sites,
             excluded_sites=request.filters.excluded_sites + parsed.excluded_sites,
         )
-        base = StoreQuery(text=parsed.text, filters=filters)
+        base = StoreQuery(text=parsed.text, filters=filters, boosts=request.boosts)
         shown, total, next_offset = self._collapsed_page(base, request.offset, request.count)
         pinned = self._pinned(request) if request.offset == 0 else None
         if pinned is not None or request.pin_image_id:
@@ -67,13 +69,14 @@ class SearchService:
         ranked = [(docs[h.doc_id], h.score) for h in shown if h.doc_id in docs]
         if pinned is not None:
             ranked = [(pinned, 0.0), *ranked][: request.count]
-        sizes = self.store.available_sizes(sorted({d.group_id for d, _ in ranked}))
+        counts = self.store.group_counts(sorted({d.group_id for d, _ in ranked}))
         results = [
             Result(
                 doc=doc,
                 occurrence=best_occurrence(doc, words),
                 score=score,
-                same_group_sizes=sizes.get(doc.group_id, 1),
+                sizes=counts.get(doc.group_id, (1, 1))[0],
+                pages=counts.get(doc.group_id, (1, 1))[1],
             )
             for doc, score in ranked
         ]

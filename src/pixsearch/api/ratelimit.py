@@ -1,0 +1,158 @@
+"""Per-key rate limits and usage, shared by every worker process through SQLite.
+
+Each accepted call is counted in two places in one short write transaction:
+a fixed one-second window per key (the QPS limit) and a per-key per-day row
+(usage, and the monthly quota as the sum of this month's days). The window
+is the wall-clock second, which every worker on the machine agrees on, so
+the limit holds across processes without any coordination beyond SQLite's
+write lock. Rejected calls are counted as throttled and do not use quota.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pixsearch.config import Settings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rate_window (
+    key_name TEXT PRIMARY KEY,
+    second INTEGER NOT NULL,
+    calls INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS usage (
+    key_name TEXT NOT NULL,
+    day TEXT NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0,
+    throttled INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_name, day)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str = ""  # "qps" or "quota" when refused
+    retry_after: int = 0  # whole seconds, for the Retry-After header
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    day: str
+    calls: int
+    throttled: int
+
+
+class Limiter(Protocol):
+    def hit(self, key_name: str, qps: int | None, monthly_quota: int | None) -> Decision: ...
+
+    def usage(self, key_name: str) -> list[DayUsage]: ...
+
+
+def seconds_to_next_month(now: datetime) -> int:
+    first = date(now.year + (now.month == 12), now.month % 12 + 1, 1)
+    start = datetime(first.year, first.month, 1, tzinfo=UTC)
+    return max(1, math.ceil((start - now).total_seconds()))
+
+
+class SqliteLimiter:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # Counters lost to a power cut cost at most a moment of over-admission.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def hit(self, key_name: str, qps: int | None, monthly_quota: int | None) -> Decision:
+        now_s = time.time()
+        now = datetime.fromtimestamp(now_s, UTC)
+        day = now.strftime("%Y-%m-%d")
+        second = int(now_s)
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                decision = self._decide(key_name, qps, monthly_quota, now, day, second)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        if not decision.allowed and decision.reason == "qps":
+            return Decision(False, "qps", max(1, math.ceil(second + 1 - time.time())))
+        return decision
+
+    def _decide(
+        self,
+        key_name: str,
+        qps: int | None,
+        quota: int | None,
+        now: datetime,
+        day: str,
+        second: int,
+    ) -> Decision:
+        if quota is not None:
+            (used,) = self.conn.execute(
+                "SELECT COALESCE(SUM(calls), 0) FROM usage WHERE key_name=? AND day>=?",
+                (key_name, now.strftime("%Y-%m-01")),
+            ).fetchone()
+            if used >= quota:
+                self._count(key_name, day, throttled=True)
+                return Decision(False, "quota", seconds_to_next_month(now))
+        if qps is not None:
+            row = self.conn.execute(
+                "SELECT second, calls FROM rate_window WHERE key_name=?", (key_name,)
+            ).fetchone()
+            calls = row[1] if row and row[0] == second else 0
+            if calls >= qps:
+                self._count(key_name, day, throttled=True)
+                return Decision(False, "qps", 1)
+            self.conn.execute(
+                "INSERT INTO rate_window (key_name, second, calls) VALUES (?, ?, ?)"
+                " ON CONFLICT(key_name) DO UPDATE SET second=excluded.second,"
+                " calls=excluded.calls",
+                (key_name, second, calls + 1),
+            )
+        self._count(key_name, day, throttled=False)
+        return Decision(True)
+
+    def _count(self, key_name: str, day: str, *, throttled: bool) -> None:
+        column = "throttled" if throttled else "calls"
+        self.conn.execute(
+            f"INSERT INTO usage (key_name, day, {column}) VALUES (?, ?, 1)"
+            f" ON CONFLICT(key_name, day) DO UPDATE SET {column}={column}+1",
+            (key_name, day),
+        )
+
+    def usage(self, key_name: str) -> list[DayUsage]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT day, calls, throttled FROM usage WHERE key_name=? ORDER BY day",
+                (key_name,),
+            ).fetchall()
+        return [DayUsage(*row) for row in rows]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def build_limiter(settings: Settings) -> Limiter:
+    """The configured backend: SQLite beside the index (one machine) or Redis (several)."""
+    if settings.rate_limit_backend == "redis":
+        from pixsearch.api.ratelimit_redis import RedisLimiter  # optional dependency
+
+        return RedisLimiter(settings.redis_url)
+    if settings.rate_limit_backend != "sqlite":
+        raise ValueError(
+            f"rate_limit_backend must be sqlite or redis, not {settings.rate_limit_backend!r}"
+        )
+    return SqliteLimiter(settings.index_dir / "service.db")

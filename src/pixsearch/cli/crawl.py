@@ -1,0 +1,241 @@
+"""`pixsearch crawl | import-warc | import-urls`: web sources into the index."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from pixsearch.cli.options import index_option
+from pixsearch.config import Settings
+from pixsearch.crawl.crawler import (
+    DEFAULT_USER_AGENT,
+    Crawler,
+    CrawlOptions,
+    CrawlStats,
+    crawl_db_path,
+)
+from pixsearch.crawl.fetcher import FetchSettings
+from pixsearch.crawl.frontier import Frontier
+from pixsearch.crawl.scope import Scope
+from pixsearch.crawl.urllist import UrlListError, url_rows
+from pixsearch.crawl.urls import host_of, normalize
+from pixsearch.crawl.warc import import_warcs
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.textindex import IndexLockedError
+from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.indexer import Indexer
+
+
+def fetch_options(func: Callable) -> Callable:
+    """Politeness, caps and safety shared by crawl and import-urls."""
+    options = (
+        click.option("--concurrency", type=int, default=8, show_default=True),
+        click.option(
+            "--delay", type=float, default=1.0, show_default=True, help="Seconds per host."
+        ),
+        click.option("--user-agent", default=DEFAULT_USER_AGENT, show_default=True),
+        click.option("--timeout", type=float, default=20.0, show_default=True),
+        click.option("--max-mb", type=float, default=20.0, show_default=True, help="Per response."),
+        click.option("--allow-private", is_flag=True, help="Allow private/loopback addresses."),
+        click.option("--quiet", is_flag=True, help="No live progress."),
+    )
+    for option in reversed(options):
+        func = option(func)
+    return index_option(func)
+
+
+def _settings(user_agent: str, timeout: float, max_mb: float, delay: float, private: bool):
+    return FetchSettings(
+        user_agent=user_agent,
+        timeout=timeout,
+        max_bytes=int(max_mb * 1024 * 1024),
+        delay=delay,
+        allow_private=private,
+    )
+
+
+def _open(index_dir: Path) -> tuple[EmbeddedStore, Indexer, Frontier]:
+    settings = Settings.load(index_dir=index_dir)
+    try:
+        store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
+    except IndexLockedError as exc:
+        raise click.ClickException(str(exc)) from None
+    indexer = Indexer(store, commit_every=settings.commit_every)
+    return store, indexer, Frontier(crawl_db_path(settings.index_dir))
+
+
+def _line(stats: CrawlStats) -> str:
+    errors = sum(stats.errors.values())
+    return (
+        f"pages {stats.pages} ({stats.pages / stats.elapsed:.1f}/s)  "
+        f"images {stats.images} ({stats.images / stats.elapsed:.1f}/s)  "
+        f"queue {stats.queued}  errors {errors}"
+    )
+
+
+def _run(crawler: Crawler, console: Console, quiet: bool) -> CrawlStats:
+    if quiet:
+        return asyncio.run(crawler.run())
+    with Live(console=console, refresh_per_second=4) as live:
+        stats = asyncio.run(crawler.run(lambda s: live.update(_line(s))))
+    console.print()  # the live line ends without a newline when stderr is not a terminal
+    return stats
+
+
+def _summary(console: Console, stats: CrawlStats, indexer: Indexer, frontier: Frontier) -> None:
+    table = Table(title="crawl summary", show_header=False)
+    table.add_row("pages fetched", str(stats.pages))
+    table.add_row("images fetched", str(stats.images))
+    table.add_row("not modified", str(stats.not_modified))
+    table.add_row("indexed (new images)", str(indexer.summary.indexed))
+    table.add_row("new places of indexed images", str(indexer.summary.duplicates))
+    for reason, count in sorted(stats.errors.items()):
+        table.add_row(f"failed: {reason}", str(count))
+    for reason, count in sorted(stats.skipped.items()):
+        table.add_row(f"skipped: {reason}", str(count))
+    table.add_row("still queued", str(stats.queued))
+    console.print(table)
+
+
+@click.command()
+@click.argument("seeds", nargs=-1, required=True)
+@fetch_options
+@click.option("--allow-domain", multiple=True, help="Also crawl this domain and subdomains.")
+@click.option("--allow-prefix", multiple=True, help="Only crawl pages under these URL prefixes.")
+@click.option("--deny-prefix", multiple=True, help="Never crawl pages under these URL prefixes.")
+@click.option("--include", multiple=True, help="Only crawl page URLs matching this regex.")
+@click.option("--exclude", multiple=True, help="Never crawl page URLs matching this regex.")
+@click.option("--max-pages", type=int, default=None)
+@click.option("--max-depth", type=int, default=20, show_default=True)
+@click.option("--recrawl", is_flag=True, help="Fetch done pages again (ETag/If-Modified-Since).")
+def crawl(seeds: tuple[str, ...], index_dir: Path, **kw: object) -> None:
+    """Crawl the sites of SEEDS and index their images; rerun to resume."""
+    urls = [normalize(seed) for seed in seeds]
+    if None in urls:
+        raise click.BadParameter("seeds must be http(s) URLs")
+    seed_urls = [u for u in urls if u]
+    try:
+        scope = Scope(
+            hosts={host_of(u) for u in seed_urls},
+            domains={d.lower().strip(".") for d in kw["allow_domain"]},  # type: ignore[union-attr]
+            allow_prefixes=[normalize(p) or p for p in kw["allow_prefix"]],  # type: ignore[union-attr]
+            deny_prefixes=[normalize(p) or p for p in kw["deny_prefix"]],  # type: ignore[union-attr]
+            include=[re.compile(p) for p in kw["include"]],  # type: ignore[union-attr]
+            exclude=[re.compile(p) for p in kw["exclude"]],  # type: ignore[union-attr]
+        )
+    except re.error as exc:
+        raise click.BadParameter(f"bad regex: {exc}") from None
+    options = CrawlOptions(
+        seeds=seed_urls,
+        scope=scope,
+        fetch=_fetch_settings(kw),
+        max_pages=kw["max_pages"],  # type: ignore[arg-type]
+        max_depth=kw["max_depth"],  # type: ignore[arg-type]
+        concurrency=kw["concurrency"],  # type: ignore[arg-type]
+        recrawl=bool(kw["recrawl"]),
+    )
+    _crawl(options, index_dir, bool(kw["quiet"]))
+
+
+def _fetch_settings(kw: dict[str, object]) -> FetchSettings:
+    return _settings(
+        str(kw["user_agent"]),
+        float(kw["timeout"]),  # type: ignore[arg-type]
+        float(kw["max_mb"]),  # type: ignore[arg-type]
+        float(kw["delay"]),  # type: ignore[arg-type]
+        bool(kw["allow_private"]),
+    )
+
+
+def _crawl(
+    options: CrawlOptions,
+    index_dir: Path,
+    quiet: bool,
+    setup: Callable[[Frontier], None] | None = None,
+) -> None:
+    console = Console(stderr=True)
+    store, indexer, frontier = _open(index_dir)
+    if setup is not None:
+        try:
+            setup(frontier)
+        except click.ClickException:
+            frontier.close()
+            store.close()
+            raise
+    crawler = Crawler(options, indexer, frontier)
+    try:
+        stats = _run(crawler, console, quiet)
+    except KeyboardInterrupt:
+        crawler.checkpoint()
+        console.print("[yellow]interrupted: rerun the same command to resume[/]")
+        stats = crawler.stats
+    finally:
+        frontier.close()
+        store.close()
+    _summary(console, stats, indexer, frontier)
+
+
+@click.command("import-urls")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@fetch_options
+def import_urls(file: Path, index_dir: Path, **kw: object) -> None:
+    """Download and index the image URLs listed in FILE (CSV, TSV, JSONL, Parquet)."""
+    scope = Scope()  # the hosts the list names, filled while the rows stream in
+    console = Console(stderr=True)
+
+    def setup(frontier: Frontier) -> None:
+        bad = 0
+        try:
+            for row in url_rows(file):
+                if isinstance(row, str):
+                    bad += 1
+                    continue
+                scope.hosts.add(host_of(row.url))
+                frontier.add(row.url, "image", 0)
+                frontier.add_ref(row.url, row.occurrence)
+        except UrlListError as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            frontier.commit()
+        if bad:
+            console.print(f"[yellow]{bad} rows without a usable url skipped[/]")
+
+    options = CrawlOptions(
+        seeds=[],
+        scope=scope,
+        fetch=_fetch_settings(kw),
+        concurrency=kw["concurrency"],  # type: ignore[arg-type]
+    )
+    _crawl(options, index_dir, bool(kw["quiet"]), setup)
+
+
+@click.command("import-warc")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@index_option
+def import_warc(files: tuple[Path, ...], index_dir: Path) -> None:
+    """Index the images of WARC/ARC FILES, with the context of their HTML pages."""
+    console = Console(stderr=True)
+    store, indexer, frontier = _open(index_dir)
+    frontier.close()
+    try:
+        stats = import_warcs(list(files), indexer, PipelineConfig())
+    finally:
+        store.close()
+    table = Table(title="import-warc summary", show_header=False)
+    table.add_row("response records", str(stats.records))
+    table.add_row("pages", str(stats.pages))
+    table.add_row("images processed", str(stats.images))
+    table.add_row("indexed (new images)", str(indexer.summary.indexed))
+    table.add_row("new places of indexed images", str(indexer.summary.duplicates))
+    for reason, count in sorted(stats.errors.items()):
+        table.add_row(f"failed: {reason}", str(count))
+    console.print(table)

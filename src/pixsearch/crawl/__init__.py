@@ -1,0 +1,1 @@
+"""Web ingestion: the crawler, HTML extraction, WARC archives and URL lists."""

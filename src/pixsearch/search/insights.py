@@ -1,0 +1,184 @@
+"""What pixsearch knows about one image: the data behind /images/details.
+
+Everything here comes from the index itself: the pages that include the
+picture (its own occurrences and those of its near-duplicates), and a
+caption, a representative query and tags drawn from the text of those pages.
+Visual similarity and recognised faces need image models and are added by
+their own stages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pixsearch.index.store import ReadStore
+from pixsearch.records import ImageDocument, ImageFacts, Occurrence
+
+MAX_PAGES = 50
+MAX_TAGS = 10
+BRQ_WORDS = 6
+_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
+# Words that say nothing about a picture; kept short on purpose (English UI default).
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "with",
+        "without",
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "webp",
+        "img",
+        "image",
+        "images",
+        "photo",
+        "picture",
+        "pic",
+        "dsc",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    doc: ImageDocument
+    occurrence: Occurrence
+
+
+@dataclass(slots=True)
+class Insights:
+    image_id: str  # what the imageInsightsToken names (indexed image or cached upload)
+    facts: ImageFacts
+    doc: ImageDocument | None  # the indexed image, when the picture is indexed
+    pages: list[Page] = field(default_factory=list)
+    caption: tuple[str, str] | None = None  # (text, data source URL)
+    best_query: str | None = None
+    tags: list[tuple[str, float]] = field(default_factory=list)  # (tag, confidence)
+    sizes: int = 1
+
+
+class InsightsService:
+    def __init__(self, store: ReadStore, *, near_distance: int = 6) -> None:
+        self.store = store
+        self.near_distance = near_distance
+
+    def for_document(self, doc: ImageDocument) -> Insights:
+        return self._build(doc.image_id, doc.facts, doc)
+
+    def for_picture(self, facts: ImageFacts) -> Insights:
+        """Insights for a picture given by bytes: indexed if its bytes or its look match."""
+        doc = self.store.get_by_image_id(facts.image_id)
+        return self._build(facts.image_id, facts, doc)
+
+    def _build(self, image_id: str, facts: ImageFacts, doc: ImageDocument | None) -> Insights:
+        family = self._family(facts, doc)
+        pages = _distinct_pages(family)
+        texts = [o for page in pages for o in [page.occurrence]]
+        return Insights(
+            image_id=image_id,
+            facts=facts,
+            doc=doc if doc is not None else (family[0] if family else None),
+            pages=pages,
+            caption=_caption(pages),
+            best_query=_best_query(texts),
+            tags=_tags(texts),
+            sizes=len({(d.facts.width, d.facts.height) for d in family}) or 1,
+        )
+
+    def _family(self, facts: ImageFacts, doc: ImageDocument | None) -> list[ImageDocument]:
+        """The picture's near-duplicate group, itself first.
+
+        An indexed image's group is the one search collapses and counts, so the
+        badges of a result and its insights agree; a new picture is matched by look.
+        """
+        if doc is None:
+            near = self.store.near_duplicates(
+                facts.phash, facts.color_layout, max_distance=self.near_distance
+            )
+            doc_id = near[0][1] if near else None
+            found = self.store.get([doc_id]) if doc_id is not None else []
+            if not found:
+                return []
+            doc = found[0]
+        members = self.store.group_members(doc.group_id, limit=MAX_PAGES)
+        return self.store.get([doc.doc_id, *(m for m in members if m != doc.doc_id)])
+
+
+def _distinct_pages(family: list[ImageDocument]) -> list[Page]:
+    """One entry per page: two files with the same bytes on one page count once."""
+    seen: set[str] = set()
+    pages = []
+    for doc in family:
+        for occurrence in doc.occurrences:
+            key = occurrence.host_page_url or f"local:{doc.image_id}"
+            if key not in seen and len(pages) < MAX_PAGES:
+                seen.add(key)
+                pages.append(Page(doc, occurrence))
+    return pages
+
+
+def _caption(pages: list[Page]) -> tuple[str, str] | None:
+    """The most descriptive caption: the longest caption text any page gives the picture."""
+    best: tuple[str, str] | None = None
+    for page in pages:
+        text = " ".join(page.occurrence.text.get("caption", "").split())
+        if text and (best is None or len(text) > len(best[0])):
+            source = page.occurrence.host_page_url or page.occurrence.content_url or ""
+            best = (text[:300], source)
+    return best
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOPWORDS and len(w) > 1]
+
+
+def _best_query(occurrences: list[Occurrence]) -> str | None:
+    """A short query that names the picture: the title its pages agree on most."""
+    titles = Counter()
+    for occurrence in occurrences:
+        words = _words(occurrence.text.get("name") or occurrence.title)
+        if words:
+            titles[" ".join(words[:BRQ_WORDS])] += 1
+    return titles.most_common(1)[0][0] if titles else None
+
+
+def _tags(occurrences: list[Occurrence]) -> list[tuple[str, float]]:
+    """Keywords and frequent caption/title words, with the share of pages using each."""
+    counts: Counter[str] = Counter()
+    for occurrence in occurrences:
+        text = occurrence.text
+        keywords = [k.strip().lower() for k in re.split(r"[,;]", text.get("keywords", ""))]
+        words = set(
+            _words(" ".join((text.get("caption", ""), text.get("name", ""), occurrence.title)))
+        )
+        counts.update({k for k in keywords if k and k not in _STOPWORDS} | words)
+    total = max(len(occurrences), 1)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TAGS]
+    return [(tag, round(count / total, 3)) for tag, count in ranked]
