@@ -25,9 +25,12 @@ pytest.importorskip("redis", reason="the redis package is not installed")
 def redis_binary() -> str:
     found = shutil.which("redis-server")
     if found is None and os.geteuid() == 0:
-        subprocess.run(
-            ["apt-get", "install", "-y", "redis-server"], capture_output=True, timeout=300
-        )
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]
+        done = subprocess.run(install, capture_output=True, timeout=300, env=env)
+        if done.returncode != 0:  # a fresh machine may have no package lists yet
+            subprocess.run(["apt-get", "update"], capture_output=True, timeout=300, env=env)
+            subprocess.run(install, capture_output=True, timeout=300, env=env)
         found = shutil.which("redis-server")
     if found is None:
         pytest.skip("redis-server is not installed and apt-get could not install it")
