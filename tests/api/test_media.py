@@ -59,3 +59,6 @@ def test_openapi_and_search_page(server: Server) -> None:
     page = httpx.get(server.base + "/search?q=cat")
     assert page.status_code == 200 and "<form" in page.text
     assert httpx.get(server.base + "/static/app.js").status_code == 200
+    assert httpx.get(server.base + "/healthz").json() == {"ok": True}
+    stats = httpx.get(server.base + "/stats").json()
+    assert stats["images"] >= 60 and stats["occurrences"] > stats["images"]

@@ -100,7 +100,7 @@ class InsightsService:
     def _build(self, image_id: str, facts: ImageFacts, doc: ImageDocument | None) -> Insights:
         family = self._family(facts, doc)
         pages = _distinct_pages(family)
-        texts = [o for page in pages for o in [page.occurrence]]
+        texts = [page.occurrence for page in pages]
         return Insights(
             image_id=image_id,
             facts=facts,
