@@ -28,6 +28,7 @@ class Settings:
     refresh_seconds: float = _setting(0.5, "How often the server looks for new commits.")
     dup_distance: int = _setting(6, "Hamming distance under which images are near-duplicates.")
     commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
+    query_log_days: int = _setting(90, "Days of search counts kept for trending.")
     admin_key: str = _setting("", "Key guarding the /admin API (empty: /admin is off).")
     rate_limit_backend: str = _setting("sqlite", "Where rate-limit counters live: sqlite|redis.")
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for the redis rate limiter.")

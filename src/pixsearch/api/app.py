@@ -26,12 +26,15 @@ from pixsearch.api.routes_custom import custom_images_search
 from pixsearch.api.routes_details import images_details
 from pixsearch.api.routes_media import image_page, original, thumbnail
 from pixsearch.api.routes_search import images_search
+from pixsearch.api.routes_trending import images_trending
 from pixsearch.api.tokens import TokenSigner
 from pixsearch.api.uploads import UploadCache
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.search.insights import InsightsService
+from pixsearch.search.querylog import QueryLog
 from pixsearch.search.service import SearchService
+from pixsearch.search.trending import TrendingService
 
 log = logging.getLogger("pixsearch.api")
 MAX_URL = 2048  # the reference answers longer URLs with 404
@@ -40,16 +43,20 @@ MAX_URL = 2048  # the reference answers longer URLs with 404
 def build_context(settings: Settings) -> ApiContext:
     root = settings.index_dir
     store = EmbeddedStore(root, dup_distance=settings.dup_distance)
+    search = SearchService(store)
+    query_log = QueryLog(root / "service.db", retention_days=settings.query_log_days)
     return ApiContext(
         settings=settings,
         store=store,
-        search=SearchService(store),
+        search=search,
         keys=KeyStore(root / "service.db"),
         signer=TokenSigner.from_file(root / "secret.key"),
         limiter=build_limiter(settings),
         instances=InstanceStore(root / "service.db"),
         insights=InsightsService(store, near_distance=settings.dup_distance),
         uploads=UploadCache(root / "uploads"),
+        query_log=query_log,
+        trending=TrendingService(search, query_log),
     )
 
 
@@ -61,6 +68,10 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
         *(Route(f"{prefix}/images/search", images_search) for prefix in ("/v7.0", "/bing/v7.0")),
         *(
             Route(f"{prefix}/images/details", images_details, methods=["GET", "POST"])
+            for prefix in ("/v7.0", "/bing/v7.0")
+        ),
+        *(
+            Route(f"{prefix}/images/trending", images_trending)
             for prefix in ("/v7.0", "/bing/v7.0")
         ),
         *(

@@ -16,7 +16,9 @@ from pixsearch.api.urls import Urls
 from pixsearch.config import Settings
 from pixsearch.index.store import ReadStore
 from pixsearch.search.insights import InsightsService
+from pixsearch.search.querylog import QueryLog
 from pixsearch.search.service import SearchService
+from pixsearch.search.trending import TrendingService
 
 
 @dataclass(slots=True)
@@ -30,6 +32,8 @@ class ApiContext:
     instances: InstanceStore | None = None
     insights: InsightsService | None = None
     uploads: UploadCache | None = None
+    query_log: QueryLog | None = None
+    trending: TrendingService | None = None
     _checked_at: float = field(default=0.0)
 
     def refresh(self) -> None:

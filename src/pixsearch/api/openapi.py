@@ -98,6 +98,19 @@ def openapi_document(version: str) -> dict[str, Any]:
     search = {"get": _search_operation()}
     custom = {"get": _search_operation(custom=True)}
     details = {"get": _details_operation(), "post": _details_operation()}
+    trending = {
+        "get": {
+            "summary": "Trending searches, each with an image (from this server's query log).",
+            "parameters": [
+                {"name": n, "in": "query", "schema": {"type": "string"}}
+                for n in ("mkt", "cc", "setLang", "safeSearch", "customConfig")
+            ],
+            "responses": {
+                "200": {"description": "TrendingImages answer"},
+                **{code: _ERROR for code in ("400", "401", "403", "429")},
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "pixsearch — Bing Image Search v7 compatible API", "version": version},
@@ -108,6 +121,8 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/bingcustomsearch/v7.0/images/search": custom,
             "/v7.0/images/details": details,
             "/bing/v7.0/images/details": details,
+            "/v7.0/images/trending": trending,
+            "/bing/v7.0/images/trending": trending,
             "/th": {"get": _thumbnail_operation()},
         },
         "components": {"schemas": {"ErrorResponse": _ERROR_SCHEMA}},

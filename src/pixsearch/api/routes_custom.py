@@ -23,7 +23,7 @@ from pixsearch.api.markets import market_for
 from pixsearch.api.params import CUSTOM_CONFIG as CUSTOM_CONFIG_PARAM
 from pixsearch.api.params import Params, parse_search
 from pixsearch.api.responses import bing_json
-from pixsearch.api.routes_search import render_answer
+from pixsearch.api.routes_search import log_query, render_answer
 from pixsearch.index.store import SiteBoost
 from pixsearch.records import ImageDocument
 from pixsearch.search.service import Result, SearchPage, best_occurrence
@@ -58,6 +58,7 @@ async def custom_images_search(request: Request) -> Response:
     page = confine(instance, ctx.search.search(search))
     if search.offset == 0:
         page = place_pins(ctx, instance, search.q, page, search.count)
+    log_query(ctx, search.q, page, market=market, scope=config_id)
     body = render_answer(ctx, ctx.urls(request), search.q, page, custom_config=config_id)
     return bing_json(request, body, market=market)
 

@@ -25,8 +25,15 @@ async def images_search(request: Request) -> Response:
     request.state.client = client_info(request.headers)  # checked, kept on the request only
     ctx.refresh()
     page = ctx.search.search(params.request)
+    log_query(ctx, params.request.q, page, market=market)
     body = render_answer(ctx, ctx.urls(request), params.request.q, page)
     return bing_json(request, body, market=market)
+
+
+def log_query(ctx: ApiContext, q: str, page: SearchPage, *, market: str, scope: str = "") -> None:
+    """A person's search (first page, with results) counts towards trending."""
+    if ctx.query_log is not None and page.current_offset == 0 and page.results:
+        ctx.query_log.record(q, market=market, scope=scope)
 
 
 def render_answer(

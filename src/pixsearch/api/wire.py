@@ -156,3 +156,28 @@ def image_insights(
     if tags:
         out["imageTags"] = {"value": [{"name": tag} for tag in tags]}
     return out
+
+
+def trending_tile_image(
+    *, urls: JSON, image_id: str, width: int, height: int, thumb_size: tuple[int, int]
+) -> JSON:
+    """The reduced ImageObject of a trending tile."""
+    return {
+        "thumbnailUrl": urls["thumbnail"],
+        "contentUrl": urls["content"],
+        "width": width,
+        "height": height,
+        "thumbnail": {"width": thumb_size[0], "height": thumb_size[1]},
+        "imageId": image_id,
+    }
+
+
+def trending_images(categories: list[tuple[str, list[tuple[JSON, JSON]]]]) -> JSON:
+    """TrendingImages: categories of (title, [(query, image)])."""
+    return {
+        "_type": "TrendingImages",
+        "categories": [
+            {"title": title, "tiles": [{"query": q, "image": image} for q, image in tiles]}
+            for title, tiles in categories
+        ],
+    }
