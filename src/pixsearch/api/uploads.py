@@ -17,12 +17,14 @@ import orjson
 from pixsearch.records import ImageFacts
 
 MAX_FILES = 10_000
+EXPIRE_EVERY = 60.0  # seconds between sweeps: a sweep stats every cached file
 
 
 class UploadCache:
     def __init__(self, root: Path, *, ttl_seconds: float = 3600.0) -> None:
         self.root = root
         self.ttl = ttl_seconds
+        self._swept_at = 0.0
         root.mkdir(parents=True, exist_ok=True)
 
     def put(self, facts: ImageFacts) -> None:
@@ -48,6 +50,10 @@ class UploadCache:
         return ImageFacts(**raw)
 
     def _expire(self) -> None:
+        now = time.monotonic()
+        if now - self._swept_at < EXPIRE_EVERY:
+            return
+        self._swept_at = now
         entries = sorted(self.root.glob("*.json"), key=lambda p: p.stat().st_mtime)
         cutoff = time.time() - self.ttl
         for index, path in enumerate(entries):
