@@ -15,55 +15,11 @@ from dataclasses import dataclass, field
 
 from pixsearch.index.store import ReadStore
 from pixsearch.records import ImageDocument, ImageFacts, Occurrence
+from pixsearch.search.words import STOPWORDS, content_words
 
 MAX_PAGES = 50
 MAX_TAGS = 10
 BRQ_WORDS = 6
-_WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
-# Words that say nothing about a picture; kept short on purpose (English UI default).
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "were",
-        "with",
-        "without",
-        "jpg",
-        "jpeg",
-        "png",
-        "gif",
-        "webp",
-        "img",
-        "image",
-        "images",
-        "photo",
-        "picture",
-        "pic",
-        "dsc",
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +111,11 @@ def _caption(pages: list[Page]) -> tuple[str, str] | None:
     return best
 
 
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOPWORDS and len(w) > 1]
-
-
 def _best_query(occurrences: list[Occurrence]) -> str | None:
     """A short query that names the picture: the title its pages agree on most."""
     titles = Counter()
     for occurrence in occurrences:
-        words = _words(occurrence.text.get("name") or occurrence.title)
+        words = content_words(occurrence.text.get("name") or occurrence.title)
         if words:
             titles[" ".join(words[:BRQ_WORDS])] += 1
     return titles.most_common(1)[0][0] if titles else None
@@ -176,9 +128,11 @@ def _tags(occurrences: list[Occurrence]) -> list[tuple[str, float]]:
         text = occurrence.text
         keywords = [k.strip().lower() for k in re.split(r"[,;]", text.get("keywords", ""))]
         words = set(
-            _words(" ".join((text.get("caption", ""), text.get("name", ""), occurrence.title)))
+            content_words(
+                " ".join((text.get("caption", ""), text.get("name", ""), occurrence.title))
+            )
         )
-        counts.update({k for k in keywords if k and k not in _STOPWORDS} | words)
+        counts.update({k for k in keywords if k and k not in STOPWORDS} | words)
     total = max(len(occurrences), 1)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TAGS]
     return [(tag, round(count / total, 3)) for tag, count in ranked]

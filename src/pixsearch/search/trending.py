@@ -9,16 +9,15 @@ index is not.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from pixsearch.index.store import Filters, StoreQuery, TextQuery
 from pixsearch.search.querylog import QueryLog
 from pixsearch.search.service import Result, SearchRequest, SearchService
+from pixsearch.search.words import content_words
 
 TILES_PER_CATEGORY = 12
 MIN_POPULAR_TILES = 4
-_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +68,7 @@ class TrendingService:
         hits = store.search(StoreQuery(text=TextQuery(), filters=replace(filters), limit=60)).hits
         queries: list[str] = []
         for doc in store.get([h.doc_id for h in hits]):
-            words = _WORD.findall(doc.occurrences[0].title.lower())[:3]
-            query = " ".join(words)
+            query = " ".join(content_words(doc.occurrences[0].title)[:3])
             if query and query not in queries:
                 queries.append(query)
         return queries

@@ -63,5 +63,33 @@ $("#search").addEventListener("submit", (e) => {
   run(state.q, 0);
 });
 $("#more").addEventListener("click", () => run(state.q, state.offset));
+async function showTrending() {
+  const res = await fetch("/v7.0/images/trending", {
+    headers: { "Ocp-Apim-Subscription-Key": key() },
+  });
+  if (!res.ok) return; // no key yet: the page still searches once one is set
+  const body = await res.json();
+  for (const category of body.categories) {
+    const heading = document.createElement("h2");
+    heading.textContent = category.title;
+    const list = document.createElement("ul");
+    list.className = "grid";
+    for (const tile of category.tiles) {
+      const li = document.createElement("li");
+      const ratio = tile.image.thumbnail.width / Math.max(tile.image.thumbnail.height, 1);
+      li.style.flexBasis = `${Math.round(180 * ratio)}px`;
+      li.innerHTML = `<a><img loading="lazy" alt=""></a><span class="meta"></span>`;
+      const params = new URLSearchParams({ q: tile.query.text, id: tile.image.imageId });
+      li.querySelector("a").href = `/search?${params}`;
+      li.querySelector("img").src = tile.image.thumbnailUrl;
+      li.querySelector("img").alt = tile.query.text;
+      li.querySelector(".meta").textContent = tile.query.text;
+      li.querySelector(".meta").style.opacity = "1";
+      list.append(li);
+    }
+    $("#trending").append(heading, list);
+  }
+}
+
 const initial = new URLSearchParams(location.search).get("q");
-if (initial) { $("#q").value = initial; state.q = initial; run(initial, 0); }
+if (initial) { $("#q").value = initial; state.q = initial; run(initial, 0); } else { showTrending(); }
