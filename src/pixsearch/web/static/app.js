@@ -1,11 +1,12 @@
 // The search page: calls the public API like any client would.
 const $ = (sel) => document.querySelector(sel);
+const PAGE = 50;
 const state = { q: "", offset: 0, seen: new Set() };
 
 function key() { return localStorage.getItem("pixsearch-key") || ""; }
 
 async function search(q, offset) {
-  const params = new URLSearchParams({ q, count: "50", offset: String(offset) });
+  const params = new URLSearchParams({ q, count: String(PAGE), offset: String(offset) });
   const res = await fetch(`/v7.0/images/search?${params}`, {
     headers: { "Ocp-Apim-Subscription-Key": key() },
   });
@@ -42,7 +43,8 @@ async function run(q, offset) {
     }
     state.offset = body.nextOffset;
     $("#status").textContent = `About ${body.totalEstimatedMatches} results`;
-    $("#more").hidden = body.value.length === 0 || body.nextOffset >= body.totalEstimatedMatches;
+    // a short page is the last one (collapsed duplicates make the total an overestimate)
+    $("#more").hidden = body.value.length < PAGE || body.nextOffset >= body.totalEstimatedMatches;
   } catch (err) {
     $("#status").textContent = `Error: ${err.message}`;
   }
