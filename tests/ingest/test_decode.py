@@ -185,6 +185,18 @@ def test_pixel_cap_is_configurable(kit) -> None:
     assert caught.value.reason == "bomb"
 
 
+def test_a_cap_above_pillows_own_guard_takes_effect(kit) -> None:
+    # 225 MP declared: over Pillow's built-in 179 MP refusal, under a 300 MP cap, so the
+    # file gets as far as decoding (and fails there, its data being a stub).
+    data = kit.bomb_png(15000, 15000)
+    with pytest.raises(Rejected) as caught:
+        decode(data, "png", config=PipelineConfig(max_pixels=300_000_000))
+    assert caught.value.reason == "corrupt"
+    with pytest.raises(Rejected) as caught:
+        decode(data, "png", config=PipelineConfig(max_pixels=200_000_000))
+    assert caught.value.reason == "bomb"
+
+
 def test_garbage_after_valid_magic_is_corrupt(config) -> None:
     with pytest.raises(Rejected) as caught:
         decode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "png", config=config)

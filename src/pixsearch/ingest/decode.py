@@ -112,6 +112,9 @@ def decode(data: bytes, fmt: str, *, config: PipelineConfig) -> Decoded:
 
 
 def _open(data: bytes, fmt: str, *, config: PipelineConfig) -> Image.Image:
+    # Pillow refuses images over 2 x MAX_IMAGE_PIXELS on its own; tie that guard to the
+    # configured cap so a cap above Pillow's default (179 MP) takes effect too.
+    Image.MAX_IMAGE_PIXELS = config.max_pixels
     try:
         im = Image.open(BytesIO(data), formats=[_PIL_FORMATS[fmt]])
     except Image.DecompressionBombError as exc:
