@@ -95,6 +95,11 @@ _FRESHNESS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": time
 _ADULT = {"off": (), "moderate": ("image",), "strict": ("image", "text")}
 
 
+def excluded_adult(safe_search: str) -> tuple[str, ...]:
+    """The adult kinds a safeSearch level drops: Moderate adult images, Strict adult pages too."""
+    return _ADULT[safe_search.lower()]
+
+
 @dataclass(frozen=True, slots=True)
 class SearchParams:
     request: SearchRequest
@@ -191,7 +196,7 @@ def parse_filters(params: Params, *, safe_search: str, now: datetime) -> Filters
         image_type=keyword("imageType"),
         license=keyword("license"),
         size=keyword("size"),
-        exclude_adult=_ADULT[safe_search.lower()],
+        exclude_adult=excluded_adult(safe_search),
     )
 
 

@@ -14,11 +14,9 @@ from pixsearch.api import errors, wire
 from pixsearch.api.auth import authorize
 from pixsearch.api.context import ApiContext
 from pixsearch.api.markets import market_for
-from pixsearch.api.params import CUSTOM_CONFIG, Params
+from pixsearch.api.params import CUSTOM_CONFIG, Params, excluded_adult
 from pixsearch.api.responses import bing_json
 from pixsearch.index.store import Filters
-
-_ADULT = {"Off": (), "Moderate": ("image",), "Strict": ("image", "text")}
 
 
 async def images_trending(request: Request) -> Response:
@@ -28,7 +26,7 @@ async def images_trending(request: Request) -> Response:
     if ctx.settings.require_key:
         authorize(request, ctx.keys, ctx.limiter, custom_config=scope or None)
     market = market_for(request.query_params, request.headers.get("accept-language"))
-    filters = Filters(exclude_adult=_ADULT[params.enum("safeSearch") or "Moderate"])
+    filters = Filters(exclude_adult=excluded_adult(params.enum("safeSearch") or "Moderate"))
     if scope:
         instance = ctx.instances.get(scope) if ctx.instances else None
         if instance is None:

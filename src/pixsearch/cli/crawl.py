@@ -89,17 +89,32 @@ def _run(crawler: Crawler, console: Console, quiet: bool) -> CrawlStats:
     return stats
 
 
-def _summary(console: Console, stats: CrawlStats, indexer: Indexer, frontier: Frontier) -> None:
-    table = Table(title="crawl summary", show_header=False)
-    table.add_row("pages fetched", str(stats.pages))
-    table.add_row("images fetched", str(stats.images))
-    table.add_row("not modified", str(stats.not_modified))
+def _summary_table(
+    title: str, counts: list[tuple[str, int]], indexer: Indexer, reasons: dict[str, dict[str, int]]
+) -> Table:
+    """One summary shape for every web source: its counts, the index's, then reasons."""
+    table = Table(title=title, show_header=False)
+    for label, value in counts:
+        table.add_row(label, str(value))
     table.add_row("indexed (new images)", str(indexer.summary.indexed))
     table.add_row("new places of indexed images", str(indexer.summary.duplicates))
-    for reason, count in sorted(stats.errors.items()):
-        table.add_row(f"failed: {reason}", str(count))
-    for reason, count in sorted(stats.skipped.items()):
-        table.add_row(f"skipped: {reason}", str(count))
+    for kind, by_reason in reasons.items():
+        for reason, count in sorted(by_reason.items()):
+            table.add_row(f"{kind}: {reason}", str(count))
+    return table
+
+
+def _summary(console: Console, stats: CrawlStats, indexer: Indexer, frontier: Frontier) -> None:
+    table = _summary_table(
+        "crawl summary",
+        [
+            ("pages fetched", stats.pages),
+            ("images fetched", stats.images),
+            ("not modified", stats.not_modified),
+        ],
+        indexer,
+        {"failed": stats.errors, "skipped": stats.skipped},
+    )
     table.add_row("still queued", str(stats.queued))
     console.print(table)
 
@@ -230,12 +245,14 @@ def import_warc(files: tuple[Path, ...], index_dir: Path) -> None:
         stats = import_warcs(list(files), indexer, PipelineConfig())
     finally:
         store.close()
-    table = Table(title="import-warc summary", show_header=False)
-    table.add_row("response records", str(stats.records))
-    table.add_row("pages", str(stats.pages))
-    table.add_row("images processed", str(stats.images))
-    table.add_row("indexed (new images)", str(indexer.summary.indexed))
-    table.add_row("new places of indexed images", str(indexer.summary.duplicates))
-    for reason, count in sorted(stats.errors.items()):
-        table.add_row(f"failed: {reason}", str(count))
+    table = _summary_table(
+        "import-warc summary",
+        [
+            ("response records", stats.records),
+            ("pages", stats.pages),
+            ("images processed", stats.images),
+        ],
+        indexer,
+        {"failed": stats.errors},
+    )
     console.print(table)
