@@ -32,6 +32,17 @@ class Settings:
     admin_key: str = _setting("", "Key guarding the /admin API (empty: /admin is off).")
     rate_limit_backend: str = _setting("sqlite", "Where rate-limit counters live: sqlite|redis.")
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for the redis rate limiter.")
+    analyzers: str = _setting(
+        "nudenet,visual",
+        "Image analyzers run at ingest, comma-separated: nudenet (safe search, faces), "
+        "visual (tags, similar images), ocr (text in images); empty for none.",
+    )
+    adult_threshold: float = _setting(0.45, "Nudity score at or above which an image is adult.")
+    adult_hosts_file: str = _setting("", "File of host names whose images count as adult.")
+    semantic: bool = _setting(True, "Fuse sentence-embedding matches with BM25 in search.")
+    clip_model_dir: str = _setting("", "Folder with CLIP ONNX models for text-to-image search.")
+    fetch_private: bool = _setting(False, "Let imgUrl fetches reach private addresses.")
+    trending_file: str = _setting("", "YAML/JSON file of curated trending categories.")
 
     def __repr__(self) -> str:
         # The admin key must never reach a log line through a printed Settings.

@@ -68,6 +68,14 @@ class ImageFacts:
     thumb_width: int = 0
     thumb_height: int = 0
     color_layout: str = ""  # mean RGB of the four quadrants, 24 hex digits (near-dup check)
+    # What the analyzers (ingest/understand.py) found; defaults mean "not run".
+    analyzed: tuple[str, ...] = ()  # names of the analyzers that ran, e.g. ("nudenet",)
+    adult_score: float = 0.0  # 0..1 nudity score of the detector
+    # Normalised (left, top, right, bottom) boxes of detected faces, largest first.
+    faces: tuple[tuple[float, float, float, float], ...] = ()
+    image_content: tuple[str, ...] = ()  # lower-case imageContent values: "face", "portrait"
+    tags: tuple[tuple[str, float], ...] = ()  # visual classifier words with confidence
+    ocr_text: str = ""  # words recognised in the image (opt-in)
 
     @property
     def image_id(self) -> str:

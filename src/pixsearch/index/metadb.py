@@ -20,13 +20,23 @@ from pixsearch.records import ImageDocument, ImageFacts, Occurrence
 
 _FACT_FIELDS = [f.name for f in dataclasses.fields(ImageFacts)]
 _FACT_COLUMNS = ", ".join(_FACT_FIELDS)
-# Numbers are INTEGER columns; everything else (strings, tuples, dates) is TEXT.
-# Derived from the dataclass so a new fact cannot get the wrong column affinity.
-_INTEGER_FACTS = {f.name for f in dataclasses.fields(ImageFacts) if f.type in ("int", "bool")}
-_TEXT_FACTS = set(_FACT_FIELDS) - _INTEGER_FACTS
-_FACT_DDL = ",\n    ".join(
-    f"{name} {'TEXT' if name in _TEXT_FACTS else 'INTEGER'}" for name in _FACT_FIELDS
-)
+# Column affinity and encoding follow the dataclass's declared type, so a new
+# fact cannot get the wrong column: integers and booleans INTEGER, floats REAL,
+# tuples of words comma-joined TEXT, nested tuples JSON TEXT, dates ISO TEXT.
+_FACT_TYPES = {f.name: str(f.type) for f in dataclasses.fields(ImageFacts)}
+_INTEGER_FACTS = {n for n, t in _FACT_TYPES.items() if t in ("int", "bool")}
+_REAL_FACTS = {n for n, t in _FACT_TYPES.items() if t == "float"}
+_WORD_TUPLES = {n for n, t in _FACT_TYPES.items() if t == "tuple[str, ...]"}
+_JSON_FACTS = {n for n, t in _FACT_TYPES.items() if t.startswith("tuple[tuple")}
+
+
+def _affinity(name: str) -> str:
+    if name in _INTEGER_FACTS:
+        return "INTEGER"
+    return "REAL" if name in _REAL_FACTS else "TEXT"
+
+
+_FACT_DDL = ",\n    ".join(f"{name} {_affinity(name)}" for name in _FACT_FIELDS)
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS images (
@@ -86,10 +96,9 @@ class MetaDB:
             return
         for name in _FACT_FIELDS:
             if name not in present:
-                kind = "TEXT" if name in _TEXT_FACTS else "INTEGER"
                 # another process may have added it a moment ago
                 with contextlib.suppress(sqlite3.OperationalError):
-                    self.conn.execute(f"ALTER TABLE images ADD COLUMN {name} {kind}")
+                    self.conn.execute(f"ALTER TABLE images ADD COLUMN {name} {_affinity(name)}")
 
     def close(self) -> None:
         self.conn.close()
@@ -134,11 +143,7 @@ class MetaDB:
     # -- writes ----------------------------------------------------------------
 
     def insert_image(self, doc: ImageDocument, *, gen: int) -> int:
-        values = [getattr(doc.facts, name) for name in _FACT_FIELDS]
-        row = dict(zip(_FACT_FIELDS, values, strict=True))
-        row["phash"] = _to_signed(doc.facts.phash)
-        row["image_types"] = ",".join(doc.facts.image_types)
-        row["captured_at"] = doc.facts.captured_at.isoformat() if doc.facts.captured_at else None
+        row = _facts_to_row(doc.facts)
         placeholders = ", ".join("?" for _ in _FACT_FIELDS)
         cursor = self.conn.execute(
             f"INSERT INTO images (image_id, {_FACT_COLUMNS}, first_seen, group_id, gen) "
@@ -272,23 +277,46 @@ class MetaDB:
 
 
 def _row_to_doc(row: tuple, occurrences: list[Occurrence]) -> ImageDocument:
-    values = dict(zip(_FACT_FIELDS, row[1 : 1 + len(_FACT_FIELDS)], strict=True))
-    values["phash"] = _to_unsigned(values["phash"])
-    values["animated"] = bool(values["animated"])
-    values["transparent"] = bool(values["transparent"])
-    values["monochrome"] = bool(values["monochrome"])
-    values["image_types"] = tuple(t for t in (values["image_types"] or "").split(",") if t)
-    values["color_layout"] = values["color_layout"] or ""
-    captured = values["captured_at"]
-    values["captured_at"] = datetime.fromisoformat(captured) if captured else None
     first_seen, group_id = row[1 + len(_FACT_FIELDS) :]
     return ImageDocument(
-        facts=ImageFacts(**values),
+        facts=_facts_from_row(row[1 : 1 + len(_FACT_FIELDS)]),
         occurrences=occurrences,
         first_seen=datetime.fromisoformat(first_seen),
         group_id=group_id,
         doc_id=row[0],
     )
+
+
+def _facts_to_row(facts: ImageFacts) -> dict[str, object]:
+    row: dict[str, object] = {name: getattr(facts, name) for name in _FACT_FIELDS}
+    row["phash"] = _to_signed(facts.phash)
+    row["captured_at"] = facts.captured_at.isoformat() if facts.captured_at else None
+    for name in _WORD_TUPLES:
+        row[name] = ",".join(row[name])  # type: ignore[arg-type]
+    for name in _JSON_FACTS:
+        row[name] = orjson.dumps(row[name]).decode()
+    return row
+
+
+def _facts_from_row(values_row: Sequence[object]) -> ImageFacts:
+    """Inverse of _facts_to_row; NULLs of columns added after a row was written get defaults."""
+    values = dict(zip(_FACT_FIELDS, values_row, strict=True))
+    values["phash"] = _to_unsigned(int(values["phash"]))  # type: ignore[call-overload]
+    for name in _INTEGER_FACTS:
+        if _FACT_TYPES[name] == "bool":
+            values[name] = bool(values[name])
+    for name in _REAL_FACTS:
+        values[name] = float(values[name] or 0.0)  # type: ignore[arg-type]
+    for name in _WORD_TUPLES:
+        values[name] = tuple(t for t in str(values[name] or "").split(",") if t)
+    for name in _JSON_FACTS:
+        raw = values[name]
+        values[name] = tuple(tuple(item) for item in orjson.loads(raw)) if raw else ()  # type: ignore[arg-type]
+    for name in ("color_layout", "ocr_text"):
+        values[name] = values[name] or ""
+    captured = values["captured_at"]
+    values["captured_at"] = datetime.fromisoformat(str(captured)) if captured else None
+    return ImageFacts(**values)  # type: ignore[arg-type]
 
 
 def _occurrence_from_json(data: bytes) -> Occurrence:

@@ -18,3 +18,5 @@ class PipelineConfig:
     # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when only the thumbnail and the
     # statistics are needed: the largest single speed-up of the pipeline.
     draft: bool = True
+    # Names of the analyzers (ingest/understand.py) to run on each image, in order.
+    analyzers: tuple[str, ...] = ()

@@ -27,6 +27,7 @@ from pixsearch.ingest.metadata import Metadata, capture_date, extract_metadata
 from pixsearch.ingest.phash import phash_rgb
 from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
 from pixsearch.ingest.thumbnail import make_thumbnail, shrink, thumb_dimensions
+from pixsearch.ingest.understand import Understanding, understand
 from pixsearch.records import ImageFacts, Occurrence, Rejection
 
 CLASSIFY_SAMPLE = 128  # the classifier sample's longest side is at most this
@@ -39,6 +40,7 @@ class Processed:
     facts: ImageFacts
     thumbnail: bytes
     occurrence: Occurrence
+    embedding: np.ndarray | None = None  # visual embedding from the "visual" analyzer
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,10 @@ def process_bytes(
                 raise Rejected("empty")
             if len(data) > config.max_file_bytes:
                 raise Rejected("too-large", f"{len(data)} bytes, cap {config.max_file_bytes}")
-            facts, thumb, _ = _stages(data, config, None)
-            return Processed(facts=facts, thumbnail=thumb, occurrence=occurrence)
+            facts, thumb, _, seen = _stages(data, config, None)
+            return Processed(
+                facts=facts, thumbnail=thumb, occurrence=occurrence, embedding=seen.embedding
+            )
     except Rejected as exc:
         return Rejection(occurrence.source, exc.reason, exc.detail)
     except Exception as exc:
@@ -96,20 +100,26 @@ def process_bytes(
 
 def _process(path: Path, config: PipelineConfig) -> Processed:
     data = read_bounded(path, max_bytes=config.max_file_bytes)
-    facts, thumb, meta = _stages(data, config, path)
+    facts, thumb, meta, seen = _stages(data, config, path)
     assert meta is not None
-    return Processed(facts=facts, thumbnail=thumb, occurrence=_occurrence(path, meta))
+    return Processed(
+        facts=facts,
+        thumbnail=thumb,
+        occurrence=_occurrence(path, meta),
+        embedding=seen.embedding,
+    )
 
 
 def _stages(
     data: bytes, config: PipelineConfig, path: Path | None
-) -> tuple[ImageFacts, bytes, Metadata | None]:
-    """sniff → decode → shrink → measure → derive → thumbnail (→ metadata for files)."""
+) -> tuple[ImageFacts, bytes, Metadata | None, Understanding]:
+    """sniff → decode → shrink → measure → derive → analyze → thumbnail (→ metadata)."""
     fmt = sniff_format(data)
     decoded = decode(data, fmt, config=config)
     small = shrink_to_thumbnail(decoded, config)
     samples = measure(small)
     derived = derive(data, decoded, samples)
+    seen = understand(_opaque_rgb(small), config.analyzers)
     thumb, thumb_w, thumb_h = make_thumbnail(small, quality=config.thumb_quality)
     meta = read_metadata(path, decoded) if path is not None else None
     facts = ImageFacts(
@@ -130,8 +140,21 @@ def _stages(
         captured_at=meta.captured_at if meta is not None else _captured_at(decoded),
         thumb_width=thumb_w,
         thumb_height=thumb_h,
+        analyzed=tuple(seen.analyzed),
+        adult_score=seen.adult_score,
+        faces=seen.faces,
+        image_content=seen.image_content,
+        tags=seen.tags,
+        ocr_text=seen.ocr_text,
     )
-    return facts, thumb, meta
+    return facts, thumb, meta, seen
+
+
+def _opaque_rgb(image: Image.Image) -> Image.Image:
+    """The picture as the analyzers see it: RGB, transparency over white."""
+    if image.mode == "RGBA":
+        return _over_white(image)
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def read_bounded(path: Path, *, max_bytes: int) -> bytes:

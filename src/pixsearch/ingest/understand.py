@@ -1,0 +1,74 @@
+"""Analyzers: the slower, model-based stages of the pipeline (safe search, faces, tags, OCR).
+
+Each analyzer looks at the decoded picture (already shrunk to thumbnail size,
+transparency composited over white) and fills part of an ``Understanding``.
+They are named in ``PipelineConfig.analyzers`` and loaded once per worker
+process, so a pool of workers pays each model's start-up once, not per image.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+# name -> "module:factory"; the factory takes no arguments and returns an Analyzer.
+REGISTRY: dict[str, str] = {
+    "nudenet": "pixsearch.models.nudenet:NudeNetAnalyzer",
+    "visual": "pixsearch.models.visual:VisualAnalyzer",
+    "ocr": "pixsearch.models.ocr:OcrAnalyzer",
+}
+
+
+@dataclass(slots=True)
+class Understanding:
+    """What the analyzers found about one picture; defaults mean "nothing found"."""
+
+    analyzed: list[str] = field(default_factory=list)
+    adult_score: float = 0.0
+    faces: tuple[tuple[float, float, float, float], ...] = ()
+    image_content: tuple[str, ...] = ()
+    tags: tuple[tuple[str, float], ...] = ()
+    ocr_text: str = ""
+    embedding: np.ndarray | None = None  # float32, L2-normalised visual embedding
+
+
+class Analyzer(Protocol):
+    name: str
+
+    def analyze(self, image: Image.Image, into: Understanding) -> None:
+        """Fill this analyzer's part of ``into`` from an RGB picture."""
+
+
+class AnalyzerUnavailable(RuntimeError):
+    """A named analyzer cannot run here (its package or model is missing)."""
+
+
+_LOADED: dict[str, Analyzer] = {}
+
+
+def load_analyzer(name: str) -> Analyzer:
+    """The process-wide instance of a named analyzer, created on first use."""
+    if name not in _LOADED:
+        if name not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise AnalyzerUnavailable(f"unknown analyzer {name!r} (known: {known})")
+        module_name, factory = REGISTRY[name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+            _LOADED[name] = getattr(module, factory)()
+        except (ImportError, OSError) as exc:
+            raise AnalyzerUnavailable(f"analyzer {name!r} cannot load: {exc}") from exc
+    return _LOADED[name]
+
+
+def understand(image: Image.Image, names: tuple[str, ...]) -> Understanding:
+    """Run the named analyzers, in order, on one RGB picture."""
+    result = Understanding()
+    for name in names:
+        load_analyzer(name).analyze(image, result)
+        result.analyzed.append(name)
+    return result
