@@ -1,6 +1,7 @@
 """Throughput of the ingest pipeline on photo-like 1-megapixel JPEGs.
 
     python bench/pipeline_bench.py --images 300
+    python bench/pipeline_bench.py --images 300 --analyzers nudenet   # with image analyzers
 
 Generates N photo-like 1280x800 JPEGs (smooth gradients, soft shapes, multi-scale
 texture and sensor-like noise, so they compress like photos: ~150-300 KB) in a
@@ -73,18 +74,21 @@ def generate(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def timed(label: str, run: Callable[[], int], count: int) -> tuple[str, int, float]:
-    start = time.perf_counter()
+def timed(label: str, run: Callable[[], int], count: int) -> tuple[str, int, float, float]:
+    """(label, images, wall seconds, this process's CPU seconds)."""
+    start, cpu = time.perf_counter(), time.process_time()
     ok = run()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if ok != count:
         print(f"warning: {label}: {count - ok} of {count} images were rejected", file=sys.stderr)
-    return label, count, elapsed
+    return label, count, elapsed, cpu
 
 
-def measure(paths: list[Path], workers: int) -> list[tuple[str, int, float]]:
-    config = PipelineConfig()
-    for path in paths[:10]:  # warm caches and imports outside the timing
+def measure(
+    paths: list[Path], workers: int, analyzers: tuple[str, ...] = ()
+) -> list[tuple[str, int, float, float]]:
+    config = PipelineConfig(analyzers=analyzers)
+    for path in paths[:10]:  # warm caches, imports and models outside the timing
         process_file(path, config)
 
     def one_process() -> int:
@@ -107,6 +111,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=300)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--dir", type=Path, help="reuse (or fill, if empty) this folder")
+    parser.add_argument("--analyzers", default="", help="comma-separated, e.g. nudenet")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pixsearch-bench-") as tmp:
         folder = args.dir or Path(tmp)
@@ -120,11 +125,17 @@ def main() -> None:
             f"{len(paths)} images, mean file size {np.mean(sizes) / 1024:.0f} KiB "
             f"(min {min(sizes) / 1024:.0f}, max {max(sizes) / 1024:.0f})"
         )
-        rows = measure(paths, args.workers)
-    print(f"\n{'mode':<34} {'images':>7} {'seconds':>8} {'images/s':>9}")
-    for label, count, elapsed in rows:
-        print(f"{label:<34} {count:>7} {elapsed:>8.2f} {count / elapsed:>9.1f}")
-    print(f"\ncores: {os.cpu_count()}, target: >= 150 images/s per core")
+        analyzers = tuple(name.strip() for name in args.analyzers.split(",") if name.strip())
+        print(f"analyzers: {', '.join(analyzers) or 'none'}")
+        rows = measure(paths, args.workers, analyzers)
+    # Images per CPU-second of the measuring process: per-core speed that stays honest on a
+    # busy machine, where wall time also counts other processes' turns on the core.
+    print(f"\n{'mode':<34} {'images':>7} {'seconds':>8} {'images/s':>9} {'img/CPU-s':>10}")
+    for label, count, elapsed, cpu in rows:
+        per_cpu = f"{count / cpu:>10.1f}" if label.startswith("process_file") else f"{'-':>10}"
+        print(f"{label:<34} {count:>7} {elapsed:>8.2f} {count / elapsed:>9.1f} {per_cpu}")
+    target = 25 if "nudenet" in analyzers else 150
+    print(f"\ncores: {os.cpu_count()}, target: >= {target} images/s per core")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,12 @@ from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.parallel import process_many
 from pixsearch.ingest.sources import iter_files
 
+# No image analyzers (models) in CLI runs and subprocesses unless a test names them with
+# --analyzers: loading models for every ingest would make the whole suite slow.
+os.environ["PIXSEARCH_ANALYZERS"] = ""
+# Likewise no sentence embeddings of image text unless a test switches them on.
+os.environ["PIXSEARCH_SEMANTIC"] = "0"
+
 
 @dataclass(frozen=True)
 class Server:
@@ -72,7 +78,11 @@ def free_port() -> int:
 
 
 def start_server(
-    index_dir: Path, *, workers: int = 1, extra: tuple[str, ...] = ()
+    index_dir: Path,
+    *,
+    workers: int = 1,
+    extra: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [
@@ -88,8 +98,10 @@ def start_server(
         str(workers),
         *extra,
     ]
-    env = {**os.environ, "PIXSEARCH_REFRESH_SECONDS": "0.1"}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    environment = {**os.environ, "PIXSEARCH_REFRESH_SECONDS": "0.1", **(env or {})}
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

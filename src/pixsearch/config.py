@@ -37,12 +37,26 @@ class Settings:
         "Image analyzers run at ingest, comma-separated: nudenet (safe search, faces), "
         "visual (tags, similar images), ocr (text in images); empty for none.",
     )
-    adult_threshold: float = _setting(0.45, "Nudity score at or above which an image is adult.")
-    adult_hosts_file: str = _setting("", "File of host names whose images count as adult.")
+    adult_threshold: float = _setting(
+        0.45,
+        "Nudity score (0-1, whole percents) at or above which safeSearch Moderate and Strict "
+        "hide an image; applied at query time, no re-indexing.",
+    )
+    adult_hosts_file: str = _setting(
+        "",
+        "Blocklist of hosts (one a line, or hosts-file lines) whose images and subdomains "
+        "safeSearch=Strict hides.",
+    )
     semantic: bool = _setting(True, "Fuse sentence-embedding matches with BM25 in search.")
     clip_model_dir: str = _setting("", "Folder with CLIP ONNX models for text-to-image search.")
     fetch_private: bool = _setting(False, "Let imgUrl fetches reach private addresses.")
     trending_file: str = _setting("", "YAML/JSON file of curated trending categories.")
+    suggestions: bool = _setting(True, "Spelling correction and suggestion lists in answers.")
+    page_key: bool = _setting(
+        True, "Give the search page a key of its own, limited like any key (off: users bring one)."
+    )
+    page_key_qps: int = _setting(20, "Calls per second the page key allows, all visitors together.")
+    page_key_quota: int = _setting(0, "Calls per month the page key allows (0: no monthly quota).")
 
     def __repr__(self) -> str:
         # The admin key must never reach a log line through a printed Settings.

@@ -97,3 +97,45 @@ def test_chromatic_subject_beats_neutral_background() -> None:
     rgb = solid((245, 245, 245))
     rgb[:, :24] = (30, 60, 220)  # ~38% blue, rest white paper
     assert color_name(rgb.reshape(-1, 3)) == "Blue"
+
+
+def test_dark_photo_with_colour_in_its_light_is_not_monochrome() -> None:
+    # A night scene: mostly near-black, where no chroma can show, and a few lit
+    # coloured lights. The dark does not make it black-and-white.
+    rgb = solid((8, 10, 9))
+    rgb[0, :] = (230, 160, 40)  # 2.3 % lit (under the 3 % chroma allowance): orange ...
+    rgb[1, :32] = (40, 90, 220)  # ... and blue
+    assert not is_monochrome(rgb.reshape(-1, 3))
+    # The same scene with gray lights is monochrome.
+    rgb[:2, :] = (200, 200, 200)
+    assert is_monochrome(rgb.reshape(-1, 3))
+
+
+def test_sepia_matrix_toning_is_monochrome_but_a_single_hued_colour_photo_is_not(kit) -> None:
+    gray = np.asarray(kit.gray_photo(5), dtype=np.float32)[..., 0]
+    sepia = np.clip(gray[..., None] * np.array([1.07, 0.74, 0.43]), 0, 255).astype(np.uint8)
+    assert is_monochrome(sepia.reshape(-1, 3))
+    # Autumn leaves: one hue family, but hue varies and saturation runs high.
+    rng = np.random.default_rng(2)
+    hue_shift = rng.uniform(0.0, 0.35, gray.shape)[..., None]
+    leaves = gray[..., None] * np.concatenate(
+        [np.ones_like(hue_shift), 0.35 + hue_shift, 0.05 + 0 * hue_shift], axis=2
+    )
+    assert not is_monochrome(np.clip(leaves, 0, 255).astype(np.uint8).reshape(-1, 3))
+
+
+def test_pipeline_colour_of_a_transparent_png_ignores_hidden_pixels(write) -> None:
+    from PIL import Image, ImageDraw
+
+    from pixsearch.ingest.config import PipelineConfig
+    from pixsearch.ingest.pipeline import Processed, process_file
+
+    # Hidden pixels are opaque-looking black with alpha 0: composited or not,
+    # they must not make the picture Black or monochrome.
+    canvas = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).ellipse((120, 70, 280, 230), fill=(210, 30, 40, 255))
+    result = process_file(write("red-dot.png", canvas), PipelineConfig())
+    assert isinstance(result, Processed)
+    assert result.facts.color_name == "Red"
+    assert not result.facts.monochrome
+    assert "transparent" in result.facts.image_types

@@ -25,16 +25,22 @@ from pixsearch.api.routes_admin import admin_routes
 from pixsearch.api.routes_custom import custom_images_search
 from pixsearch.api.routes_details import images_details
 from pixsearch.api.routes_media import image_page, original, thumbnail
+from pixsearch.api.routes_page import page_routes
 from pixsearch.api.routes_search import images_search
 from pixsearch.api.routes_trending import images_trending
+from pixsearch.api.routes_visualsearch import visual_search
 from pixsearch.api.tokens import TokenSigner
 from pixsearch.api.uploads import UploadCache
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.insights import InsightsService
 from pixsearch.search.querylog import QueryLog
+from pixsearch.search.semantic import open_matcher
 from pixsearch.search.service import SearchService
-from pixsearch.search.trending import TrendingService
+from pixsearch.search.suggest import SuggestionService
+from pixsearch.search.trending import TrendingService, load_curated
+from pixsearch.search.vocabulary import VocabularyHolder
 
 log = logging.getLogger("pixsearch.api")
 MAX_URL = 2048  # the reference answers longer URLs with 404
@@ -43,8 +49,11 @@ MAX_URL = 2048  # the reference answers longer URLs with 404
 def build_context(settings: Settings) -> ApiContext:
     root = settings.index_dir
     store = EmbeddedStore(root, dup_distance=settings.dup_distance)
-    search = SearchService(store)
+    adult = AdultPolicy.from_settings(settings.adult_threshold, settings.adult_hosts_file)
+    semantic = open_matcher(root, enabled=settings.semantic)
+    search = SearchService(store, adult=adult, semantic=semantic)
     query_log = QueryLog(root / "service.db", retention_days=settings.query_log_days)
+    vocabulary = VocabularyHolder(store, root / "vocabulary")  # spelling, suggestions, trending
     return ApiContext(
         settings=settings,
         store=store,
@@ -56,7 +65,15 @@ def build_context(settings: Settings) -> ApiContext:
         insights=InsightsService(store, near_distance=settings.dup_distance),
         uploads=UploadCache(root / "uploads"),
         query_log=query_log,
-        trending=TrendingService(search, query_log),
+        trending=TrendingService(
+            search,
+            query_log,
+            curated=load_curated(settings.trending_file),
+            vocabulary=vocabulary,
+        ),
+        suggestions=SuggestionService(search, vocabulary, query_log)
+        if settings.suggestions
+        else None,
     )
 
 
@@ -75,6 +92,10 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
             for prefix in ("/v7.0", "/bing/v7.0")
         ),
         *(
+            Route(f"{prefix}/images/visualsearch", visual_search, methods=["POST"])
+            for prefix in ("/v7.0", "/bing/v7.0")
+        ),
+        *(
             Route(path, custom_images_search)
             for path in ("/bingcustomsearch/v7.0/images/search", "/v7.0/custom/images/search")
         ),
@@ -86,8 +107,7 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
         # Cheap on purpose (load balancers poll it): counting a million rows takes 0.4 s.
         Route("/healthz", lambda r: JSONResponse({"ok": True})),
         Route("/stats", lambda r: JSONResponse(ctx.store.stats())),
-        Route("/", _page),
-        Route("/search", _page),
+        *page_routes(ctx),
         Mount("/static", StaticFiles(directory=str(static)), name="static"),
     ]
     app = Starlette(
@@ -102,11 +122,6 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
     app.state.static = static
     app.add_middleware(_UrlLengthGuard)
     return app
-
-
-async def _page(request: Request) -> Response:
-    html = (request.app.state.static / "index.html").read_bytes()
-    return Response(html, media_type="text/html; charset=utf-8")
 
 
 async def _on_bing_error(request: Request, exc: Exception) -> Response:

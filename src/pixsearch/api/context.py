@@ -18,6 +18,7 @@ from pixsearch.index.store import ReadStore
 from pixsearch.search.insights import InsightsService
 from pixsearch.search.querylog import QueryLog
 from pixsearch.search.service import SearchService
+from pixsearch.search.suggest import SuggestionService
 from pixsearch.search.trending import TrendingService
 
 
@@ -34,6 +35,7 @@ class ApiContext:
     uploads: UploadCache | None = None
     query_log: QueryLog | None = None
     trending: TrendingService | None = None
+    suggestions: SuggestionService | None = None  # spelling and suggestion lists
     _checked_at: float = field(default=0.0)
 
     def refresh(self) -> None:

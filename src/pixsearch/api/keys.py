@@ -114,6 +114,26 @@ class KeyStore:
             raise ValueError(f"a key named {name!r} exists already") from None
         return key
 
+    def install(self, name: str, key: str, *, qps: int | None, monthly_quota: int | None) -> None:
+        """Store a key its owner derived (the search page's), or bring its record up to date.
+
+        Whether it is enabled is left alone, so `pixsearch keys disable` stays in force.
+        """
+        self.conn.execute(
+            "INSERT INTO keys (name, key_hash, hint, created, qps, monthly_quota)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+            " key_hash=excluded.key_hash, hint=excluded.hint, qps=excluded.qps,"
+            " monthly_quota=excluded.monthly_quota",
+            (
+                name,
+                hash_key(key),
+                key[:8],
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                qps,
+                monthly_quota,
+            ),
+        )
+
     def set_limits(
         self,
         name: str,

@@ -111,6 +111,19 @@ def openapi_document(version: str) -> dict[str, Any]:
             },
         }
     }
+    visual = {
+        "post": {
+            "summary": "Visual search: multipart `knowledgeRequest` JSON and/or `image` part.",
+            "parameters": [
+                {"name": n, "in": "query", "schema": {"type": "string"}}
+                for n in ("mkt", "cc", "setLang", "safeSearch")
+            ],
+            "responses": {
+                "200": {"description": "ImageKnowledge answer"},
+                **{code: _ERROR for code in ("400", "401", "403", "429")},
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "pixsearch — Bing Image Search v7 compatible API", "version": version},
@@ -123,6 +136,8 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/bing/v7.0/images/details": details,
             "/v7.0/images/trending": trending,
             "/bing/v7.0/images/trending": trending,
+            "/v7.0/images/visualsearch": visual,
+            "/bing/v7.0/images/visualsearch": visual,
             "/th": {"get": _thumbnail_operation()},
         },
         "components": {"schemas": {"ErrorResponse": _ERROR_SCHEMA}},

@@ -87,6 +87,13 @@ PARAMETERS: tuple[Param, ...] = (
     Param("size", "enum", "Size class.", ("All", "Small", "Medium", "Large", "Wallpaper")),
     Param("textDecorations", "bool", "Hit-highlighting markers in display strings."),
     Param("textFormat", "enum", "Format of hit highlighting.", ("Raw", "HTML")),
+    Param(
+        "debug",
+        "enum",
+        "pixsearch extension, honoured only with the admin key (X-Admin-Key): "
+        "explain adds a ranking explanation to each image.",
+        ("Explain",),
+    ),
 )
 # Custom Image Search takes every parameter above plus this one (required there).
 CUSTOM_CONFIG = Param("customConfig", "string", "Id of the custom search instance to search.")
@@ -106,6 +113,7 @@ class SearchParams:
     safe_search: str  # canonical: Off | Moderate | Strict
     text_decorations: bool
     text_format: str
+    debug: str | None = None  # "Explain" when asked for; the route checks the admin key
 
 
 class Params:
@@ -176,6 +184,7 @@ def parse_search(query: Mapping[str, str], *, now: datetime | None = None) -> Se
         safe_search=safe,
         text_decorations=params.boolean("textDecorations"),
         text_format=params.enum("textFormat") or "Raw",
+        debug=params.enum("debug"),
     )
 
 

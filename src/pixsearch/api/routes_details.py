@@ -1,8 +1,9 @@
 """GET|POST /v7.0/images/details (and /bing/v7.0/images/details): image insights.
 
-The image is named by insightsToken or id, or sent as the request body
-(multipart form with an `image` part, or raw image bytes). The crop
-parameters cal, cat, car, cab select a region of it first.
+The image is named by insightsToken or id, fetched from imgUrl, or sent as the
+request body (multipart form with an `image` part, or raw image bytes). The crop
+parameters cal, cat, car, cab select a region of it first; the region is what
+gets measured and embedded, so similar images follow the crop too.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, replace
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,6 +21,15 @@ from pixsearch.api import errors, wire
 from pixsearch.api.auth import admit, identify
 from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
+from pixsearch.api.fetchimage import fetch_image
+from pixsearch.api.insight_modules import (
+    Scope,
+    analyzers_for,
+    render_modules,
+    scope_for,
+    with_vector,
+)
+from pixsearch.api.multipart import read_parts
 from pixsearch.api.params import Params
 from pixsearch.api.responses import bing_json
 from pixsearch.api.routes_custom import in_slice
@@ -67,17 +77,29 @@ async def images_details(request: Request) -> Response:
         admit(key, ctx.limiter, custom_config=scope)
     modules = parse_modules(params.text("modules"))
     crop = parse_crop(params)
+    visibility = scope_for(ctx, params.enum("safeSearch") or "Moderate", scope)
     ctx.refresh()
     if request.method == "POST":
         data = await read_upload(request, ctx.settings.max_upload_bytes)
-        facts = await run_in_threadpool(measure_upload, data, crop)
-        ctx.uploads.put(facts)
-        insights = ctx.insights.for_picture(facts)
+        insights = await insights_for_bytes(ctx, data, crop, modules)
+    elif not claims and not params.text("id") and params.text("imgUrl"):
+        data = await fetch_image(params.text("imgUrl") or "", ctx.settings)
+        insights = await insights_for_bytes(ctx, data, crop, modules, parameter="imgUrl")
     else:
-        insights = await insights_for_reference(ctx, params, claims, crop)
+        insights = await insights_for_reference(ctx, params, claims, crop, modules)
     if scope:
         insights = confine(ctx, scope, insights)
-    return bing_json(request, render(ctx, request, params, insights, modules, scope))
+    return bing_json(request, render(ctx, request, params, insights, modules, visibility))
+
+
+async def insights_for_bytes(
+    ctx: ApiContext, data: bytes, crop: Crop | None, modules: set[str], *, parameter: str = "image"
+) -> Insights:
+    """Measure (and embed) an uploaded or fetched picture; it gets a reusable token."""
+    analyzers = await run_in_threadpool(analyzers_for, modules)  # the first call loads models
+    facts, vector = await run_in_threadpool(measure_upload, data, crop, analyzers, parameter)
+    ctx.uploads.put(facts, vector)
+    return with_vector(ctx.insights.for_picture(facts), vector)
 
 
 def verify_token(ctx: ApiContext, params: Params) -> TokenClaims | None:
@@ -148,13 +170,13 @@ async def read_upload(request: Request, limit: int) -> bytes:
         raise _bad_image(f"The image is larger than {limit} bytes.")
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=16, max_part_size=limit + 1)
-        parts = [v for v in form.values() if isinstance(v, UploadFile)]
-        image = form.get("image") if isinstance(form.get("image"), UploadFile) else None
-        upload = image or (parts[0] if parts else None)
+        # Any single part, with or without a filename (a part without one would reach
+        # Starlette's form parser as text and lose its bytes).
+        parts = [p for p in await read_parts(request, limit + 64 * 1024) if p.data]
+        upload = next((p for p in parts if p.name == "image"), parts[0] if parts else None)
         if upload is None:
             raise errors.missing("image")
-        data = await upload.read(limit + 1)
+        data = bytes(upload.data)
     else:
         data = bytearray()
         async for chunk in request.stream():
@@ -169,16 +191,22 @@ async def read_upload(request: Request, limit: int) -> bytes:
     return data
 
 
-def measure_upload(data: bytes, crop: Crop | None) -> ImageFacts:
+def measure_upload(
+    data: bytes, crop: Crop | None, analyzers: tuple[str, ...] = (), parameter: str = "image"
+) -> tuple[ImageFacts, np.ndarray | None]:
     if crop is not None:
-        data = crop_bytes(data, crop)
-    result = process_bytes(data, Occurrence(source="upload"), _CONFIG)
+        data = crop_bytes(data, crop, parameter)
+    config = replace(_CONFIG, analyzers=analyzers)
+    result = process_bytes(data, Occurrence(source="upload"), config)
+    if isinstance(result, Rejection) and result.reason == "crashed" and analyzers:
+        # A model failing at run time costs its modules, not the whole answer.
+        result = process_bytes(data, Occurrence(source="upload"), _CONFIG)
     if isinstance(result, Rejection):
-        raise _bad_image(f"The image could not be read ({result.reason}).")
-    return result.facts
+        raise _bad_image(f"The image could not be read ({result.reason}).", parameter)
+    return result.facts, result.embedding
 
 
-def crop_bytes(data: bytes, crop: Crop) -> bytes:
+def crop_bytes(data: bytes, crop: Crop, parameter: str = "image") -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as image:
             w, h = image.size
@@ -190,25 +218,21 @@ def crop_bytes(data: bytes, crop: Crop) -> bytes:
             )
             region = image.convert("RGB").crop(box)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise _bad_image("The image could not be read.") from None
+        raise _bad_image("The image could not be read.", parameter) from None
     out = io.BytesIO()
     region.save(out, "PNG")
     return out.getvalue()
 
 
 async def insights_for_reference(
-    ctx: ApiContext, params: Params, claims: TokenClaims | None, crop: Crop | None
+    ctx: ApiContext,
+    params: Params,
+    claims: TokenClaims | None,
+    crop: Crop | None,
+    modules: set[str],
 ) -> Insights:
     token = params.text("insightsToken")
     image_id = claims.image_id if claims else params.text("id")
-    if not claims and params.text("imgUrl"):
-        raise BingError(
-            500,
-            "ServerError",
-            "Fetching imgUrl is not implemented yet.",
-            sub_code="NotImplemented",
-            parameter="imgUrl",
-        )
     if not image_id:
         raise errors.missing("insightsToken")
     doc = ctx.store.get_by_image_id(image_id.strip().upper())
@@ -218,14 +242,13 @@ async def insights_for_reference(
             raise errors.invalid(
                 "insightsToken" if token else "id", token or image_id, "No such image."
             )
-        return ctx.insights.for_picture(facts)
+        vector = ctx.uploads.vector(facts.image_id)
+        return with_vector(ctx.insights.for_picture(facts), vector)
     if crop is not None:
         thumb = ctx.store.thumbnail(doc.facts.sha256)
         if thumb is None:
             raise errors.invalid("id", image_id, "The image has no stored pixels to crop.")
-        facts = await run_in_threadpool(measure_upload, thumb, crop)
-        ctx.uploads.put(facts)
-        return ctx.insights.for_picture(facts)
+        return await insights_for_bytes(ctx, thumb, crop, modules)
     return ctx.insights.for_document(doc)
 
 
@@ -235,8 +258,9 @@ def render(
     params: Params,
     insights: Insights,
     modules: set[str],
-    scope: str | None,
+    visibility: Scope,
 ) -> wire.JSON:
+    scope = visibility.custom_config
     urls = ctx.urls(request)
     q = params.text("q") or insights.best_query or ""
     pages = None
@@ -259,8 +283,9 @@ def render(
         caption=insights.caption if "Caption" in modules else None,
         pages_including=pages,
         tags=[t for t, _ in insights.tags] if "Tags" in modules else None,
+        modules=render_modules(ctx, urls, q, insights, modules, visibility),
     )
 
 
-def _bad_image(why: str) -> BingError:
-    return errors.invalid("image", "", why)
+def _bad_image(why: str, parameter: str = "image") -> BingError:
+    return errors.invalid(parameter, "", why)

@@ -26,7 +26,8 @@ async def images_trending(request: Request) -> Response:
     if ctx.settings.require_key:
         authorize(request, ctx.keys, ctx.limiter, custom_config=scope or None)
     market = market_for(request.query_params, request.headers.get("accept-language"))
-    filters = Filters(exclude_adult=excluded_adult(params.enum("safeSearch") or "Moderate"))
+    params.enum("safeSearch")  # validated as everywhere; trending is adult-free at any level
+    filters = Filters(exclude_adult=excluded_adult("Strict"))
     if scope:
         instance = ctx.instances.get(scope) if ctx.instances else None
         if instance is None:

@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 from pixsearch.records import ImageFacts
@@ -27,12 +28,26 @@ class UploadCache:
         self._swept_at = 0.0
         root.mkdir(parents=True, exist_ok=True)
 
-    def put(self, facts: ImageFacts) -> None:
+    def put(self, facts: ImageFacts, vector: np.ndarray | None = None) -> None:
+        if vector is not None:  # first, so a reader that finds the facts finds the vector
+            raw = self.root / f"{facts.image_id}.f32"
+            tmp_raw = raw.with_suffix(f".{os.getpid()}.tmp")
+            tmp_raw.write_bytes(np.asarray(vector, dtype="<f4").tobytes())
+            os.replace(tmp_raw, raw)
         target = self.root / f"{facts.image_id}.json"
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(orjson.dumps(facts))
         os.replace(tmp, target)
         self._expire()
+
+    def vector(self, image_id: str) -> np.ndarray | None:
+        """The visual embedding kept with an uploaded picture's facts, if one was computed."""
+        if self.get(image_id) is None:
+            return None
+        try:
+            return np.frombuffer((self.root / f"{image_id}.f32").read_bytes(), dtype="<f4")
+        except OSError:
+            return None
 
     def get(self, image_id: str) -> ImageFacts | None:
         if len(image_id) != 40 or not all(c in "0123456789ABCDEF" for c in image_id):
@@ -45,6 +60,10 @@ class UploadCache:
         except (OSError, orjson.JSONDecodeError):
             return None
         raw["image_types"] = tuple(raw.get("image_types") or ())
+        for name in ("analyzed", "image_content"):
+            raw[name] = tuple(raw.get(name) or ())
+        for name in ("faces", "tags"):
+            raw[name] = tuple(tuple(item) for item in raw.get(name) or ())
         captured = raw.get("captured_at")
         raw["captured_at"] = datetime.fromisoformat(captured) if captured else None
         return ImageFacts(**raw)
@@ -59,3 +78,4 @@ class UploadCache:
         for index, path in enumerate(entries):
             if index < len(entries) - MAX_FILES or path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
+                path.with_suffix(".f32").unlink(missing_ok=True)

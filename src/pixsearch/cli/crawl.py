@@ -12,7 +12,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from pixsearch.cli.options import index_option
+from pixsearch.cli.options import (
+    analyzer_options,
+    index_option,
+    resolve_analyzers,
+    text_vector_sync,
+)
 from pixsearch.config import Settings
 from pixsearch.crawl.crawler import (
     DEFAULT_USER_AGENT,
@@ -48,7 +53,13 @@ def fetch_options(func: Callable) -> Callable:
     )
     for option in reversed(options):
         func = option(func)
-    return index_option(func)
+    return index_option(analyzer_options(func))
+
+
+def _pipeline(kw: dict[str, object]) -> PipelineConfig:
+    console = Console(stderr=True)
+    names = resolve_analyzers(kw["analyzers"], bool(kw["no_neural"]), console)  # type: ignore[arg-type]
+    return PipelineConfig(analyzers=names)
 
 
 def _settings(user_agent: str, timeout: float, max_mb: float, delay: float, private: bool):
@@ -67,7 +78,11 @@ def _open(index_dir: Path) -> tuple[EmbeddedStore, Indexer, Frontier]:
         store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
     except IndexLockedError as exc:
         raise click.ClickException(str(exc)) from None
-    indexer = Indexer(store, commit_every=settings.commit_every)
+    indexer = Indexer(
+        store,
+        commit_every=settings.commit_every,
+        after_commit=text_vector_sync(settings, store),
+    )
     return store, indexer, Frontier(crawl_db_path(settings.index_dir))
 
 
@@ -155,6 +170,7 @@ def crawl(seeds: tuple[str, ...], index_dir: Path, **kw: object) -> None:
         max_depth=kw["max_depth"],  # type: ignore[arg-type]
         concurrency=kw["concurrency"],  # type: ignore[arg-type]
         recrawl=bool(kw["recrawl"]),
+        pipeline=_pipeline(kw),
     )
     _crawl(options, index_dir, bool(kw["quiet"]))
 
@@ -227,6 +243,7 @@ def import_urls(file: Path, index_dir: Path, **kw: object) -> None:
         scope=scope,
         fetch=_fetch_settings(kw),
         concurrency=kw["concurrency"],  # type: ignore[arg-type]
+        pipeline=_pipeline(kw),
     )
     _crawl(options, index_dir, bool(kw["quiet"]), setup)
 
@@ -236,13 +253,17 @@ def import_urls(file: Path, index_dir: Path, **kw: object) -> None:
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @index_option
-def import_warc(files: tuple[Path, ...], index_dir: Path) -> None:
+@analyzer_options
+def import_warc(
+    files: tuple[Path, ...], index_dir: Path, analyzers: str | None, no_neural: bool
+) -> None:
     """Index the images of WARC/ARC FILES, with the context of their HTML pages."""
     console = Console(stderr=True)
+    config = _pipeline({"analyzers": analyzers, "no_neural": no_neural})
     store, indexer, frontier = _open(index_dir)
     frontier.close()
     try:
-        stats = import_warcs(list(files), indexer, PipelineConfig())
+        stats = import_warcs(list(files), indexer, config)
     finally:
         store.close()
     table = _summary_table(

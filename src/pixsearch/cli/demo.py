@@ -9,7 +9,9 @@ from rich.console import Console
 
 from pixsearch.api.keys import KeyStore
 from pixsearch.cli.ingest import print_summary, run_ingest
+from pixsearch.cli.options import analyzer_options, resolve_analyzers, text_vector_sync
 from pixsearch.cli.serve import run_server
+from pixsearch.config import Settings
 from pixsearch.demo.samples import write_samples
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.config import PipelineConfig
@@ -30,14 +32,19 @@ DEMO_KEY_NAME = "demo"
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8080, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Build the index and key, then exit.")
-def demo(root: Path, host: str, port: int, no_serve: bool) -> None:
+@analyzer_options
+def demo(
+    root: Path, host: str, port: int, no_serve: bool, analyzers: str | None, no_neural: bool
+) -> None:
     """Index generated sample images (plus scikit-image's photos if installed) and serve them."""
     console = Console(stderr=True)
+    config = PipelineConfig(analyzers=resolve_analyzers(analyzers, no_neural, console))
     samples = write_samples(root / "samples")
     console.print(f"{len(samples)} sample images in {root / 'samples'}")
     store = EmbeddedStore(root / "index", writable=True)
-    indexer = Indexer(store)
-    run_ingest([root / "samples"], PipelineConfig(), indexer, workers=None, console=console)
+    settings = Settings.load(index_dir=root / "index")
+    indexer = Indexer(store, after_commit=text_vector_sync(settings, store))
+    run_ingest([root / "samples"], config, indexer, workers=None, console=console)
     indexer.commit()
     store.close()
     print_summary(console, indexer.summary, indexer.rejections, False)

@@ -11,7 +11,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pixsearch.cli.options import index_option
+from pixsearch.cli.options import (
+    analyzer_options,
+    index_option,
+    resolve_analyzers,
+    text_vector_sync,
+)
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.textindex import IndexLockedError
@@ -42,6 +47,7 @@ from pixsearch.records import Rejection
 )
 @click.option("--commit-every", type=int, default=None, help="Commit after this many images.")
 @click.option("--show-rejected", is_flag=True, help="List every rejected file with its reason.")
+@analyzer_options
 def ingest(
     paths: tuple[Path, ...],
     index_dir: Path,
@@ -50,19 +56,27 @@ def ingest(
     max_megapixels: float,
     commit_every: int | None,
     show_rejected: bool,
+    analyzers: str | None,
+    no_neural: bool,
 ) -> None:
     """Index the image files under PATHS (folders are walked recursively)."""
     settings = Settings.load(index_dir=index_dir, commit_every=commit_every)
-    config = PipelineConfig(
-        max_file_bytes=int(max_file_mb * 1024 * 1024), max_pixels=int(max_megapixels * 1_000_000)
-    )
     console = Console(stderr=True)
+    config = PipelineConfig(
+        max_file_bytes=int(max_file_mb * 1024 * 1024),
+        max_pixels=int(max_megapixels * 1_000_000),
+        analyzers=resolve_analyzers(analyzers, no_neural, console),
+    )
     tune_worker_memory()  # the in-process path (--workers 1) gains what pool workers get
     try:
         store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
     except IndexLockedError as exc:
         raise click.ClickException(str(exc)) from None
-    indexer = Indexer(store, commit_every=settings.commit_every)
+    indexer = Indexer(
+        store,
+        commit_every=settings.commit_every,
+        after_commit=text_vector_sync(settings, store),
+    )
     try:
         run_ingest(list(paths), config, indexer, workers=workers, console=console)
     except KeyboardInterrupt:

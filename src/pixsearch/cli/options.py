@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from rich.console import Console
+
+from pixsearch.config import Settings
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.ingest.understand import AnalyzerUnavailable, load_analyzer
+from pixsearch.search.semantic import TextVectorSync
+
+ENV_ANALYZERS = "PIXSEARCH_ANALYZERS"
 
 index_option = click.option(
     "--index",
@@ -15,3 +25,57 @@ index_option = click.option(
     show_default=True,
     help="Index directory (env PIXSEARCH_INDEX_DIR).",
 )
+
+
+def analyzer_options(func: Callable) -> Callable:
+    """--analyzers / --no-neural: which image analyzers this run uses."""
+    func = click.option(
+        "--no-neural",
+        is_flag=True,
+        help="Run no image analyzers (no models): fastest, but no safe search or faces.",
+    )(func)
+    return click.option(
+        "--analyzers",
+        default=None,
+        metavar="LIST",
+        help="Comma-separated analyzers for this run, e.g. nudenet,visual; '' for none "
+        "(default: env PIXSEARCH_ANALYZERS, else nudenet,visual).",
+    )(func)
+
+
+def resolve_analyzers(analyzers: str | None, no_neural: bool, console: Console) -> tuple[str, ...]:
+    """The analyzers this run will use, each loaded once here to prove it can run.
+
+    Loading here, not in the workers, turns a missing model into one message instead of
+    every image rejected as "crashed". An analyzer the user named (flag or environment)
+    must load; one that is merely a default is skipped with one warning, so a machine
+    without the optional model packages still ingests.
+    """
+    if no_neural:
+        return ()
+    explicit = analyzers is not None or ENV_ANALYZERS in os.environ
+    names = parse_analyzers(Settings.load(analyzers=analyzers).analyzers)
+    usable: list[str] = []
+    for name in names:
+        try:
+            load_analyzer(name)
+        except AnalyzerUnavailable as exc:
+            if explicit:
+                raise click.ClickException(
+                    f"{exc}; install it or leave it out of --analyzers / {ENV_ANALYZERS}"
+                ) from None
+            console.print(f"[yellow]warning: {exc}; ingesting without it[/]")
+            continue
+        usable.append(name)
+    return tuple(usable)
+
+
+def parse_analyzers(text: str) -> tuple[str, ...]:
+    """'nudenet, visual' → ('nudenet', 'visual'); duplicates dropped, order kept."""
+    names = (part.strip().lower() for part in text.split(","))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def text_vector_sync(settings: Settings, store: EmbeddedStore) -> Callable[[], None] | None:
+    """The Indexer's after-commit step keeping semantic text vectors current, if switched on."""
+    return TextVectorSync(store, settings.index_dir) if settings.semantic else None

@@ -6,9 +6,11 @@ these values, so their definitions live here, once.
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from pixsearch.records import ImageDocument, ImageFacts
+from pixsearch.search.adult import is_adult_text
 
 # Which licence filter values each licence key satisfies, following the
 # reference's definitions (Public ⊂ ModifyCommercially ⊂ ... ⊂ Share ⊂ Any).
@@ -112,3 +114,52 @@ def prefixes_of(doc: ImageDocument) -> tuple[str, ...]:
             if url:
                 prefixes.update(url_prefixes(url))
     return tuple(sorted(prefixes))
+
+
+# The adult keyword field holds "score<NNN>", the nudity score in whole percent, so the
+# server's threshold applies when the query runs (a term set over the buckets at or
+# above it) and changing it needs no re-indexing or schema change. "image" marks scores
+# at or above the default threshold (a fixed index-time view for vocabulary walks),
+# "text" adult words in an occurrence (search/adult.py).
+ADULT_IMAGE_SCORE = 0.45
+NUDENET = "nudenet"  # the analyzer behind nudity scores and faces
+
+
+def adult_score_term(percent: int) -> str:
+    return f"score{percent:03d}"
+
+
+def adult_score_terms(threshold: float) -> list[str]:
+    """The bucket terms of every score at or above `threshold` (0..1, whole percents)."""
+    low = max(0, min(101, math.ceil(round(threshold * 100, 6))))
+    return [adult_score_term(p) for p in range(low, 101)]
+
+
+def adult_of(doc: ImageDocument) -> tuple[str, ...]:
+    kinds: list[str] = []
+    facts = doc.facts
+    if NUDENET in facts.analyzed:  # unanalysed pictures have no score at all
+        kinds.append(adult_score_term(math.floor(min(max(facts.adult_score, 0.0), 1.0) * 100)))
+        if facts.adult_score >= ADULT_IMAGE_SCORE:
+            kinds.append("image")
+    texts = [t for o in doc.occurrences for t in (o.title, *o.text.values())]
+    if is_adult_text([*texts, facts.ocr_text, *(word for word, _ in facts.tags)]):
+        kinds.append("text")
+    return tuple(kinds)
+
+
+def image_content_of(facts: ImageFacts) -> tuple[str, ...]:
+    """face / portrait from the detector; nonportrait for analysed pictures that are neither.
+
+    Unanalysed pictures get nothing: no face filter value can be claimed for them.
+    """
+    if facts.image_content:
+        return facts.image_content
+    return ("nonportrait",) if NUDENET in facts.analyzed else ()
+
+
+def image_types_of(doc: ImageDocument) -> tuple[str, ...]:
+    """The pipeline's types, plus "shopping" when a page offers the pictured item for sale."""
+    if any(o.offers for o in doc.occurrences):
+        return (*doc.facts.image_types, "shopping")
+    return doc.facts.image_types

@@ -5,11 +5,26 @@ chunk exactly and with every one-bit flip finds every stored hash within
 Hamming distance 7 (pigeonhole: at distance ≤ 7 some chunk differs in ≤ 1 bit),
 and each probe touches about N / 65536 entries, so lookups stay fast at
 millions of images.
+
+A 5 % crop is a 5 % zoom: it moves the hash by a median of 8 bits (corner crops 14),
+beyond what the table finds. Images with a visual embedding get a second way in:
+a stored image whose embedding is close (cosine >= MIN_SIMILARITY, from the vector
+index) is a duplicate if the two thumbnails, once aligned, show the same picture
+(`Thumbs`: one picture is compared with windows of the other covering 90-100 % of it,
+and the best window's normalised correlation must leave at most MAX_MISMATCH). The
+same pixel check vetoes hash matches, so sibling drawings (the 2 of hearts and the 2
+of diamonds) that hash alike stay apart. Measured in docs/quality.md (issue 4).
 """
 
 from __future__ import annotations
 
+import io
+import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from PIL import Image
 
 CHUNKS = 4
 CHUNK_BITS = 16
@@ -22,6 +37,18 @@ _MASK = (1 << CHUNK_BITS) - 1
 MAX_LAYOUT_DISTANCE = 24  # RGB distance allowed in the worst quadrant (copies: < 10)
 
 Layout = tuple[int, ...] | None  # 12 channel means, or None when unknown
+
+
+# Embedding path (fitted on bench/quality_images.py's 458 originals and their copies).
+MIN_SIMILARITY = 0.8  # cosine of the visual embeddings (5 % crops: >= 0.84 bar one 0.66)
+MAX_ASPECT_CHANGE = 0.03  # |log| of the aspect ratios' quotient (5 % crops: <= 0.018)
+MAX_MISMATCH = 0.03  # 1 - correlation of the aligned 32x32 RGB samples (copies: median 0.001)
+ALIGN_SIDE = 32
+ALIGN_SCALES = (1.0, 0.975, 0.95, 0.925, 0.9)  # window side / picture side
+ALIGN_STEPS = 4  # window positions per axis: 0, 1/4 ... 1 of the free margin
+DUP_NEIGHBOURS = 8  # nearest vectors the ingest checks when no hash matches
+
+Verify = Callable[[], "Alignment | None"]  # lazily: the pixel comparison of a pair, if known
 
 
 def hamming(a: int, b: int) -> int:
@@ -46,6 +73,143 @@ def layouts_close(a: Layout, b: Layout) -> bool:
         if d[0] * d[0] + d[1] * d[1] + d[2] * d[2] > MAX_LAYOUT_DISTANCE**2:
             return False
     return True
+
+
+def is_near_duplicate(
+    phash_a: int,
+    layout_a: Layout,
+    phash_b: int,
+    layout_b: Layout,
+    max_distance: int,
+    *,
+    similarity: float | None = None,
+    pixels: Verify | None = None,
+) -> bool:
+    """The near-duplicate decision, the only one (ingest grouping, uploads, benchmarks).
+
+    * pHashes within max_distance bits and colour layouts agreeing, unless the
+      thumbnails are known (`pixels`) and do not show the same picture;
+    * or, for a crop the hash misses: visual embeddings at least MIN_SIMILARITY alike,
+      aspect ratios within MAX_ASPECT_CHANGE and the aligned thumbnails agreeing.
+
+    `pixels` is called only when needed (at most once) and may return None (a
+    thumbnail missing): then hash matches stand and embedding matches do not.
+    """
+    if hamming(phash_a, phash_b) <= max_distance and layouts_close(layout_a, layout_b):
+        seen = pixels() if pixels is not None else None
+        return seen is None or seen.mismatch() <= MAX_MISMATCH
+    if similarity is None or similarity < MIN_SIMILARITY or pixels is None:
+        return False
+    seen = pixels()
+    return (
+        seen is not None
+        and seen.aspect_change <= MAX_ASPECT_CHANGE
+        and seen.mismatch() <= MAX_MISMATCH
+    )
+
+
+class Thumb:
+    """A thumbnail decoded for alignment: its whole-picture sample and, lazily, windows."""
+
+    def __init__(self, data: bytes) -> None:
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.draft("RGB", (ALIGN_SIDE * 4, ALIGN_SIDE * 4))  # JPEG: decode at 1/2..1/8
+            image = opened.convert("RGBA") if "A" in opened.getbands() else opened
+            if image.mode == "RGBA":
+                white = Image.new("RGB", image.size, (255, 255, 255))
+                white.paste(image, mask=image.getchannel("A"))
+                image = white
+            width, height = image.size
+            # Windows keep the picture's aspect ratio, so a square working copy loses
+            # nothing they compare, and sampling 200 windows from it is cheap.
+            square = (ALIGN_SIDE * 4, ALIGN_SIDE * 4)
+            self.image = image.convert("RGB").resize(square, Image.Resampling.BOX)
+        self.aspect = math.log(max(width, 1) / max(height, 1))
+        width, height = self.image.size
+        self.whole = _centred(self._sample((0, 0, width, height)))
+        self._windows: dict[float, np.ndarray] = {}
+
+    def windows(self, scale: float) -> np.ndarray:
+        """(n, 3·side²) centred samples of the windows of this scale, on a grid of positions."""
+        if scale not in self._windows:
+            width, height = self.image.size
+            w, h = width * scale, height * scale
+            steps = ALIGN_STEPS if scale < 1.0 else 0
+            spots = [k / steps for k in range(steps + 1)] if steps else [0.0]
+            boxes = [
+                ((width - w) * fx, (height - h) * fy, (width - w) * fx + w, (height - h) * fy + h)
+                for fx in spots
+                for fy in spots
+            ]
+            self._windows[scale] = np.stack([_centred(self._sample(box)) for box in boxes])
+        return self._windows[scale]
+
+    def _sample(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        side = (ALIGN_SIDE, ALIGN_SIDE)
+        small = self.image.resize(side, Image.Resampling.BOX, box=box)
+        return np.asarray(small, dtype=np.float32).reshape(-1)
+
+
+def _centred(sample: np.ndarray) -> np.ndarray:
+    sample = sample - sample.mean()
+    norm = float(np.linalg.norm(sample))
+    return sample / norm if norm > 1e-6 else sample  # a flat picture correlates with nothing
+
+
+class Alignment:
+    """Two thumbnails compared: aspect ratios at once, pixels when asked (then cached)."""
+
+    def __init__(self, a: Thumb, b: Thumb) -> None:
+        self.a, self.b = a, b
+        self.aspect_change = abs(a.aspect - b.aspect)
+        self._mismatch: float | None = None
+
+    def mismatch(self) -> float:
+        """1 - the best correlation of one picture with a 90-100 % window of the other.
+
+        Tries the whole pictures first, then smaller windows, and stops as soon as
+        one is within MAX_MISMATCH: copies that are not crops cost one comparison.
+        """
+        if self._mismatch is None:
+            best = 1.0
+            for scale in ALIGN_SCALES:
+                for window_of, whole in ((self.a, self.b), (self.b, self.a)):
+                    best = min(best, 1.0 - float((window_of.windows(scale) @ whole.whole).max()))
+                    if scale == 1.0:
+                        break  # whole against whole is symmetric
+                if best <= MAX_MISMATCH:
+                    break
+            self._mismatch = best
+        return self._mismatch
+
+
+def aligner(thumbnail: bytes | None, lookup: Callable[[int], bytes | None]):
+    """doc_id → Verify for comparing `thumbnail` with stored images' thumbnails."""
+    mine: list[Thumb | None] = []
+
+    def own() -> Thumb | None:
+        if not mine:
+            mine.append(_decode(thumbnail))
+        return mine[0]
+
+    def verify_with(doc_id: int) -> Verify:
+        def check() -> Alignment | None:
+            a = own()
+            b = _decode(lookup(doc_id)) if a is not None else None
+            return Alignment(a, b) if a is not None and b is not None else None
+
+        return check
+
+    return verify_with
+
+
+def _decode(data: bytes | None) -> Thumb | None:
+    if not data:
+        return None
+    try:
+        return Thumb(data)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def _chunks(value: int) -> list[int]:
@@ -74,29 +238,67 @@ class DuplicateIndex:
         # Table buckets keep the stale id; lookups skip ids without an entry.
         self._entries.pop(doc_id, None)
 
-    def nearest(self, phash: int, layout: Layout = None) -> tuple[int, int, int] | None:
+    def nearest(
+        self,
+        phash: int,
+        layout: Layout = None,
+        *,
+        verify: Callable[[int], Verify] | None = None,
+    ) -> tuple[int, int, int] | None:
         """(distance, doc_id, group_id) of the closest stored duplicate within max_distance.
 
-        Stored images whose colour layout disagrees with `layout` do not count.
+        Stored images whose colour layout disagrees with `layout` do not count, nor,
+        with `verify` (doc_id → its pixel comparison), those whose thumbnails differ.
         """
-        best: tuple[int, int, int] | None = None
+        found = []
         for doc_id in self._candidates(phash):
             entry = self._entries.get(doc_id)
             if entry is None:
                 continue
             stored, group_id, stored_layout = entry
             distance = hamming(stored, phash)
-            if distance > self.max_distance or (
-                best is not None and (distance, doc_id) >= best[:2]
+            if distance <= self.max_distance and layouts_close(layout, stored_layout):
+                found.append((distance, doc_id, group_id))
+        for distance, doc_id, group_id in sorted(found):
+            stored, _, stored_layout = self._entries[doc_id]
+            pixels = verify(doc_id) if verify is not None else None
+            if is_near_duplicate(
+                phash, layout, stored, stored_layout, self.max_distance, pixels=pixels
             ):
-                continue
-            if layouts_close(layout, stored_layout):
-                best = (distance, doc_id, group_id)
-        return best
+                return distance, doc_id, group_id
+        return None
 
-    def group_for(self, phash: int, layout: Layout = None) -> int | None:
-        found = self.nearest(phash, layout)
-        return found[2] if found else None
+    def group_for(
+        self,
+        phash: int,
+        layout: Layout = None,
+        *,
+        verify: Callable[[int], Verify] | None = None,
+        neighbours: Callable[[], Iterable[tuple[int, float]]] | None = None,
+    ) -> int | None:
+        """The group a new image joins: its nearest hash duplicate's, else (with
+        `neighbours`, its visual nearest as (doc_id, cosine)) the first embedding match's."""
+        found = self.nearest(phash, layout, verify=verify)
+        if found:
+            return found[2]
+        if neighbours is None or verify is None:
+            return None
+        for doc_id, similarity in neighbours():
+            entry = self._entries.get(doc_id)
+            if entry is None:
+                continue
+            stored, group_id, stored_layout = entry
+            if is_near_duplicate(
+                phash,
+                layout,
+                stored,
+                stored_layout,
+                self.max_distance,
+                similarity=similarity,
+                pixels=verify(doc_id),
+            ):
+                return group_id
+        return None
 
     def _candidates(self, phash: int) -> set[int]:
         seen: set[int] = set()

@@ -10,6 +10,10 @@ Commit protocol (generation G = last committed + 1):
 A crash before 3 leaves Tantivy at G-1 and the next writer rolls SQLite back;
 a crash between 3 and 4 is rolled forward (readers already treat a landed
 marker as committed). Either way readers only ever see a whole generation.
+
+Visual embeddings (index/vectors.py) join step 3: generation G's vector file is
+renamed into place just before Tantivy commits G, so a landed marker always has
+its vectors; recovery deletes vector files of generations that did not land.
 """
 
 from __future__ import annotations
@@ -17,12 +21,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pixsearch.index.dupes import DuplicateIndex, parse_layout
+import numpy as np
+import tantivy
+
+from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
 from pixsearch.index.metadb import MetaDB
 from pixsearch.index.nearscan import NearScan
-from pixsearch.index.store import StoreQuery, StoreResult
+from pixsearch.index.schema import BODY_FIELD
+from pixsearch.index.store import Filters, StoreHit, StoreQuery, StoreResult
 from pixsearch.index.textindex import TextIndex
 from pixsearch.index.thumbs import ThumbnailStore
+from pixsearch.index.vectors import VectorIndex, nearest
 from pixsearch.records import ImageDocument, Occurrence
 
 
@@ -38,6 +47,8 @@ class EmbeddedStore:
         db = root / "meta.db"
         self.meta = MetaDB(db, readonly=not writable and db.exists())
         self.thumbs = ThumbnailStore(root / "thumbs")
+        self.vectors = VectorIndex(root / "vectors", writable=writable)
+        self._vectors_loaded = False
         self.writable = writable
         self._dup_distance = dup_distance
         self._dupes: DuplicateIndex | None = None
@@ -69,8 +80,41 @@ class EmbeddedStore:
     def group_members(self, group_id: int, *, limit: int = 50) -> list[int]:
         return self.meta.group_members(group_id, max_gen=self._visible, limit=limit)
 
+    def page_image_counts(self, urls: Sequence[str]) -> dict[str, int]:
+        return self.meta.page_image_counts(urls, max_gen=self._visible)
+
     def thumbnail(self, sha256: str) -> bytes | None:
         return self.thumbs.get(sha256)
+
+    def similar(
+        self,
+        vector: np.ndarray,
+        *,
+        k: int,
+        filters: Filters | None = None,
+        exclude_group: int | None = None,
+    ) -> list[StoreHit]:
+        """Visually nearest images passing `filters`, one per near-duplicate group."""
+        self._load_vectors()
+        return nearest(
+            self.vectors,
+            self.text,
+            vector,
+            k=k,
+            filters=filters or Filters(),
+            exclude_group=exclude_group,
+        )
+
+    def vector(self, doc_id: int) -> np.ndarray | None:
+        self._load_vectors()
+        return self.vectors.vectors([doc_id]).get(doc_id)
+
+    def _load_vectors(self) -> None:
+        # A reader follows the visible generation; the writer loads once and then
+        # owns the in-memory copy (its own adds are newer than any file).
+        if not self.writable or not self._vectors_loaded:
+            self.vectors.load(self._visible)
+            self._vectors_loaded = True
 
     def refresh(self) -> bool:
         changed = self.text.refresh()
@@ -95,6 +139,27 @@ class EmbeddedStore:
             "generation": self._visible,
         }
 
+    def changed_since(self, gen: int) -> list[int]:
+        """Visible images added, or given occurrences, after generation `gen` (for catch-ups)."""
+        return self.meta.changed_since(gen, max_gen=self._visible)
+
+    @property
+    def generation(self) -> int:
+        """The committed generation readers see (cheap: what refresh() last found)."""
+        return self._visible
+
+    def terms(self, *, adult: bool = False) -> list[tuple[str, int]]:
+        """(word, documents) of the whole text, or of adult images and pages only.
+
+        One walk of the term dictionary (about 0.4 s at 1M documents): what the
+        vocabulary behind spelling and suggestions is made of.
+        """
+        searcher = self.text.index.searcher()
+        only = None
+        if adult:
+            only = tantivy.Query.term_set_query(self.text.schema, "adult", ["image", "text"])
+        return searcher.terms_with_prefix(BODY_FIELD, "", filter_query=only)
+
     def _visible_gen(self) -> int:
         committed = self.meta.committed_gen()
         return committed + 1 if self.text.has_generation(committed + 1) else committed
@@ -105,13 +170,16 @@ class EmbeddedStore:
         """Finish or undo a generation a dead writer left half-done."""
         committed = self.meta.committed_gen()
         landed = self.text.has_generation(committed + 1)
+        outcome = None
         if landed:
             self.meta.finish_generation(committed + 1)
-            return "rolled-forward"
-        if self.meta.pending_generation(committed):
+            outcome = "rolled-forward"
+        elif self.meta.pending_generation(committed):
             self.meta.rollback_generation(committed + 1)
-            return "rolled-back"
-        return None
+            outcome = "rolled-back"
+        self.vectors.discard_uncommitted(self.meta.committed_gen())
+        self._vectors_loaded = False
+        return outcome
 
     @property
     def dupes(self) -> DuplicateIndex:
@@ -131,14 +199,28 @@ class EmbeddedStore:
         docs = self.meta.fetch([doc_id], max_gen=None)
         return docs[0] if docs else None
 
-    def add(self, doc: ImageDocument, thumbnail: bytes | None) -> int:
-        """Add a new image (its sha256 must not be indexed yet) with its occurrences."""
+    def add(
+        self, doc: ImageDocument, thumbnail: bytes | None, embedding: np.ndarray | None = None
+    ) -> int:
+        """Add a new image (its sha256 must not be indexed yet) with its occurrences.
+
+        Its near-duplicate group: a hash match's (thumbnails agreeing), else, given its
+        visual embedding, a verified match among its nearest vectors (index/dupes.py).
+        """
         self._require_writer()
         if thumbnail is not None:
             self.thumbs.put(doc.facts.sha256, thumbnail)
         self._begin()
         layout = parse_layout(doc.facts.color_layout)
-        doc.group_id = self.dupes.group_for(doc.facts.phash, layout) or 0
+        doc.group_id = (
+            self.dupes.group_for(
+                doc.facts.phash,
+                layout,
+                verify=aligner(thumbnail, self._thumbnail_of),
+                neighbours=None if embedding is None else lambda: self._neighbours(embedding),
+            )
+            or 0
+        )
         doc.doc_id = self.meta.insert_image(doc, gen=self.gen)
         doc.group_id = doc.group_id or doc.doc_id
         for occurrence in doc.occurrences:
@@ -146,6 +228,22 @@ class EmbeddedStore:
         self.dupes.add(doc.facts.phash, doc.doc_id, doc.group_id, layout)
         self._pending[doc.doc_id] = (doc, False)
         return doc.doc_id
+
+    def _thumbnail_of(self, doc_id: int) -> bytes | None:
+        row = self.meta.conn.execute(
+            "SELECT sha256 FROM images WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        return self.thumbs.get(row[0]) if row else None
+
+    def _neighbours(self, embedding: np.ndarray) -> list[tuple[int, float]]:
+        self._load_vectors()
+        return self.vectors.search(embedding, DUP_NEIGHBOURS)
+
+    def add_vector(self, doc_id: int, vector: np.ndarray) -> None:
+        """Attach an image's visual embedding; visible with the next commit."""
+        self._require_writer()
+        self._load_vectors()
+        self.vectors.add(doc_id, vector)
 
     def add_occurrence(self, doc_id: int, occurrence: Occurrence) -> bool:
         """Attach another place to an indexed image; False if nothing changed."""
@@ -173,13 +271,15 @@ class EmbeddedStore:
         self.meta.mark_deleted(doc_id, gen=self.gen)
         self.text.delete(doc_id)
         self.dupes.remove(doc_id)
+        self._load_vectors()
+        self.vectors.remove(doc_id)
         self._pending.pop(doc_id, None)
         self._deleted_pending.add(doc_id)
         return True
 
     @property
     def has_pending(self) -> bool:
-        return bool(self._pending or self._deleted_pending)
+        return bool(self._pending or self._deleted_pending or self.vectors.dirty)
 
     def commit(self) -> int:
         """Make everything added since the last commit visible, atomically."""
@@ -189,8 +289,10 @@ class EmbeddedStore:
             if existed:
                 self.text.delete(doc_id)
             self.text.add(doc, gen=self.gen)
+        self.vectors.save(self.gen)  # before the marker: a landed generation has its vectors
         self.text.commit(self.gen)
         self.meta.finish_generation(self.gen)
+        self.vectors.prune(self.gen)
         self._pending.clear()
         self._deleted_pending.clear()
         self._visible = self.gen

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS occurrences (
     gen INTEGER NOT NULL,
     UNIQUE (doc_id, source)
 );
+CREATE INDEX IF NOT EXISTS occurrences_page ON occurrences(host_page_url);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('committed_gen', '0');
 """
@@ -215,6 +216,27 @@ class MetaDB:
         ):
             out.setdefault(doc_id, []).append(_occurrence_from_json(data))
         return out
+
+    def changed_since(self, gen: int, *, max_gen: int) -> list[int]:
+        """Images whose row or any occurrence was written by a generation in (gen, max_gen]."""
+        rows = self.conn.execute(
+            "SELECT doc_id FROM images WHERE gen>?1 AND gen<=?2 "
+            "UNION SELECT doc_id FROM occurrences WHERE gen>?1 AND gen<=?2",
+            (gen, max_gen),
+        )
+        return sorted(row[0] for row in rows)
+
+    def page_image_counts(self, urls: Sequence[str], *, max_gen: int) -> dict[str, int]:
+        """Distinct images on each of these pages (relatedCollections: pages with many)."""
+        if not urls:
+            return {}
+        marks = ", ".join("?" for _ in urls)
+        rows = self.conn.execute(
+            "SELECT host_page_url, COUNT(DISTINCT doc_id) FROM occurrences "
+            f"WHERE host_page_url IN ({marks}) AND gen<=? GROUP BY host_page_url",
+            (*urls, max_gen),
+        )
+        return {url: count for url, count in rows}
 
     def doc_id_for(self, column: str, value: str, *, max_gen: int | None) -> int | None:
         assert column in ("image_id", "sha256")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+
 from pixsearch.records import ImageDocument, Occurrence
 
 
@@ -59,6 +61,11 @@ class Filters:
     license: str | None = None  # any | public | share | sharecommercially | modify | ...
     size: str | None = None  # small | medium | large | wallpaper
     exclude_adult: tuple[str, ...] = ()  # adult kinds to drop: "image", "text"
+    # What those kinds mean on this server (search/adult.py AdultPolicy fills them):
+    # "image" drops nudity scores at or above the threshold; "text" drops adult words
+    # and images on these hosts or their subdomains.
+    adult_threshold: float = 0.45
+    adult_hosts: tuple[str, ...] = ()
     sites: tuple[str, ...] = ()  # any of these hosts (or their subdomains)
     excluded_sites: tuple[str, ...] = ()
     url_prefixes: tuple[str, ...] = ()  # any of these page/image URL prefixes
@@ -85,6 +92,8 @@ class StoreQuery:
     limit: int = 35
     offset: int = 0
     boosts: tuple[SiteBoost, ...] = ()
+    language: str = "en"  # the market's language: which stemmed field the words also match
+    doc_ids: tuple[int, ...] = ()  # only these documents (checking semantic candidates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,9 @@ class StoreHit:
     doc_id: int
     group_id: int
     score: float
+    site: int = 0  # hash of the image's first host; 0 when unknown (diversity)
+    published: int = 0  # discovery date, Unix seconds (freshness ties)
+    prior: float = 1.0  # static score multiplier of the image, applied by the search service
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +127,31 @@ class ReadStore(Protocol):
 
     def group_members(self, group_id: int, *, limit: int = 50) -> list[int]: ...
 
+    def page_image_counts(self, urls: Sequence[str]) -> dict[str, int]:
+        """Distinct images on each of these host pages."""
+        ...
+
     def near_duplicates(
         self, phash: int, color_layout: str, *, max_distance: int
     ) -> list[tuple[int, int]]: ...
 
     def thumbnail(self, sha256: str) -> bytes | None: ...
+
+    def similar(
+        self,
+        vector: np.ndarray,
+        *,
+        k: int,
+        filters: Filters | None = None,
+        exclude_group: int | None = None,
+    ) -> list[StoreHit]:
+        """Visually nearest images passing `filters` (score: cosine), one per group,
+        none from `exclude_group`."""
+        ...
+
+    def vector(self, doc_id: int) -> np.ndarray | None:
+        """The stored visual embedding of an image, if it has one."""
+        ...
 
     def refresh(self) -> bool:
         """Pick up commits made since the last call; True if anything changed."""
@@ -133,9 +165,13 @@ class WriteStore(ReadStore, Protocol):
 
     def find_by_sha(self, sha256: str) -> ImageDocument | None: ...
 
-    def add(self, doc: ImageDocument, thumbnail: bytes | None) -> int: ...
+    def add(
+        self, doc: ImageDocument, thumbnail: bytes | None, embedding: np.ndarray | None = None
+    ) -> int: ...
 
     def add_occurrence(self, doc_id: int, occurrence: Occurrence) -> bool: ...
+
+    def add_vector(self, doc_id: int, vector: np.ndarray) -> None: ...
 
     def delete(self, image_id: str) -> bool: ...
 

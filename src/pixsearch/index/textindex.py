@@ -7,16 +7,20 @@ from pathlib import Path
 
 import tantivy
 
-from pixsearch.index import attributes
+from pixsearch.index import attributes, languages
 from pixsearch.index.schema import (
     ANALYZER_NAME,
     BODY_FIELD,
     MARKER_FIELD,
+    SITE_FIELD,
     build_analyzer,
     build_schema,
+    index_version,
 )
 from pixsearch.index.store import Clause, Filters, Range, StoreHit, StoreQuery, StoreResult
+from pixsearch.models.tagwords import tags_text
 from pixsearch.records import BODY_FIELDS, SIDE_FIELDS, ImageDocument
+from pixsearch.search.ranking import prior_multiplier, static_prior
 
 Occur = tantivy.Occur
 Q = tantivy.Query
@@ -30,12 +34,16 @@ class TextIndex:
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.schema = build_schema()
+        # An index keeps the schema version it was written with (schema.py explains why).
+        self.version = index_version(path)
+        self.schema = build_schema(self.version)
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
-        self.analyzer = build_analyzer()
+        self.analyzer = build_analyzer(self.version)
         self.index.register_tokenizer(ANALYZER_NAME, self.analyzer)
+        self.stemmers = languages.register_stemmers(self.index) if self.version >= 2 else {}
         self.side_weights = dict(SIDE_FIELDS)
         self._writer: tantivy.IndexWriter | None = None
+        self._blocked: tuple[tuple[str, ...], float, list[str]] | None = None
         self._meta_mtime = self._meta_stamp()
 
     # -- writing -------------------------------------------------------------
@@ -50,7 +58,7 @@ class TextIndex:
         return self._writer
 
     def add(self, doc: ImageDocument, *, gen: int) -> None:
-        self.writer.add_document(to_tantivy(doc, gen=gen))
+        self.writer.add_document(to_tantivy(doc, gen=gen, version=self.version))
 
     def delete(self, doc_id: int) -> None:
         # By query, not by term: the term API would type a Python int as i64, not u64.
@@ -110,14 +118,51 @@ class TextIndex:
         tquery = self.build_query(query)
         result = searcher.search(tquery, query.limit, count=True, offset=query.offset)
         addresses = [address for _, address in result.hits]
-        doc_ids = searcher.fast_field_values("doc_id", addresses)
-        groups = searcher.fast_field_values("group_id", addresses)
+        # Priors apply in the service's rerank window: weight_by_field would score every
+        # match (3x slower at 1M). A version-1 index has no site field: read doc_id twice.
+        site = SITE_FIELD if self.version >= 2 else "doc_id"
+        names = ("doc_id", "group_id", "published", "prior", site)
+        columns = [searcher.fast_field_values(name, addresses) for name in names]
         hits = [
-            StoreHit(doc_id=int(doc_id), group_id=int(group or 0), score=float(score))
-            for (score, _), doc_id, group in zip(result.hits, doc_ids, groups, strict=True)
+            StoreHit(
+                int(doc_id),
+                int(group or 0),
+                float(score),
+                site=int(site or 0) if self.version >= 2 else 0,
+                published=int(when or 0),
+                prior=prior_multiplier(prior or 0.0),
+            )
+            for (score, _), doc_id, group, when, prior, site in zip(
+                result.hits, *columns, strict=True
+            )
             if doc_id  # the commit marker has doc_id 0
         ]
         return StoreResult(hits=hits, total=result.count)
+
+    def among(self, doc_ids: list[int], filters: Filters) -> dict[int, int]:
+        """doc_id → group_id of those of `doc_ids` that are live and pass `filters`."""
+        if not doc_ids:
+            return {}
+        searcher = self.index.searcher()
+        clauses = [(Occur.Must, Q.term_set_query(self.schema, "doc_id", sorted(set(doc_ids))))]
+        clauses.extend(self._filters(filters))
+        hits = searcher.search(Q.boolean_query(clauses), len(doc_ids)).hits
+        addresses = [address for _, address in hits]
+        ids = searcher.fast_field_values("doc_id", addresses)
+        groups = searcher.fast_field_values("group_id", addresses)
+        return {int(d): int(g or d) for d, g in zip(ids, groups, strict=True) if d}
+
+    def matching(self, filters: Filters, limit: int) -> tuple[dict[int, int], int]:
+        """(doc_id → group_id of up to `limit` documents passing `filters`, how many pass)."""
+        searcher = self.index.searcher()
+        clauses = [(Occur.Must, Q.all_query()), *self._filters(filters)]
+        clauses.append((Occur.MustNot, Q.term_query(self.schema, "doc_id", 0)))  # the marker
+        result = searcher.search(Q.boolean_query(clauses), limit, count=True)
+        addresses = [address for _, address in result.hits]
+        ids = searcher.fast_field_values("doc_id", addresses)
+        groups = searcher.fast_field_values("group_id", addresses)
+        found = {int(d): int(g or d) for d, g in zip(ids, groups, strict=True) if d}
+        return found, result.count
 
     def explain(self, query: StoreQuery, doc_id: int) -> str | None:
         searcher = self.index.searcher()
@@ -136,7 +181,9 @@ class TextIndex:
         if not groups:
             clauses.append((Occur.Must, Q.all_query()))
         for group in groups:
-            alternatives = [q for q in (self._clause(c) for c in group) if q is not None]
+            alternatives = [
+                q for q in (self._clause(c, query.language) for c in group) if q is not None
+            ]
             if not alternatives:
                 return Q.empty_query()  # a required word analysed to nothing matches nothing
             query_for_group = (
@@ -146,10 +193,13 @@ class TextIndex:
             )
             clauses.append((Occur.Must, query_for_group))
         for clause in query.text.excluded:
-            excluded = self._clause(clause)
+            excluded = self._clause(clause, query.language)
             if excluded is not None:
                 clauses.append((Occur.MustNot, excluded))
         clauses.extend(self._filters(query.filters))
+        if query.doc_ids:
+            only = Q.term_set_query(self.schema, "doc_id", sorted(set(query.doc_ids)))
+            clauses.append((Occur.Must, Q.const_score_query(only, 0.0)))
         # Boosts are optional clauses: they reorder what matched and never add matches.
         clauses.extend(
             (Occur.Should, Q.const_score_query(self._plain_term("host", b.host), b.weight))
@@ -181,11 +231,11 @@ class TextIndex:
         tokens = self.analyzer.analyze(group[0].words[0])
         return searcher.doc_freq(BODY_FIELD, tokens[0]) if len(tokens) == 1 else 0
 
-    def _clause(self, clause: Clause) -> tantivy.Query | None:
+    def _clause(self, clause: Clause, language: str = "en") -> tantivy.Query | None:
         tokens = [t for word in clause.words for t in self.analyzer.analyze(word)]
         if not tokens:
             return None
-        main = self._match(BODY_FIELD, tokens)
+        main = languages.word_match(self.schema, self.stemmers, tokens, clause.words, language)
         sides = [
             (Occur.Should, Q.boost_query(self._match(name, tokens), weight))
             for name, weight in self.side_weights.items()
@@ -209,7 +259,7 @@ class TextIndex:
         if f.published_since is not None:
             since = int(f.published_since.timestamp())
             out.append((Occur.Must, self._range("published", Range(low=max(since, 0)))))
-        out.extend((Occur.MustNot, self._term("adult", kind)) for kind in f.exclude_adult)
+        out.extend(self._adult(f))
         out.extend(self._any_of("host", [s.lower() for s in f.sites]))
         out.extend((Occur.MustNot, self._term("host", s.lower())) for s in f.excluded_sites)
         prefixes = [attributes.normalize_prefix(p) for p in f.url_prefixes]
@@ -244,6 +294,38 @@ class TextIndex:
         )
         return Q.const_score_query(either, 0.0)
 
+    def _adult(self, f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """safeSearch exclusions: nudity scores at or above the threshold, adult words, hosts.
+
+        Term sets, not a range: the score is stored as whole-percent keywords
+        (attributes.adult_of), so the threshold is a query-time choice.
+        """
+        out: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        if "image" in f.exclude_adult:
+            buckets = attributes.adult_score_terms(f.adult_threshold)
+            if buckets:
+                out.append((Occur.MustNot, Q.term_set_query(self.schema, "adult", buckets)))
+        if "text" in f.exclude_adult:
+            out.append((Occur.MustNot, self._term("adult", "text")))
+            blocked = self._blocked_hosts(f.adult_hosts) if f.adult_hosts else []
+            if blocked:
+                out.append((Occur.MustNot, Q.term_set_query(self.schema, "host", blocked)))
+        return out
+
+    def _blocked_hosts(self, hosts: tuple[str, ...]) -> list[str]:
+        """The blocklisted hosts this index holds, found once per list and commit.
+
+        Published blocklists hold 100k+ hosts and a term set that size costs ~300 ms a
+        query; the index usually holds a handful of them, and one walk of its host
+        dictionary per commit finds which.
+        """
+        stamp = self._meta_mtime
+        if self._blocked is None or self._blocked[0] is not hosts or self._blocked[1] != stamp:
+            listed = frozenset(hosts)
+            present = self.index.searcher().terms_with_prefix("host", "")
+            self._blocked = (hosts, stamp, sorted(h for h, _ in present if h in listed))
+        return self._blocked[2]
+
     def _any_of(self, field: str, values: list[str]) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         if not values:
             return []
@@ -276,7 +358,7 @@ class IndexLockedError(RuntimeError):
         super().__init__(f"the index at {path} is being written by another process")
 
 
-def to_tantivy(doc: ImageDocument, *, gen: int) -> tantivy.Document:
+def to_tantivy(doc: ImageDocument, *, gen: int, version: int = 2) -> tantivy.Document:
     facts = doc.facts
     out = tantivy.Document()
     out.add_unsigned("doc_id", doc.doc_id)
@@ -290,10 +372,16 @@ def to_tantivy(doc: ImageDocument, *, gen: int) -> tantivy.Document:
                 out.add_text(BODY_FIELD, text)
             if name in SIDE_FIELDS:
                 out.add_text(name, text)
+    if facts.ocr_text:  # words read in the picture: the low-weight "ocr" side field
+        out.add_text("ocr", facts.ocr_text)
+    if facts.tags:  # visual classifier words with their synonyms: the "tags" side field
+        out.add_text("tags", tags_text(facts.tags))
     keywords: dict[str, tuple[str, ...]] = {
         "aspect": (attributes.aspect_of(facts.width, facts.height),),
         "color": attributes.colors_of(facts),
-        "image_type": facts.image_types,
+        "image_type": attributes.image_types_of(doc),
+        "image_content": attributes.image_content_of(facts),
+        "adult": attributes.adult_of(doc),
         "license": attributes.licenses_of(doc),
         "size": attributes.sizes_of(facts.width, facts.height),
         "host": attributes.hosts_of(doc),
@@ -306,5 +394,7 @@ def to_tantivy(doc: ImageDocument, *, gen: int) -> tantivy.Document:
     out.add_unsigned("height", facts.height)
     out.add_unsigned("content_size", facts.content_size)
     out.add_unsigned("published", max(int(doc.date_published.timestamp()), 0))
-    out.add_float("prior", 0.0)
+    out.add_float("prior", static_prior(facts) if version >= 2 else 0.0)
+    if version >= 2:
+        languages.add_language_fields(out, doc)
     return out

@@ -8,6 +8,7 @@ the ingest summary.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -30,9 +31,17 @@ class IngestSummary:
 
 
 class Indexer:
-    def __init__(self, store: WriteStore, *, commit_every: int = 2000) -> None:
+    def __init__(
+        self,
+        store: WriteStore,
+        *,
+        commit_every: int = 2000,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.commit_every = commit_every
+        # Derived data kept beside the index (text vectors) catches up after each commit.
+        self.after_commit = after_commit
         self.summary = IngestSummary()
         self._since_commit = 0
         self.rejections: list[Rejection] = []
@@ -49,7 +58,9 @@ class Indexer:
             doc = ImageDocument(
                 facts=item.facts, occurrences=[item.occurrence], first_seen=datetime.now(UTC)
             )
-            self.store.add(doc, item.thumbnail)
+            self.store.add(doc, item.thumbnail, item.embedding)
+            if item.embedding is not None:
+                self.store.add_vector(doc.doc_id, item.embedding)
             self.summary.indexed += 1
             outcome = "indexed"
         elif self.store.add_occurrence(existing.doc_id, item.occurrence):
@@ -68,3 +79,6 @@ class Indexer:
             self.store.commit()
             self.summary.commits += 1
             self._since_commit = 0
+        if self.after_commit is not None:
+            # also with nothing new: a run killed before its catch-up is made whole here
+            self.after_commit()

@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from pixsearch.index.store import ReadStore
 from pixsearch.records import ImageDocument, ImageFacts, Occurrence
 from pixsearch.search.words import STOPWORDS, content_words
@@ -38,6 +40,7 @@ class Insights:
     best_query: str | None = None
     tags: list[tuple[str, float]] = field(default_factory=list)  # (tag, confidence)
     sizes: int = 1
+    vector: np.ndarray | None = None  # visual embedding of the picture, when known
 
 
 class InsightsService:
@@ -64,7 +67,8 @@ class InsightsService:
             pages=pages,
             caption=_caption(pages),
             best_query=_best_query(texts),
-            tags=_tags(texts),
+            # Pages' words first; the visual classifier's words when no page says anything.
+            tags=_tags(texts) or [(t, round(c, 3)) for t, c in facts.tags[:MAX_TAGS]],
             sizes=len({(d.facts.width, d.facts.height) for d in family}) or 1,
         )
 

@@ -9,11 +9,15 @@ nextOffset is the raw position after the last hit shown.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field, replace
 
-from pixsearch.index.store import Filters, ReadStore, SiteBoost, StoreHit, StoreQuery
+from pixsearch.index.store import Filters, ReadStore, SiteBoost, StoreHit, StoreQuery, TextQuery
 from pixsearch.records import ImageDocument, Occurrence
+from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import ParsedQuery, parse_query
+from pixsearch.search.ranking import WINDOW, Explanation, Reranked, SemanticHit, rerank
+from pixsearch.search.semantic import SemanticMatcher
 
 MAX_SCAN = 20_000  # raw hits examined at most for one page
 _WORD = re.compile(r"\w+")
@@ -27,6 +31,8 @@ class SearchRequest:
     offset: int = 0
     pin_image_id: str | None = None  # the reference's id=: this image first
     boosts: tuple[SiteBoost, ...] = ()  # a custom instance's boosted/demoted sites
+    language: str = "en"  # the market's language (stemming)
+    explain: bool = False  # attach an Explanation to each result (admin debugging)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,7 @@ class Result:
     score: float
     sizes: int = 1  # distinct sizes of this picture in the index (its near-duplicate group)
     pages: int = 1  # distinct pages that include this picture (its near-duplicate group)
+    explain: Explanation | None = None  # only when the request asked for explanations
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +55,22 @@ class SearchPage:
 
 
 class SearchService:
-    def __init__(self, store: ReadStore) -> None:
+    """`semantic` fuses sentence-embedding matches in; `diversity` spreads hosts over a page."""
+
+    def __init__(
+        self,
+        store: ReadStore,
+        semantic: SemanticMatcher | None = None,
+        *,
+        diversity: bool = True,
+        priors: bool = True,
+        adult: AdultPolicy | None = None,
+    ) -> None:
         self.store = store
+        self.adult = adult or AdultPolicy()  # what safeSearch's exclusions mean here
+        self.semantic = semantic
+        self.diversity = diversity
+        self.priors = priors  # False only to measure ranking without them
 
     def search(self, request: SearchRequest) -> SearchPage:
         parsed = parse_query(request.q)
@@ -57,9 +78,16 @@ class SearchService:
             request.filters,
             sites=request.filters.sites + parsed.sites,
             excluded_sites=request.filters.excluded_sites + parsed.excluded_sites,
+            adult_threshold=self.adult.threshold,
+            adult_hosts=self.adult.hosts,
         )
-        base = StoreQuery(text=parsed.text, filters=filters, boosts=request.boosts)
-        shown, total, next_offset = self._collapsed_page(base, request.offset, request.count)
+        base = StoreQuery(
+            text=parsed.text, filters=filters, boosts=request.boosts, language=request.language
+        )
+        semantic = self._semantic_hits(parsed, base)
+        shown, total, next_offset, notes = self._collapsed_page(
+            base, request.offset, request.count, semantic
+        )
         pinned = self._pinned(request) if request.offset == 0 else None
         if pinned is not None or request.pin_image_id:
             pin_group = pinned.group_id if pinned else self._group_of(request.pin_image_id)
@@ -77,6 +105,10 @@ class SearchService:
                 score=score,
                 sizes=counts.get(doc.group_id, (1, 1))[0],
                 pages=counts.get(doc.group_id, (1, 1))[1],
+                # Beyond the rerank window (and for a pinned image) only BM25 placed it.
+                explain=(notes.get(doc.doc_id) or Explanation(bm25_score=score))
+                if request.explain
+                else None,
             )
             for doc, score in ranked
         ]
@@ -89,20 +121,65 @@ class SearchService:
         )
 
     def _collapsed_page(
-        self, base: StoreQuery, offset: int, count: int
-    ) -> tuple[list[StoreHit], int, int]:
+        self, base: StoreQuery, offset: int, count: int, semantic: list[SemanticHit]
+    ) -> tuple[list[StoreHit], int, int, dict[int, Explanation]]:
         if count <= 0:
-            return [], self.store.search(replace(base, limit=1)).total, offset
-        fetch = offset + count + 16  # grows below when collapsing needs more
+            return [], self.store.search(replace(base, limit=1)).total + len(semantic), offset, {}
+        # At least the whole rerank window, so its order is the same whatever page is asked.
+        fetch = max(offset + count + 16, WINDOW)  # grows below when collapsing needs more
         while True:
             result = self.store.search(replace(base, limit=fetch, offset=0))
-            page = _group_heads_from(result.hits, offset)[:count]
+            ranked = self._rerank(result.hits, semantic, base)
+            page = _group_heads_from(ranked.hits, offset)[:count]
             exhausted = len(result.hits) < fetch
             if len(page) == count or exhausted or fetch >= MAX_SCAN:
                 break
             fetch = min(fetch * 2, MAX_SCAN)
-        next_offset = page[-1][0] + 1 if page else max(offset, min(len(result.hits), fetch))
-        return [hit for _, hit in page], result.total, next_offset
+        next_offset = page[-1][0] + 1 if page else max(offset, min(len(ranked.hits), fetch))
+        total = result.total + ranked.added
+        return [hit for _, hit in page], total, next_offset, ranked.explanations
+
+    def _rerank(
+        self, hits: list[StoreHit], semantic: list[SemanticHit], base: StoreQuery
+    ) -> Reranked:
+        since = base.filters.published_since
+        return rerank(
+            hits,
+            semantic,
+            fresh_since=int(since.timestamp()) if since is not None else None,
+            now=int(time.time()),
+            diversity=self.diversity,
+            priors=self.priors,
+        )
+
+    def _semantic_hits(self, parsed: ParsedQuery, base: StoreQuery) -> list[SemanticHit]:
+        """Nearest image texts to the query that pass its filters and exclusions, best first."""
+        if self.semantic is None or not parsed.words:
+            return []
+        found = self.semantic.candidates(parsed.words)
+        if not found:
+            return []
+        # The same filters, site: and -word exclusions as the text query, only the
+        # required words dropped: meaning stands in for them.
+        check = replace(
+            base,
+            text=TextQuery(excluded=parsed.text.excluded),
+            doc_ids=tuple(d for d, _ in found),
+            limit=len(found),
+        )
+        allowed = {h.doc_id: h for h in self.store.search(check).hits}
+        return [
+            SemanticHit(
+                doc_id=d,
+                group_id=allowed[d].group_id,
+                similarity=similarity,
+                site=allowed[d].site,
+                published=allowed[d].published,
+                prior=allowed[d].prior,
+            )
+            for d, similarity in found
+            if d in allowed
+        ]
 
     def _pinned(self, request: SearchRequest) -> ImageDocument | None:
         if not request.pin_image_id:

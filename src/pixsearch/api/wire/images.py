@@ -1,11 +1,8 @@
-"""The Bing v7 wire format: every Bing JSON field name is written here and only here.
-
-Functions take pixsearch records plus the URLs this server minted for them
-and return plain dicts ready for orjson.
-"""
+"""Bing field names of the Images answer, errors, queries and trending."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +10,7 @@ from urllib.parse import urlsplit
 from pixsearch.api.errors import BingError
 
 JSON = dict[str, Any]
+EXPLAIN_FIELD = "pixsearchExplain"  # extension field of an ImageObject under debug=explain
 
 
 def bing_datetime(moment: datetime) -> str:
@@ -41,6 +39,7 @@ def image_object(
     accent_color: str,
     token: str,
     insights: JSON | None = None,
+    explain: JSON | None = None,
 ) -> JSON:
     """An ImageObject. `urls` holds web_search, thumbnail, content and host_page URLs."""
     out: JSON = {
@@ -63,6 +62,9 @@ def image_object(
     }
     if insights:
         out["insightsMetadata"] = insights_metadata(**insights)
+    if explain is not None:
+        # Not a Bing field: pixsearch's debug=explain extension, ignored by official clients.
+        out[EXPLAIN_FIELD] = explain
     return out
 
 
@@ -72,12 +74,14 @@ def insights_metadata(
     available_sizes: int | None = None,
     shopping_sources: int | None = None,
     recipe_sources: int | None = None,
+    aggregate_offer: JSON | None = None,
 ) -> JSON:
-    counts = {
+    counts: JSON = {
         "shoppingSourcesCount": shopping_sources,
         "recipeSourcesCount": recipe_sources,
         "pagesIncludingCount": pages_including,
         "availableSizesCount": available_sizes,
+        "aggregateOffer": aggregate_offer,
     }
     return {k: v for k, v in counts.items() if v is not None}
 
@@ -93,25 +97,74 @@ def images_answer(
     value: list[JSON],
     extras: JSON | None = None,
 ) -> JSON:
-    """The Images answer of /images/search; `extras` may carry query_context additions."""
-    context: JSON = {"originalQuery": original_query}
-    for key, wire_key in (
-        ("altered_query", "alteredQuery"),
-        ("alteration_override_query", "alterationOverrideQuery"),
-        ("adult_intent", "adultIntent"),
-    ):
-        if extras and extras.get(key) is not None:
-            context[wire_key] = extras[key]
-    return {
+    """The Images answer of /images/search.
+
+    `extras` may carry query_context additions and the suggestion lists
+    (expansions, pivots, similar, related) already rendered as Query objects.
+    """
+    out: JSON = {
         "_type": "Images",
         "readLink": read_link,
         "webSearchUrl": web_search_url,
-        "queryContext": context,
+        "queryContext": {"originalQuery": original_query},
         "totalEstimatedMatches": total,
         "nextOffset": next_offset,
         "currentOffset": current_offset,
         "value": value,
     }
+    return extend_images_answer(out, extras) if extras else out
+
+
+def extend_images_answer(
+    answer: JSON, extras: JSON, mark: Callable[[str], str] | None = None
+) -> JSON:
+    """Adds query-context fields and suggestion lists to an Images answer, in place.
+
+    `mark`, when given, rewrites each image's name (hit highlighting).
+    """
+    for key, wire_key in _CONTEXT_KEYS:
+        if extras.get(key) is not None:
+            answer["queryContext"][wire_key] = extras[key]
+    for key, wire_key in _SUGGESTION_LISTS:
+        if extras.get(key):
+            answer[wire_key] = extras[key]
+    if mark is not None:
+        for image in answer["value"]:
+            image["name"] = mark(image["name"])
+    return answer
+
+
+_CONTEXT_KEYS = (
+    ("altered_query", "alteredQuery"),
+    ("alteration_override_query", "alterationOverrideQuery"),
+    ("adult_intent", "adultIntent"),
+)
+# Suggestion lists of the Images answer: extras key -> wire name (omitted when empty).
+_SUGGESTION_LISTS = (
+    ("expansions", "queryExpansions"),
+    ("pivots", "pivotSuggestions"),
+    ("similar", "similarTerms"),
+    ("related", "relatedSearches"),
+)
+
+
+def suggestion_query(
+    *, text: str, display: str, web_search_url: str, search_link: str, thumbnail_url: str | None
+) -> JSON:
+    """A Query of a suggestion list; expansions and pivots show only the changed word."""
+    out: JSON = {
+        "text": text,
+        "displayText": display,
+        "webSearchUrl": web_search_url,
+        "searchLink": search_link,
+    }
+    if thumbnail_url:
+        out["thumbnail"] = {"thumbnailUrl": thumbnail_url}
+    return out
+
+
+def pivot_suggestions(pivot: str, suggestions: list[JSON]) -> JSON:
+    return {"pivot": pivot, "suggestions": suggestions}
 
 
 def error_response(error: BingError) -> JSON:
@@ -130,31 +183,6 @@ def query(text: str, *, web_search_url: str, search_link: str | None = None) -> 
     out: JSON = {"text": text, "displayText": text, "webSearchUrl": web_search_url}
     if search_link:
         out["searchLink"] = search_link
-    return out
-
-
-def image_insights(
-    *,
-    token: str,
-    best_query: JSON | None = None,
-    caption: tuple[str, str] | None = None,
-    pages_including: list[JSON] | None = None,
-    tags: list[str] | None = None,
-) -> JSON:
-    """An ImageInsights answer; modules without data are omitted, as the reference does."""
-    out: JSON = {"_type": "ImageInsights", "imageInsightsToken": token}
-    if best_query is not None:
-        out["bestRepresentativeQuery"] = best_query
-    if caption is not None:
-        out["imageCaption"] = {
-            "caption": caption[0],
-            "dataSourceUrl": caption[1],
-            "relatedSearches": [],
-        }
-    if pages_including:
-        out["pagesIncluding"] = {"value": pages_including}
-    if tags:
-        out["imageTags"] = {"value": [{"name": tag} for tag in tags]}
     return out
 
 

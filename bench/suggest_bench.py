@@ -1,0 +1,172 @@
+"""Cost of spelling and suggestions at scale, and how many suggestions return results.
+
+    python bench/suggest_bench.py [--dir .bench/search-1000000] [--queries 300] [--verify 100]
+
+Reuses the index search_bench.py built (it must exist; nothing is loaded here)
+and the same query generator. The vocabulary of the index is built once (its
+build time is reported) and cached in the index's vocabulary/ folder, where
+the server finds it. Latency is measured in-process (bare search vs search
+with spelling and every suggestion list) and over HTTP (one server with
+PIXSEARCH_SUGGESTIONS=false, one with it on), each after one unmeasured pass
+over the same queries. Then every suggestion of the first --verify answers is
+run as its own query with the same filters, to count those that find images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.search_bench import Corpus, percentiles
+from tests.conftest import start_server, stop_server
+
+from pixsearch.api.keys import KeyStore
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.search import vocabulary
+from pixsearch.search.service import SearchRequest, SearchService
+from pixsearch.search.spelling import Speller
+from pixsearch.search.suggest import SuggestionService
+from pixsearch.search.vocabulary import VocabularyHolder
+
+LISTS = ("queryExpansions", "similarTerms", "relatedSearches")
+
+
+def build_vocabulary(root: Path) -> VocabularyHolder:
+    store = EmbeddedStore(root)
+    path = root / "vocabulary" / f"vocabulary-{store.generation}.npz"
+    if not path.exists():
+        started = time.perf_counter()
+        vocab = vocabulary.build(store)
+        built = time.perf_counter() - started
+        vocabulary.save(vocab, path)
+        started = time.perf_counter()
+        Speller(vocab)
+        print(
+            f"vocabulary: {len(vocab.terms):,} words, built in {built:.1f} s, "
+            f"spelling index in {time.perf_counter() - started:.1f} s"
+        )
+    holder = VocabularyHolder(store, root / "vocabulary")
+    holder._build(store.generation)  # load the cached file now, not in the background
+    return holder
+
+
+def time_in_process(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
+    holder = build_vocabulary(root)
+    service = SearchService(holder.store)
+    suggestions = SuggestionService(service, holder)
+    holder._build(holder.store.generation)  # the listener now indexes spelling too
+
+    def bare(q: str) -> None:
+        service.search(SearchRequest(q=q))
+
+    def full(q: str) -> None:
+        request = SearchRequest(q=q)
+        page, spelling = suggestions.search(request)
+        suggestions.suggest(request, page, spelling.altered or q, market="en-US")
+
+    return interleaved({"bare": bare, "suggestions": full}, queries)
+
+
+def interleaved(runs: dict, queries: list[str]) -> dict[str, tuple[float, float]]:
+    """p50/p99 of each run over the queries, alternating runs query by query.
+
+    Alternating, after one unmeasured pass, keeps a change in machine load (this
+    machine is shared) from landing on one side of the comparison only.
+    """
+    for q in queries:
+        for run in runs.values():
+            run(q)
+    samples: dict[str, list[float]] = {label: [] for label in runs}
+    for q in queries:
+        for label, run in runs.items():
+            started = time.perf_counter()
+            run(q)
+            samples[label].append(time.perf_counter() - started)
+    return {label: percentiles(values) for label, values in samples.items()}
+
+
+def time_http(root: Path, queries: list[str], verify: int) -> tuple[dict, tuple[int, int]]:
+    """Two servers on the same index, suggestions off and on, asked in turn."""
+    key = KeyStore(root / "service.db").create(f"bench-{time.time_ns()}")
+    headers = {"Ocp-Apim-Subscription-Key": key}
+    servers = {}
+    try:
+        for label, flag in (("bare", "false"), ("suggestions", "true")):
+            os.environ["PIXSEARCH_SUGGESTIONS"] = flag
+            servers[label] = start_server(root)
+        clients = {
+            label: httpx.Client(base_url=base, headers=headers, timeout=60)
+            for label, (_, base) in servers.items()
+        }
+        wait_for_suggestions(clients["suggestions"], queries)
+
+        def asker(client: httpx.Client):  # type: ignore[no-untyped-def]
+            return lambda q: client.get("/v7.0/images/search", params={"q": q}).raise_for_status()
+
+        out = interleaved({label: asker(c) for label, c in clients.items()}, queries)
+        answers = [
+            clients["suggestions"].get("/v7.0/images/search", params={"q": q}).json()
+            for q in queries[:verify]
+        ]
+        counted = verify_suggestions(clients["suggestions"], answers)
+    finally:
+        for process, _ in servers.values():
+            stop_server(process)
+    return out, counted
+
+
+def wait_for_suggestions(client: httpx.Client, queries: list[str]) -> None:
+    """The server loads the vocabulary and indexes spelling in the background: wait for it."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        body = client.get("/v7.0/images/search", params={"q": queries[0]}).json()
+        if any(body.get(name) for name in (*LISTS, "pivotSuggestions")):
+            time.sleep(1)  # the spelling index is built just before the vocabulary is shown
+            return
+        time.sleep(0.5)
+    raise RuntimeError("no suggestions after 300 s")
+
+
+def verify_suggestions(client: httpx.Client, answers: list[dict]) -> tuple[int, int]:
+    """(suggestions that return images, suggestions) over the given answers."""
+    good = total = 0
+    for body in answers:
+        queries = [q for name in LISTS for q in body.get(name, [])]
+        queries += [q for p in body.get("pivotSuggestions", []) for q in p["suggestions"]]
+        for query in queries:
+            total += 1
+            found = client.get("/v7.0/images/search", params={"q": query["text"], "count": 1})
+            good += bool(found.json()["value"])
+    return good, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=Path(".bench/search-1000000"))
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--verify", type=int, default=100)
+    args = parser.parse_args()
+    if not (args.dir / "meta.db").exists():
+        sys.exit(f"{args.dir} holds no index: run bench/search_bench.py first")
+    corpus = Corpus()
+    queries = [corpus.query() for _ in range(args.queries)]
+    rows = [("in-process", time_in_process(args.dir, queries))]
+    http, (good, total) = time_http(args.dir, queries, args.verify)
+    rows.append(("HTTP", http))
+    print(f"\n{args.queries} queries, count=35")
+    print(f"{'path':<12}{'answer':<14}{'p50 ms':>9}{'p99 ms':>9}")
+    for path, results in rows:
+        for label, (p50, p99) in results.items():
+            print(f"{path:<12}{label:<14}{p50:>9.2f}{p99:>9.2f}")
+    print(f"\nsuggestions returning images: {good} / {total} ({100 * good / max(total, 1):.1f}%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,325 @@
+"""Suggestions around a search: spelling, expansions, pivots, related searches, similar terms.
+
+Every suggestion returns results under the request's own filters (safe
+search, sites, a custom slice): expansions are proven by a result already on
+the page that contains the added word (its thumbnail is that result), the
+others by running them as a one-hit query. Under Moderate and Strict no
+suggestion uses a word found mostly on adult images.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from pixsearch.index.store import Filters, StoreQuery
+from pixsearch.records import ImageDocument
+from pixsearch.search.query import parse_query
+from pixsearch.search.querylog import QueryLog, normalise
+from pixsearch.search.service import Result, SearchPage, SearchRequest, SearchService
+from pixsearch.search.spelling import Correction, Speller
+from pixsearch.search.vocabulary import Vocabulary, VocabularyHolder, is_content_word, tokens
+from pixsearch.search.words import content_words
+
+EXPANSIONS = 5
+PIVOTS = 3  # query words pivoted at most
+PER_PIVOT = 3
+RELATED = 5
+SIMILAR = 4
+MAX_PROBES = 10  # one-hit verification queries per request, all kinds together...
+PIVOT_PROBES = 4  # ...of which pivots may use this many (each costs about a search)
+POPULAR_PROBES = 3  # logged queries tried as related searches
+TEXT_RESULTS = 20  # top results whose text suggests expansions and related titles
+LITTLE = 3  # an original query finding at most this many images may be corrected...
+MUCH = 10  # ...when the correction finds this many times more
+POPULAR_TTL = 30.0  # seconds the popular-query list is reused
+COMMON_SHARE = 0.3  # a word in more than this share of the index narrows nothing
+# Text fields whose words describe the picture; URL words and OCR are too noisy to suggest.
+DESCRIBING = ("caption", "name", "keywords", "context", "page_title", "tags")
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    text: str  # the whole query to run
+    display: str  # the added or substituted word, or the query itself
+    image: ImageDocument | None = None  # its top image, for the thumbnail
+
+
+@dataclass(slots=True)
+class Suggestions:
+    expansions: list[Suggestion] = field(default_factory=list)
+    pivots: list[tuple[str, list[Suggestion]]] = field(default_factory=list)
+    related: list[Suggestion] = field(default_factory=list)
+    similar: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    altered: str | None = None  # the query actually searched, when corrected
+    override: str | None = None  # the query that forces the original spelling
+
+
+class SuggestionService:
+    def __init__(
+        self, search: SearchService, holder: VocabularyHolder, log: QueryLog | None = None
+    ) -> None:
+        self.search_service = search
+        self.store = search.store
+        self.holder = holder
+        self.log = log
+        self._speller: Speller | None = None
+        self._popular: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        holder.on_build(self._index_spelling)
+
+    def _index_spelling(self, vocab: Vocabulary) -> None:
+        self._speller = Speller(vocab)
+
+    # -- spelling ----------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> tuple[SearchPage, Spelling]:
+        """The page for the request, or for its spelling correction when that finds far more."""
+        page = self.search_service.search(request)
+        vocab, speller = self.holder.current(), self._speller
+        if vocab is None or speller is None or speller.vocab is not vocab:
+            return page, Spelling()
+        if page.total_estimated > LITTLE:
+            return page, Spelling()
+        avoid = vocab.adult if request.filters.exclude_adult else frozenset()
+        fix: Correction | None = speller.correct(request.q, avoid=avoid)
+        if fix is None:
+            return page, Spelling()
+        probe = self._probe(fix.query, request.filters)
+        if probe is None or probe[1] <= page.total_estimated:
+            return page, Spelling()
+        if page.total_estimated and probe[1] < MUCH * page.total_estimated:
+            return page, Spelling()
+        corrected = self.search_service.search(replace(request, q=fix.query))
+        return corrected, Spelling(altered=fix.query, override=fix.override)
+
+    # -- suggestions -------------------------------------------------------------
+
+    def suggest(
+        self, request: SearchRequest, page: SearchPage, q: str, *, market: str, scope: str = ""
+    ) -> Suggestions:
+        """Suggestions for `q` (the query searched), each proven to return results."""
+        vocab = self.holder.current()
+        out = Suggestions()
+        if vocab is None or not page.results:
+            return out
+        plain = replace(request.filters, exclude_adult=()) == Filters()
+        run = _Run(self, request.filters, vocab, plain=plain and not _has_operators(q))
+        words = [w for w in dict.fromkeys(t for w in page.parsed.words for t in tokens(w))]
+        # An image pinned by id= heads the page whatever it matches: it proves nothing.
+        top = [r for r in page.results if r.doc.image_id != request.pin_image_id]
+        top = top[:TEXT_RESULTS]
+        texts = {r.doc.doc_id: _described(r.doc) for r in top}
+        out.expansions = self._expansions(q, words, top, texts, run)
+        # Pivots and similar terms are substitutes: a word already beside the query's
+        # words in its results is an expansion, not another way of saying them.
+        beside = {t for text in texts.values() for t in text}
+        out.pivots = self._pivots(q, words, beside, run)
+        out.similar = self._similar(words, beside, run)
+        out.related = self._related(q, words, top, run, market=market, scope=scope)
+        run.attach_images(out)
+        return out
+
+    def _expansions(
+        self,
+        q: str,
+        words: list[str],
+        top: list[Result],
+        texts: dict[int, set[str]],
+        run: _Run,
+    ) -> list[Suggestion]:
+        """The query plus a word frequent in its results and rare in the index."""
+        counts = Counter(t for r in top for t in texts[r.doc.doc_id])
+        least = 2 if len(top) >= 4 else 1
+        scored = sorted(
+            (
+                (n * run.vocab.idf(t), t)
+                for t, n in counts.items()
+                if n >= least and t not in words and run.usable(t)
+            ),
+            reverse=True,
+        )
+        witness = {t: next(r.doc for r in top if t in texts[r.doc.doc_id]) for _, t in scored}
+        found = []
+        for _, term in scored:
+            text = f"{q} {term}"
+            # A result holding every query word and the new one proves the expansion
+            # without a query; results found by meaning alone do not, so those run it.
+            if set(words) <= run.words_of(witness[term]):
+                found.append(Suggestion(text, term, witness[term]))
+            elif run.proves(text):
+                found.append(Suggestion(text, term))
+            if len(found) == EXPANSIONS:
+                break
+        return found
+
+    def _pivots(
+        self, q: str, words: list[str], beside: set[str], run: _Run
+    ) -> list[tuple[str, list[Suggestion]]]:
+        """Each query word replaced by words used like it that still go with the rest."""
+        content = [w for w in words if is_content_word(w)]
+        if len(content) < 2:
+            return []
+        out = []
+        for pivot in content[:PIVOTS]:
+            rest = [w for w in content if w != pivot]
+            weights = {pivot: 2.0, **{w: 1.0 for w in rest}}
+            found = []
+            for term in run.vocab.neighbours(weights, k=8, exclude=beside | set(words)):
+                if not run.usable(term):
+                    continue
+                text = _replace_word(q, pivot, term)
+                if run.proves(text, limit=PIVOT_PROBES):
+                    found.append(Suggestion(text, term))
+                if len(found) == PER_PIVOT:
+                    break
+            if found:
+                out.append((pivot, found))
+        return out
+
+    def _similar(self, words: list[str], beside: set[str], run: _Run) -> list[Suggestion]:
+        content = [w for w in words if is_content_word(w)]
+        found = []
+        exclude = beside | set(words)
+        for term in run.vocab.neighbours({w: 1.0 for w in content}, k=8, exclude=exclude):
+            # With no filter but safe search, the vocabulary's count of non-adult documents
+            # holding the word proves it (no thumbnail needed: similarTerms carry none).
+            known = run.plain and run.vocab.clean_freq(term) > 0
+            if run.usable(term) and (known or run.proves(term)):
+                found.append(Suggestion(term, term))
+            if len(found) == SIMILAR:
+                break
+        return found
+
+    def _related(
+        self, q: str, words: list[str], top: list[Result], run: _Run, *, market: str, scope: str
+    ) -> list[Suggestion]:
+        """Popular logged queries sharing a word with this one; else titles of its results."""
+        own = normalise(q)
+        mine = set(words)
+        popular = [p for p in self._popular_queries(market, scope) if mine & set(tokens(p))]
+        candidates: dict[str, ImageDocument | None] = dict.fromkeys(popular[:POPULAR_PROBES])
+        for result in top:
+            title = " ".join(content_words(result.occurrence.title)[:3])
+            if title and title not in candidates and set(tokens(title)) <= run.words_of(result.doc):
+                candidates[title] = result.doc  # its own result proves a title query
+        found = []
+        for text, witness in candidates.items():
+            if text == own or not all(run.usable(t) for t in tokens(text)):
+                continue
+            if witness is not None or run.proves(text):
+                found.append(Suggestion(text, text, witness))
+            if len(found) == RELATED:
+                break
+        return found
+
+    def _popular_queries(self, market: str, scope: str) -> list[str]:
+        if self.log is None:
+            return []
+        key = (market, scope)
+        cached = self._popular.get(key)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > POPULAR_TTL:
+            queries = [text for text, _ in self.log.popular(market=market, scope=scope, limit=200)]
+            cached = (now, queries)
+            self._popular[key] = cached
+        return cached[1]
+
+    def _probe(self, text: str, filters: Filters) -> tuple[int, int] | None:
+        """(top doc id, total matches) of `text` under `filters`, or None if nothing matches."""
+        parsed = parse_query(text)
+        merged = replace(
+            filters,
+            sites=filters.sites + parsed.sites,
+            excluded_sites=filters.excluded_sites + parsed.excluded_sites,
+        )
+        result = self.store.search(StoreQuery(text=parsed.text, filters=merged, limit=1))
+        return (result.hits[0].doc_id, result.total) if result.hits else None
+
+
+@dataclass(slots=True)
+class _Run:
+    """One request's suggestion work: its filters, the probe budget and the images found."""
+
+    service: SuggestionService
+    filters: Filters
+    vocab: Vocabulary
+    plain: bool = False  # no filter but safe search: vocabulary counts prove single words
+    probes: int = 0
+    tops: dict[str, int] = field(default_factory=dict)
+    _usable: dict[str, bool] = field(default_factory=dict)
+    _words: dict[int, set[str]] = field(default_factory=dict)
+
+    def words_of(self, doc: ImageDocument) -> set[str]:
+        """Every indexed word of a document, as the index folds them."""
+        found = self._words.get(doc.doc_id)
+        if found is None:
+            found = self._words[doc.doc_id] = _all_words(doc)
+        return found
+
+    def usable(self, term: str) -> bool:
+        """A content word, not in most documents, and not adult when safe search is on."""
+        known = self._usable.get(term)
+        if known is None:
+            common = self.vocab.freq(term) > COMMON_SHARE * self.vocab.num_docs
+            adult = bool(self.filters.exclude_adult) and term in self.vocab.adult
+            known = self._usable[term] = is_content_word(term) and not common and not adult
+        return known
+
+    def proves(self, text: str, *, limit: int = MAX_PROBES) -> bool:
+        """Run `text` as a one-hit query; True if it finds an image (within the budget)."""
+        if self.probes >= limit:
+            return False
+        self.probes += 1
+        found = self.service._probe(text, self.filters)
+        if found is not None:
+            self.tops[text] = found[0]
+        return found is not None
+
+    def attach_images(self, out: Suggestions) -> None:
+        docs = {d.doc_id: d for d in self.service.store.get(sorted(set(self.tops.values())))}
+
+        def with_image(s: Suggestion) -> Suggestion:
+            if s.image is not None or s.text not in self.tops:
+                return s
+            return replace(s, image=docs.get(self.tops[s.text]))
+
+        out.expansions = [with_image(s) for s in out.expansions]
+        out.pivots = [(p, [with_image(s) for s in ss]) for p, ss in out.pivots]
+        out.related = [with_image(s) for s in out.related]
+        out.similar = [with_image(s) for s in out.similar]
+
+
+def _replace_word(q: str, word: str, replacement: str) -> str:
+    """`q` with the first token holding `word` (as the index folds it) replaced."""
+    parts = q.split()
+    for i, part in enumerate(parts):
+        if word in tokens(part):
+            pattern = re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
+            parts[i] = (
+                pattern.sub(replacement, part, count=1) if pattern.search(part) else replacement
+            )
+            break
+    return " ".join(parts)
+
+
+def _described(doc: ImageDocument) -> set[str]:
+    """The words of a document's describing fields, as the index folds them."""
+    # One string, one regex pass: this runs for 20 documents per answer.
+    return set(
+        tokens(" ".join(o.text.get(name) or "" for o in doc.occurrences for name in DESCRIBING))
+    )
+
+
+def _all_words(doc: ImageDocument) -> set[str]:
+    return set(tokens(" ".join(v for o in doc.occurrences for v in o.text.values() if v)))
+
+
+def _has_operators(q: str) -> bool:
+    """site:, OR, exclusions or phrases: a word's count no longer proves its results."""
+    return any(":" in t or t == "OR" or t.startswith(("-", '"')) for t in q.split())

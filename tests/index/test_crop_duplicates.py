@@ -1,0 +1,111 @@
+"""5 % crops of real photographs join their original's near-duplicate group (issue 4).
+
+The whole path: files on disk, `pixsearch ingest --analyzers visual` (the embedding
+brings candidates the pHash misses, the aligned thumbnails verify them), a real
+server, and the search answer's availableSizesCount.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from skimage import data
+
+from pixsearch.api.keys import KeyStore
+from pixsearch.index.dupes import hamming
+from pixsearch.index.embedded import EmbeddedStore
+from tests.conftest import start_server, stop_server
+
+# name (a word found only in this photo's files) → the picture; each gets one 5 % crop
+PHOTOS = {
+    "astronaut": data.astronaut,
+    "espresso": data.coffee,
+    "tabby": data.chelsea,
+    "launchpad": data.rocket,
+    "motorbike": lambda: data.stereo_motorcycle()[0],
+}
+CORNER = {"espresso", "launchpad"}  # cropped from one corner; the others from every side
+
+
+def crop_5_percent(image: Image.Image, corner: bool) -> Image.Image:
+    """5 % of each dimension off: 2.5 % per side, or all of it from the top-left."""
+    w, h = image.size
+    dx, dy = round(w * 0.025), round(h * 0.025)
+    box = (2 * dx, 2 * dy, w, h) if corner else (dx, dy, w - dx, h - dy)
+    return image.crop(box)
+
+
+@pytest.fixture(scope="module")
+def crops_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    root = tmp_path_factory.mktemp("crops")
+    pics = root / "pics"
+    pics.mkdir()
+    for name, load in PHOTOS.items():
+        image = Image.fromarray(load()).convert("RGB")
+        image.save(pics / f"{name}-photo.png")
+        crop_5_percent(image, name in CORNER).save(pics / f"{name}-cropped.jpg", quality=90)
+    # Not a copy: the cat's face, half the picture enlarged (visually close, other framing).
+    cat = Image.fromarray(data.chelsea())
+    w, h = cat.size
+    cat.crop((w // 4, h // 4, 3 * w // 4, 3 * h // 4)).resize((w, h)).save(pics / "closeup.jpg")
+    index = root / "index"
+    done = subprocess.run(
+        [sys.executable, "-m", "pixsearch", "ingest", str(pics), "--index", str(index),
+         "--analyzers", "visual"],
+        capture_output=True, text=True, timeout=600, env=dict(os.environ),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    key = KeyStore(index / "service.db").create("tests")
+    process, base = start_server(index)
+    try:
+        yield base, key, index
+    finally:
+        stop_server(process)
+
+
+def search(crops_index: tuple[str, str, Path], query: str) -> dict:
+    base, key, _ = crops_index
+    response = httpx.get(
+        base + "/v7.0/images/search",
+        params={"q": query, "count": 50},
+        headers={"Ocp-Apim-Subscription-Key": key},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_a_5_percent_crop_is_collapsed_into_its_original(
+    crops_index: tuple[str, str, Path], name: str
+) -> None:
+    body = search(crops_index, name)
+    assert body["totalEstimatedMatches"] == 2  # the photo and its crop match the query
+    assert len(body["value"]) == 1, [v["name"] for v in body["value"]]  # shown once
+    assert body["value"][0]["insightsMetadata"]["availableSizesCount"] == 2
+
+
+def test_different_photos_stay_apart(crops_index: tuple[str, str, Path]) -> None:
+    store = EmbeddedStore(crops_index[2])
+    try:
+        docs = store.get(list(range(1, 2 * len(PHOTOS) + 2)))
+    finally:
+        store.close()
+    groups: dict[int, set[str]] = {}
+    for doc in docs:
+        word = Path(doc.occurrences[0].source).name.split("-")[0].split(".")[0]
+        groups.setdefault(doc.group_id, set()).add(word)
+    assert len(docs) == 2 * len(PHOTOS) + 1
+    # one group per photo, and the enlarged close-up of the cat in a group of its own
+    assert sorted(map(sorted, groups.values())) == sorted([[n] for n in PHOTOS] + [["closeup"]])
+    # The hash alone misses the corner crops: these groups come from the embedding path.
+    by_name = {Path(d.occurrences[0].source).name: d.facts.phash for d in docs}
+    far = [n for n in CORNER if hamming(by_name[f"{n}-photo.png"], by_name[f"{n}-cropped.jpg"]) > 6]
+    assert far, "every crop was within the hash distance: the test no longer covers crops"

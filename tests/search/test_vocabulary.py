@@ -1,0 +1,73 @@
+"""The vocabulary of a real embedded index: counts, neighbours, and a rebuild per commit."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.records import ImageDocument, ImageFacts, Occurrence
+from pixsearch.search.vocabulary import VocabularyHolder
+
+CAPTIONS = [
+    "red sunset over the sea",
+    "orange sunset over the hills",
+    "pink sunset over the sea",
+    "red dawn over the hills",
+    "black cat on a rug",
+    "tabby cat on a sofa",
+]
+
+
+def document(n: int, caption: str) -> ImageDocument:
+    sha = hashlib.sha256(caption.encode()).hexdigest()
+    facts = ImageFacts(
+        sha256=sha,
+        width=640,
+        height=480,
+        content_size=1000,
+        encoding_format="jpeg",
+        frame_count=1,
+        animated=False,
+        transparent=False,
+        accent_color="AA0000",
+        color_name="Red",
+        monochrome=False,
+        phash=int(sha[:16], 16),
+        image_types=("photo",),
+    )
+    occurrence = Occurrence(
+        source=f"/pictures/{n}.jpg", title=caption, text={"caption": caption, "name": caption}
+    )
+    return ImageDocument(facts=facts, occurrences=[occurrence], first_seen=datetime.now(UTC))
+
+
+def test_vocabulary_follows_commits(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path / "index", writable=True)
+    for n, caption in enumerate(CAPTIONS):
+        writer.add(document(n, caption), None)
+    writer.commit()
+    reader = EmbeddedStore(tmp_path / "index")
+    holder = VocabularyHolder(reader, tmp_path / "vocabulary", check_seconds=0)
+    vocab = holder.current()  # a small index: the first build happens right away
+    assert vocab is not None and vocab.generation == reader.generation
+    assert vocab.freq("sunset") == 3 and vocab.freq("cat") == 2 and vocab.freq("zebra") == 0
+    # words used in the same contexts ("sunset" and "dawn": colours, "over", "hills")
+    assert "dawn" in vocab.neighbours({"sunset": 1.0}, k=5, exclude=set())
+    first = tmp_path / "vocabulary" / f"vocabulary-{vocab.generation}.npz"
+    assert first.exists()
+
+    writer.add(document(99, "striped zebra on the plain"), None)
+    writer.commit()
+    writer.close()
+    reader.refresh()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        vocab = holder.current()  # rebuilt in the background; the old one serves meanwhile
+        if vocab is not None and vocab.freq("zebra") == 1:
+            break
+        time.sleep(0.05)
+    assert vocab is not None and vocab.freq("zebra") == 1
+    assert not first.exists()  # the older generation's file is gone
