@@ -282,8 +282,10 @@ def dupe_report(
     return "\n".join([*lines, "", *notes])
 
 
-def face_report(items: list[sets.Item]) -> str:
-    """Face F1 of the "nudenet" analyzer on lfw_subset, if that analyzer loads here."""
+def face_report(items: list[sets.Item], others: list[sets.Item] | None = None) -> str:
+    """Face F1 of the "nudenet" analyzer on lfw_subset, if that analyzer loads here, and
+    the pictures among `others` (photographs and wallpapers, at the 474 px the pipeline
+    hands the analyzers) in which it finds a face: only astronaut and camera show one."""
     from pixsearch.ingest.understand import AnalyzerUnavailable, Understanding, load_analyzer
 
     try:
@@ -298,9 +300,20 @@ def face_report(items: list[sets.Item]) -> str:
         truth.append(bool(item.labels["face"]))
         predicted.append(bool(found.faces) or "face" in found.image_content)
     rate = len(items) / (time.perf_counter() - started)
+    with_faces = []
+    for item in others or []:
+        found = Understanding()
+        with Image.open(item.path) as im:
+            picture = im.convert("RGB")
+        picture.thumbnail((474, 474))
+        analyzer.analyze(picture, found)
+        if found.faces:
+            with_faces.append(f"{item.key} {'/'.join(found.image_content) or '-'}")
     return (
         f"{HEADER}\n{row('face (lfw_subset, 25 px enlarged to 200 px)', truth, predicted)}\n"
-        f"({rate:.1f} images/s)"
+        f"({rate:.1f} images/s)\n"
+        f"faces in {len(with_faces)} of {len(others or [])} photographs and wallpapers: "
+        + (", ".join(with_faces) or "none")
     )
 
 
@@ -470,9 +483,9 @@ def main() -> None:
     distance = Settings.load().dup_distance
     print(f"\n## Near-duplicates (dup_distance {distance}), {len(originals)} originals\n")
     print(dupe_report(originals, seen, distance, sets.same_pixels(originals)))
-    if not args.no_faces:
-        print("\n## Faces\n\n" + face_report(sets.lfw_faces(work)))
     blank = [i for i in kinds if i.labels["kind"] in ("photo", "graphics")]
+    if not args.no_faces:
+        print("\n## Faces\n\n" + face_report(sets.lfw_faces(work), blank))
     print("\n## OCR\n\n" + ocr_report(sets.ocr_items(work), blank))
 
 

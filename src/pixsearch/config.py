@@ -35,7 +35,8 @@ class Settings:
     analyzers: str = _setting(
         "nudenet,visual",
         "Image analyzers run at ingest, comma-separated: nudenet (safe search, faces), "
-        "visual (tags, similar images), ocr (text in images); empty for none.",
+        "visual (tags, similar images), ocr (text in images), clip (added by itself when "
+        "clip_model_dir is set); empty for none.",
     )
     adult_threshold: float = _setting(
         0.45,

@@ -147,6 +147,14 @@ def test_image_content_face_portrait_and_nonportrait(servers: Servers) -> None:
 
 def test_shopping_is_a_picture_on_a_page_with_offers(servers: Servers) -> None:
     assert names(servers.strict_policy, imageType="Shopping") == {"gallery fox toy"}
+    answer = servers.strict_policy.get("/v7.0/images/search", params={"q": "gallery"}).json()
+    counts = {
+        image["name"].lower(): image.get("insightsMetadata", {}).get("shoppingSourcesCount")
+        for image in answer["value"]
+    }
+    # the badge count: pages offering it for sale; absent, not 0, elsewhere
+    assert counts.pop("gallery fox toy") == 1
+    assert set(counts.values()) == {None}
 
 
 def test_adult_intent_is_reported_only_for_adult_queries(servers: Servers) -> None:

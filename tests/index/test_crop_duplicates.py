@@ -7,10 +7,12 @@ server, and the search answer's availableSizesCount.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,10 @@ from skimage import data
 from pixsearch.api.keys import KeyStore
 from pixsearch.index.dupes import hamming
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.pipeline import Processed, process_bytes
+from pixsearch.records import Occurrence
+from pixsearch.search.insights import InsightsService
 from tests.conftest import start_server, stop_server
 
 # name (a word found only in this photo's files) → the picture; each gets one 5 % crop
@@ -109,3 +115,25 @@ def test_different_photos_stay_apart(crops_index: tuple[str, str, Path]) -> None
     by_name = {Path(d.occurrences[0].source).name: d.facts.phash for d in docs}
     far = [n for n in CORNER if hamming(by_name[f"{n}-photo.png"], by_name[f"{n}-cropped.jpg"]) > 6]
     assert far, "every crop was within the hash distance: the test no longer covers crops"
+
+
+def test_an_uploaded_crop_finds_its_original(crops_index: tuple[str, str, Path]) -> None:
+    # What /images/details does with a POSTed picture, given its embedding and thumbnail.
+    buffer = io.BytesIO()
+    crop_5_percent(Image.fromarray(data.chelsea()), corner=True).save(buffer, "JPEG")
+    config = replace(PipelineConfig(), analyzers=("visual",))
+    upload = process_bytes(buffer.getvalue(), Occurrence(source="upload"), config)
+    assert isinstance(upload, Processed) and upload.embedding is not None
+    store = EmbeddedStore(crops_index[2])
+    try:
+        insights = InsightsService(store).for_picture(
+            upload.facts, upload.embedding, upload.thumbnail
+        )
+        assert insights.doc is not None
+        assert Path(insights.doc.occurrences[0].source).name.startswith("tabby-")
+        assert insights.sizes == 2 and len(insights.pages) == 2
+        hash_only = InsightsService(store).for_picture(upload.facts)
+        if not store.near_duplicates(upload.facts.phash, upload.facts.color_layout, max_distance=6):
+            assert hash_only.doc is None  # the hash alone misses this crop
+    finally:
+        store.close()

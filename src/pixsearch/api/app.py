@@ -34,9 +34,10 @@ from pixsearch.api.uploads import UploadCache
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.search.adult import AdultPolicy
+from pixsearch.search.clip import open_clip_matcher
 from pixsearch.search.insights import InsightsService
 from pixsearch.search.querylog import QueryLog
-from pixsearch.search.semantic import open_matcher
+from pixsearch.search.semantic import combine_matchers, open_matcher
 from pixsearch.search.service import SearchService
 from pixsearch.search.suggest import SuggestionService
 from pixsearch.search.trending import TrendingService, load_curated
@@ -50,7 +51,10 @@ def build_context(settings: Settings) -> ApiContext:
     root = settings.index_dir
     store = EmbeddedStore(root, dup_distance=settings.dup_distance)
     adult = AdultPolicy.from_settings(settings.adult_threshold, settings.adult_hosts_file)
-    semantic = open_matcher(root, enabled=settings.semantic)
+    semantic = combine_matchers(
+        open_matcher(root, enabled=settings.semantic),
+        open_clip_matcher(root, settings.clip_model_dir),  # None unless clip_model_dir is set
+    )
     search = SearchService(store, adult=adult, semantic=semantic)
     query_log = QueryLog(root / "service.db", retention_days=settings.query_log_days)
     vocabulary = VocabularyHolder(store, root / "vocabulary")  # spelling, suggestions, trending

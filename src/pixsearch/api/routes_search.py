@@ -120,6 +120,9 @@ def render_result(
         insights={
             "pages_including": result.pages,
             "available_sizes": result.sizes,
+            # pages selling or cooking it; absent (not 0) when none, as the reference omits them
+            "shopping_sources": sum(1 for o in doc.occurrences if o.offers) or None,
+            "recipe_sources": sum(1 for o in doc.occurrences if o.recipe) or None,
         },
         explain=explain,
     )

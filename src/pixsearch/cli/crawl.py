@@ -14,6 +14,7 @@ from rich.table import Table
 
 from pixsearch.cli.options import (
     analyzer_options,
+    clip_vector_sync,
     index_option,
     resolve_analyzers,
     text_vector_sync,
@@ -72,7 +73,9 @@ def _settings(user_agent: str, timeout: float, max_mb: float, delay: float, priv
     )
 
 
-def _open(index_dir: Path) -> tuple[EmbeddedStore, Indexer, Frontier]:
+def _open(
+    index_dir: Path, analyzers: tuple[str, ...] = ()
+) -> tuple[EmbeddedStore, Indexer, Frontier]:
     settings = Settings.load(index_dir=index_dir)
     try:
         store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
@@ -82,6 +85,7 @@ def _open(index_dir: Path) -> tuple[EmbeddedStore, Indexer, Frontier]:
         store,
         commit_every=settings.commit_every,
         after_commit=text_vector_sync(settings, store),
+        clip_vectors=clip_vector_sync(settings, store, analyzers),
     )
     return store, indexer, Frontier(crawl_db_path(settings.index_dir))
 
@@ -192,7 +196,7 @@ def _crawl(
     setup: Callable[[Frontier], None] | None = None,
 ) -> None:
     console = Console(stderr=True)
-    store, indexer, frontier = _open(index_dir)
+    store, indexer, frontier = _open(index_dir, options.pipeline.analyzers)
     if setup is not None:
         try:
             setup(frontier)
@@ -260,7 +264,7 @@ def import_warc(
     """Index the images of WARC/ARC FILES, with the context of their HTML pages."""
     console = Console(stderr=True)
     config = _pipeline({"analyzers": analyzers, "no_neural": no_neural})
-    store, indexer, frontier = _open(index_dir)
+    store, indexer, frontier = _open(index_dir, config.analyzers)
     frontier.close()
     try:
         stats = import_warcs(list(files), indexer, config)

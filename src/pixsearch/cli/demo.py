@@ -9,7 +9,12 @@ from rich.console import Console
 
 from pixsearch.api.keys import KeyStore
 from pixsearch.cli.ingest import print_summary, run_ingest
-from pixsearch.cli.options import analyzer_options, resolve_analyzers, text_vector_sync
+from pixsearch.cli.options import (
+    analyzer_options,
+    clip_vector_sync,
+    resolve_analyzers,
+    text_vector_sync,
+)
 from pixsearch.cli.serve import run_server
 from pixsearch.config import Settings
 from pixsearch.demo.samples import write_samples
@@ -43,7 +48,11 @@ def demo(
     console.print(f"{len(samples)} sample images in {root / 'samples'}")
     store = EmbeddedStore(root / "index", writable=True)
     settings = Settings.load(index_dir=root / "index")
-    indexer = Indexer(store, after_commit=text_vector_sync(settings, store))
+    indexer = Indexer(
+        store,
+        after_commit=text_vector_sync(settings, store),
+        clip_vectors=clip_vector_sync(settings, store, config.analyzers),
+    )
     run_ingest([root / "samples"], config, indexer, workers=None, console=console)
     indexer.commit()
     store.close()

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from pixsearch.cli.options import (
     analyzer_options,
+    clip_vector_sync,
     index_option,
     resolve_analyzers,
     text_vector_sync,
@@ -76,6 +77,7 @@ def ingest(
         store,
         commit_every=settings.commit_every,
         after_commit=text_vector_sync(settings, store),
+        clip_vectors=clip_vector_sync(settings, store, config.analyzers),
     )
     try:
         run_ingest(list(paths), config, indexer, workers=workers, console=console)

@@ -12,6 +12,7 @@ from rich.console import Console
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.understand import AnalyzerUnavailable, load_analyzer
+from pixsearch.search.clip import ClipVectorSync
 from pixsearch.search.semantic import TextVectorSync
 
 ENV_ANALYZERS = "PIXSEARCH_ANALYZERS"
@@ -50,17 +51,23 @@ def resolve_analyzers(analyzers: str | None, no_neural: bool, console: Console) 
     every image rejected as "crashed". An analyzer the user named (flag or environment)
     must load; one that is merely a default is skipped with one warning, so a machine
     without the optional model packages still ingests.
+
+    A set ``clip_model_dir`` (PIXSEARCH_CLIP_MODEL_DIR) adds "clip" to the list, and
+    then it must load; only --analyzers (the flag) or --no-neural leave it out.
     """
     if no_neural:
         return ()
     explicit = analyzers is not None or ENV_ANALYZERS in os.environ
-    names = parse_analyzers(Settings.load(analyzers=analyzers).analyzers)
+    settings = Settings.load(analyzers=analyzers)
+    names = parse_analyzers(settings.analyzers)
+    if settings.clip_model_dir and analyzers is None and "clip" not in names:
+        names += ("clip",)
     usable: list[str] = []
     for name in names:
         try:
             load_analyzer(name)
         except AnalyzerUnavailable as exc:
-            if explicit:
+            if explicit or (name == "clip" and settings.clip_model_dir):
                 raise click.ClickException(
                     f"{exc}; install it or leave it out of --analyzers / {ENV_ANALYZERS}"
                 ) from None
@@ -79,3 +86,10 @@ def parse_analyzers(text: str) -> tuple[str, ...]:
 def text_vector_sync(settings: Settings, store: EmbeddedStore) -> Callable[[], None] | None:
     """The Indexer's after-commit step keeping semantic text vectors current, if switched on."""
     return TextVectorSync(store, settings.index_dir) if settings.semantic else None
+
+
+def clip_vector_sync(
+    settings: Settings, store: EmbeddedStore, analyzers: tuple[str, ...]
+) -> ClipVectorSync | None:
+    """Where the Indexer keeps CLIP image vectors (clipvectors/), if "clip" runs."""
+    return ClipVectorSync(store, settings.index_dir) if "clip" in analyzers else None

@@ -119,13 +119,9 @@ class Thumb:
                 white = Image.new("RGB", image.size, (255, 255, 255))
                 white.paste(image, mask=image.getchannel("A"))
                 image = white
-            width, height = image.size
-            # Windows keep the picture's aspect ratio, so a square working copy loses
-            # nothing they compare, and sampling 200 windows from it is cheap.
-            square = (ALIGN_SIDE * 4, ALIGN_SIDE * 4)
-            self.image = image.convert("RGB").resize(square, Image.Resampling.BOX)
-        self.aspect = math.log(max(width, 1) / max(height, 1))
+            self.image = image.convert("RGB")
         width, height = self.image.size
+        self.aspect = math.log(max(width, 1) / max(height, 1))
         self.whole = _centred(self._sample((0, 0, width, height)))
         self._windows: dict[float, np.ndarray] = {}
 

@@ -11,6 +11,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
+
+import numpy as np
 
 from pixsearch.index.store import WriteStore
 from pixsearch.ingest.pipeline import Processed
@@ -30,6 +33,16 @@ class IngestSummary:
         return self.indexed + self.duplicates + self.unchanged + sum(self.rejected.values())
 
 
+class VectorSink(Protocol):
+    """Per-image vectors kept beside the index (CLIP's clipvectors/, search/clip.py)."""
+
+    def add(self, doc_id: int, vector: np.ndarray) -> None: ...
+
+    def __call__(self) -> None:
+        """Save what was added under the store's generation, just committed."""
+        ...
+
+
 class Indexer:
     def __init__(
         self,
@@ -37,11 +50,16 @@ class Indexer:
         *,
         commit_every: int = 2000,
         after_commit: Callable[[], None] | None = None,
+        clip_vectors: VectorSink | None = None,
     ) -> None:
         self.store = store
         self.commit_every = commit_every
         # Derived data kept beside the index (text vectors) catches up after each commit.
         self.after_commit = after_commit
+        # CLIP image vectors of new images: held until the commit, then saved under its
+        # generation. A crash between the two loses that one batch's vectors, and a
+        # rerun does not bring them back (the files are "unchanged" by then).
+        self.clip_vectors = clip_vectors
         self.summary = IngestSummary()
         self._since_commit = 0
         self.rejections: list[Rejection] = []
@@ -61,6 +79,8 @@ class Indexer:
             self.store.add(doc, item.thumbnail, item.embedding)
             if item.embedding is not None:
                 self.store.add_vector(doc.doc_id, item.embedding)
+            if item.clip_embedding is not None and self.clip_vectors is not None:
+                self.clip_vectors.add(doc.doc_id, item.clip_embedding)
             self.summary.indexed += 1
             outcome = "indexed"
         elif self.store.add_occurrence(existing.doc_id, item.occurrence):
@@ -79,6 +99,8 @@ class Indexer:
             self.store.commit()
             self.summary.commits += 1
             self._since_commit = 0
+        if self.clip_vectors is not None:
+            self.clip_vectors()  # after the commit: its vectors name a landed generation
         if self.after_commit is not None:
             # also with nothing new: a run killed before its catch-up is made whole here
             self.after_commit()

@@ -41,6 +41,7 @@ class Processed:
     thumbnail: bytes
     occurrence: Occurrence
     embedding: np.ndarray | None = None  # visual embedding from the "visual" analyzer
+    clip_embedding: np.ndarray | None = None  # CLIP image vector from the "clip" analyzer
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,11 @@ def process_bytes(
                 raise Rejected("too-large", f"{len(data)} bytes, cap {config.max_file_bytes}")
             facts, thumb, _, seen = _stages(data, config, None)
             return Processed(
-                facts=facts, thumbnail=thumb, occurrence=occurrence, embedding=seen.embedding
+                facts=facts,
+                thumbnail=thumb,
+                occurrence=occurrence,
+                embedding=seen.embedding,
+                clip_embedding=seen.clip_embedding,
             )
     except Rejected as exc:
         return Rejection(occurrence.source, exc.reason, exc.detail)
@@ -107,6 +112,7 @@ def _process(path: Path, config: PipelineConfig) -> Processed:
         thumbnail=thumb,
         occurrence=_occurrence(path, meta),
         embedding=seen.embedding,
+        clip_embedding=seen.clip_embedding,
     )
 
 

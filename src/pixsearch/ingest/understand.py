@@ -20,6 +20,8 @@ REGISTRY: dict[str, str] = {
     "nudenet": "pixsearch.models.nudenet:NudeNetAnalyzer",
     "visual": "pixsearch.models.visual:VisualAnalyzer",
     "ocr": "pixsearch.models.ocr:OcrAnalyzer",
+    # CLIP image vectors for text-to-image search; needs Settings.clip_model_dir.
+    "clip": "pixsearch.models.clip_analyzer:ClipAnalyzer",
 }
 
 
@@ -34,6 +36,7 @@ class Understanding:
     tags: tuple[tuple[str, float], ...] = ()
     ocr_text: str = ""
     embedding: np.ndarray | None = None  # float32, L2-normalised visual embedding
+    clip_embedding: np.ndarray | None = None  # float32, L2-normalised CLIP image vector
 
 
 class Analyzer(Protocol):

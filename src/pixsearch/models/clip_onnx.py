@@ -13,7 +13,9 @@ pixsearch ships no CLIP weights; point ``Settings.clip_model_dir``
     a Hugging Face ``tokenizers`` file (CLIP's BPE for OpenAI CLIP exports).
 ``clip.json`` (optional)
     ``{"image_size": 224, "mean": [..3..], "std": [..3..], "max_tokens": 77,
-    "pad_token": "<|endoftext|>"}``; the defaults are OpenAI CLIP's.
+    "pad_token": "<|endoftext|>", "min_similarity": 0.2}``; the defaults are
+    OpenAI CLIP's. ``min_similarity`` is the text-to-image cosine under which a
+    query's nearest pictures are dropped (see ``MIN_SIMILARITY``).
 
 Exports from Hugging Face ``CLIPModel`` (``get_image_features`` and
 ``get_text_features`` as two graphs, e.g. with optimum's ``clip`` exporter and
@@ -39,6 +41,12 @@ IMAGE_MODEL = "image_model.onnx"
 TEXT_MODEL = "text_model.onnx"
 TOKENIZER = "tokenizer.json"
 CONFIG = "clip.json"
+# Text-to-image cosine floor for search. CLIP's text-image cosines sit on their own,
+# lower scale than MiniLM's text-text ones (its floor is 0.35): for OpenAI's ViT-B/32 a
+# fitting caption typically scores about 0.25-0.35 and an unrelated one about 0.1-0.2
+# (published figures, not measured here). Other CLIP models shift this, hence the
+# clip.json override.
+MIN_SIMILARITY = 0.2
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class ClipConfig:
     std: tuple[float, float, float] = (0.26862954, 0.26130258, 0.27577711)
     max_tokens: int = 77
     pad_token: str = "<|endoftext|>"
+    min_similarity: float = MIN_SIMILARITY
 
     @classmethod
     def read(cls, folder: Path) -> ClipConfig:

@@ -25,8 +25,9 @@ from PIL import Image
 
 CASCADE = Path(__file__).with_name("data") / "lbp_frontalface.json"
 # The windows tried: from SIZE_RANGE[0] to SIZE_RANGE[1] times the candidate box's
-# size (its geometric mean side), in steps of SCALE_STEP, centred within the box
-# expanded by MARGIN on each side.
+# size (its geometric mean side), in steps of SCALE_STEP, within the box expanded by
+# MARGIN on each side (plus room for the largest window); of those, only windows
+# that overlap the box by MIN_IOU are scanned.
 SIZE_RANGE = (0.7, 1.5)
 SCALE_STEP = 1.15
 MARGIN = 0.3
@@ -39,6 +40,13 @@ MARGIN = 0.3
 # 0.93 / 0.90 / 0.88: 3 keeps two windows of margin over the cat.
 MIN_IOU = 0.3
 MIN_HITS = 3
+
+
+# OpenCV's LBP code: the 8 outer blocks of the 3x3 grid clockwise from the top-left
+# (row-major block numbers 0 1 2 5 8 7 6 3), the top-left one the high bit; a bit is set
+# when that block's sum is at least the centre block's.
+_RING = np.array([0, 1, 2, 5, 8, 7, 6, 3])
+_BITS = np.array([128, 64, 32, 16, 8, 4, 2, 1])
 
 
 class LbpCascade:
@@ -58,50 +66,42 @@ class LbpCascade:
             for stage in spec["stages"]
         ]
 
-    def windows(self, gray: np.ndarray) -> np.ndarray:
-        """(row, col) of every 24x24 window of a 2-D picture that passes all stages."""
+    def windows(self, gray: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        """(row, col) of the 24x24 windows of a 2-D picture that pass every stage.
+
+        ``where``: an optional (rows, cols) boolean mask of the window positions to try
+        (top-left corners); all of them by default.
+        """
         height, width = gray.shape
         rows, cols = height - self.window_h + 1, width - self.window_w + 1
         if rows <= 0 or cols <= 0:
             return np.empty((0, 2), dtype=np.intp)
         integral = np.zeros((height + 1, width + 1), dtype=np.int64)
         integral[1:, 1:] = gray.astype(np.int64).cumsum(0).cumsum(1)
-        alive = np.ones(rows * cols, dtype=bool)
-        codes: dict[int, np.ndarray] = {}
+        flat, stride = integral.ravel(), width + 1
+        grid = np.mgrid[0:rows, 0:cols]
+        alive = grid[0] * stride + grid[1]  # each window's top-left corner in `flat`
+        alive = alive[where] if where is not None else alive.ravel()
+        steps = np.arange(4)
         for threshold, features, subsets, leaves in self.stages:
-            index = np.flatnonzero(alive)
-            if index.size == 0:
+            if alive.size == 0:
                 break
-            total = np.zeros(index.size)
-            for feature, subset, leaf in zip(features, subsets, leaves, strict=True):
-                if feature not in codes:
-                    codes[feature] = self._codes(integral, self.rects[feature], rows, cols)
-                code = codes[feature][index]
-                inside = (subset[code >> 5] >> (code & 31)) & 1
-                total += np.where(inside == 1, leaf[0], leaf[1])
-            alive[index[total < threshold]] = False
-        found = np.flatnonzero(alive)
-        return np.stack([found // cols, found % cols], axis=1)
-
-    @staticmethod
-    def _codes(integral: np.ndarray, rect: np.ndarray, rows: int, cols: int) -> np.ndarray:
-        """The 8-bit LBP code of one feature at every window position, flattened."""
-        x, y, w, h = (int(v) for v in rect)
-        blocks = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
-
-        def block(i: int, j: int) -> np.ndarray:  # column i, row j of the 3x3 grid
-            return blocks[y + j * h : y + j * h + rows, x + i * w : x + i * w + cols]
-
-        center = block(1, 1)
-        code = np.zeros((rows, cols), dtype=np.uint32)
-        # OpenCV's bit order: clockwise from the top-left block, top-left the high bit.
-        for bit, (i, j) in zip(
-            (128, 64, 32, 16, 8, 4, 2, 1),
-            ((0, 0), (1, 0), (2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (0, 1)),
-            strict=True,
-        ):
-            code |= np.where(block(i, j) >= center, bit, 0).astype(np.uint32)
-        return code.ravel()
+            # The 4x4 corner points of each feature's 3x3 blocks (OpenCV's LBPEvaluator),
+            # as offsets from a window's top-left corner: (features, 16).
+            x, y, w, h = (self.rects[features, k, None] for k in range(4))
+            rows_at = (y + steps * h)[:, :, None] * stride
+            cols_at = (x + steps * w)[:, None, :]
+            offsets = (rows_at + cols_at).reshape(len(features), 16)
+            corner = flat[alive[None, None, :] + offsets[:, :, None]]  # (features, 16, n)
+            grid = corner.reshape(len(features), 4, 4, -1)
+            blocks = grid[:, :-1, :-1] - grid[:, :-1, 1:] - grid[:, 1:, :-1] + grid[:, 1:, 1:]
+            blocks = blocks.reshape(len(features), 9, -1)  # row-major 3x3 blocks
+            ring = blocks[:, _RING] >= blocks[:, 4:5]  # (features, 8, n)
+            code = (ring * _BITS[None, :, None]).sum(axis=1).astype(np.intp)
+            inside = (subsets[np.arange(len(features))[:, None], code >> 5] >> (code & 31)) & 1
+            total = np.where(inside == 1, leaves[:, 0, None], leaves[:, 1, None]).sum(axis=0)
+            alive = alive[total >= threshold]
+        return np.stack([alive // stride, alive % stride], axis=1)
 
 
 @cache
@@ -132,19 +132,26 @@ def hits(image: Image.Image, box: tuple[float, float, float, float]) -> int:
     count, size = 0, side * SIZE_RANGE[0]
     while size <= side * SIZE_RANGE[1]:
         factor = size / found.window_w  # picture pixels per window pixel
-        shrunk = gray.resize(
-            (max(1, round(gray.width / factor)), max(1, round(gray.height / factor))),
-            Image.Resampling.BILINEAR,
+        shrunk = np.asarray(
+            gray.resize(
+                (max(1, round(gray.width / factor)), max(1, round(gray.height / factor))),
+                Image.Resampling.BILINEAR,
+            )
         )
-        for row, col in found.windows(np.asarray(shrunk)):
-            window = np.array([col, row, col + found.window_w, row + found.window_h]) * factor
-            count += _iou(window, target) >= MIN_IOU
+        rows = shrunk.shape[0] - found.window_h + 1
+        cols = shrunk.shape[1] - found.window_w + 1
+        if rows > 0 and cols > 0:
+            # Only windows that could count are scanned: those overlapping the box.
+            top_left = np.mgrid[0:rows, 0:cols] * factor
+            near = _iou_grid(top_left[1], top_left[0], found.window_w * factor, target)
+            count += len(found.windows(shrunk, near >= MIN_IOU))
         size *= SCALE_STEP
     return int(count)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    low, high = np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])
-    inter = float(np.prod(np.clip(high - low, 0, None)))
-    union = float(np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2])) - inter
-    return inter / max(union, 1e-9)
+def _iou_grid(left: np.ndarray, top: np.ndarray, side: float, box: np.ndarray) -> np.ndarray:
+    """IoU of square windows (top-left corners, one side) with one box, elementwise."""
+    width = np.clip(np.minimum(left + side, box[2]) - np.maximum(left, box[0]), 0, None)
+    height = np.clip(np.minimum(top + side, box[3]) - np.maximum(top, box[1]), 0, None)
+    inter = width * height
+    return inter / (side * side + (box[2] - box[0]) * (box[3] - box[1]) - inter)

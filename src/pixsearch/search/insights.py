@@ -15,6 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pixsearch.index.dupes import (
+    DUP_NEIGHBOURS,
+    MIN_SIMILARITY,
+    aligner,
+    is_near_duplicate,
+    parse_layout,
+)
 from pixsearch.index.store import ReadStore
 from pixsearch.records import ImageDocument, ImageFacts, Occurrence
 from pixsearch.search.words import STOPWORDS, content_words
@@ -22,6 +29,7 @@ from pixsearch.search.words import STOPWORDS, content_words
 MAX_PAGES = 50
 MAX_TAGS = 10
 BRQ_WORDS = 6
+GROUP_TRIES = 4  # members of a visually close group compared with an uploaded picture
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +59,29 @@ class InsightsService:
     def for_document(self, doc: ImageDocument) -> Insights:
         return self._build(doc.image_id, doc.facts, doc)
 
-    def for_picture(self, facts: ImageFacts) -> Insights:
-        """Insights for a picture given by bytes: indexed if its bytes or its look match."""
-        doc = self.store.get_by_image_id(facts.image_id)
-        return self._build(facts.image_id, facts, doc)
+    def for_picture(
+        self,
+        facts: ImageFacts,
+        vector: np.ndarray | None = None,
+        thumbnail: bytes | None = None,
+    ) -> Insights:
+        """Insights for a picture given by bytes: indexed if its bytes or its look match.
 
-    def _build(self, image_id: str, facts: ImageFacts, doc: ImageDocument | None) -> Insights:
-        family = self._family(facts, doc)
+        With its embedding and thumbnail, a crop the hash misses is matched too (the
+        ingest's rule, index/dupes.py).
+        """
+        doc = self.store.get_by_image_id(facts.image_id)
+        return self._build(facts.image_id, facts, doc, vector, thumbnail)
+
+    def _build(
+        self,
+        image_id: str,
+        facts: ImageFacts,
+        doc: ImageDocument | None,
+        vector: np.ndarray | None = None,
+        thumbnail: bytes | None = None,
+    ) -> Insights:
+        family = self._family(facts, doc, vector, thumbnail)
         pages = _distinct_pages(family)
         texts = [page.occurrence for page in pages]
         return Insights(
@@ -72,7 +96,13 @@ class InsightsService:
             sizes=len({(d.facts.width, d.facts.height) for d in family}) or 1,
         )
 
-    def _family(self, facts: ImageFacts, doc: ImageDocument | None) -> list[ImageDocument]:
+    def _family(
+        self,
+        facts: ImageFacts,
+        doc: ImageDocument | None,
+        vector: np.ndarray | None = None,
+        thumbnail: bytes | None = None,
+    ) -> list[ImageDocument]:
         """The picture's near-duplicate group, itself first.
 
         An indexed image's group is the one search collapses and counts, so the
@@ -83,12 +113,45 @@ class InsightsService:
                 facts.phash, facts.color_layout, max_distance=self.near_distance
             )
             doc_id = near[0][1] if near else None
+            if doc_id is None and vector is not None and thumbnail:
+                doc_id = self._visual_duplicate(facts, vector, thumbnail)
             found = self.store.get([doc_id]) if doc_id is not None else []
             if not found:
                 return []
             doc = found[0]
         members = self.store.group_members(doc.group_id, limit=MAX_PAGES)
         return self.store.get([doc.doc_id, *(m for m in members if m != doc.doc_id)])
+
+    def _visual_duplicate(
+        self, facts: ImageFacts, vector: np.ndarray, thumbnail: bytes
+    ) -> int | None:
+        """An indexed image this picture is a crop of (or that is a crop of it), if any.
+
+        Similar-image hits are one per group, so each close group's other members are
+        tried too (a crop of the original may not contain the group's other crop).
+        """
+        candidates: list[tuple[int, float]] = []
+        for hit in self.store.similar(vector, k=DUP_NEIGHBOURS):
+            if hit.score >= MIN_SIMILARITY:
+                members = self.store.group_members(hit.group_id, limit=GROUP_TRIES)
+                ids = [hit.doc_id, *(m for m in members if m != hit.doc_id)]
+                candidates += [(doc_id, hit.score) for doc_id in ids[:GROUP_TRIES]]
+        docs = {d.doc_id: d for d in self.store.get([doc_id for doc_id, _ in candidates])}
+        verify = aligner(thumbnail, lambda doc_id: self.store.thumbnail(docs[doc_id].facts.sha256))
+        layout = parse_layout(facts.color_layout)
+        for doc_id, similarity in candidates:
+            doc = docs.get(doc_id)
+            if doc is not None and is_near_duplicate(
+                facts.phash,
+                layout,
+                doc.facts.phash,
+                parse_layout(doc.facts.color_layout),
+                self.near_distance,
+                similarity=similarity,
+                pixels=verify(doc_id),
+            ):
+                return doc_id
+        return None
 
 
 def _distinct_pages(family: list[ImageDocument]) -> list[Page]:

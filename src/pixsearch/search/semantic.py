@@ -22,6 +22,7 @@ import numpy as np
 
 from pixsearch.index.vectors import VectorIndex, generations
 from pixsearch.records import ImageDocument
+from pixsearch.search.ranking import RRF_K
 
 log = logging.getLogger("pixsearch.search")
 
@@ -128,6 +129,43 @@ class SemanticMatcher:
         """Cosine similarity of the query and one image's text (for explanations)."""
         rows = self.embedder.embed_texts([" ".join(words), image_text(doc)])
         return float(np.dot(rows[0], rows[1]))
+
+
+class Matcher(Protocol):
+    """What search asks of semantic matching: nearest images to the query, best first."""
+
+    def candidates(self, words: list[str]) -> list[tuple[int, float]]: ...
+
+
+@dataclass
+class CompositeMatcher:
+    """Several matchers as one (MiniLM on image text, CLIP on pixels): each image once.
+
+    Merged by reciprocal rank, not by similarity: each model's cosine has its own
+    scale (CLIP text-image matches score ~0.25, MiniLM text-text ones 0.5 and up),
+    so raw similarities would always put one model first. An image both find
+    gains from both; its similarity shown is the higher one.
+    """
+
+    matchers: list[Matcher]
+
+    def candidates(self, words: list[str]) -> list[tuple[int, float]]:
+        scores: dict[int, float] = {}
+        best: dict[int, float] = {}
+        for matcher in self.matchers:
+            for rank, (doc_id, similarity) in enumerate(matcher.candidates(words), start=1):
+                scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (RRF_K + rank)
+                best[doc_id] = max(best.get(doc_id, -1.0), similarity)
+        order = sorted(scores, key=lambda d: (-scores[d], d))
+        return [(d, best[d]) for d in order]
+
+
+def combine_matchers(*matchers: Matcher | None) -> Matcher | None:
+    """The matchers switched on, as one: None, the only one, or a CompositeMatcher."""
+    present = [m for m in matchers if m is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    return CompositeMatcher(present)
 
 
 def embed_documents(

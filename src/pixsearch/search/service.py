@@ -17,7 +17,7 @@ from pixsearch.records import ImageDocument, Occurrence
 from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import ParsedQuery, parse_query
 from pixsearch.search.ranking import WINDOW, Explanation, Reranked, SemanticHit, rerank
-from pixsearch.search.semantic import SemanticMatcher
+from pixsearch.search.semantic import Matcher
 
 MAX_SCAN = 20_000  # raw hits examined at most for one page
 _WORD = re.compile(r"\w+")
@@ -55,12 +55,12 @@ class SearchPage:
 
 
 class SearchService:
-    """`semantic` fuses sentence-embedding matches in; `diversity` spreads hosts over a page."""
+    """`semantic` fuses sentence-embedding (and CLIP) matches in; `diversity` spreads hosts."""
 
     def __init__(
         self,
         store: ReadStore,
-        semantic: SemanticMatcher | None = None,
+        semantic: Matcher | None = None,
         *,
         diversity: bool = True,
         priors: bool = True,
