@@ -2,6 +2,8 @@
 
     python bench/quality_images.py            # evaluate, print the tables
     python bench/quality_images.py --fit      # also fit classify.py's thresholds
+    python bench/quality_images.py --dupes-only   # only the near-duplicate table
+    python bench/quality_images.py --dupes-only --held-out-crops   # on crops not fitted on
 
 Installs (apt-get, as root) the Debian packages holding the images if missing:
 openclipart-png, tuxpaint-stamps-default, gnome-backgrounds, plasma-workspace-wallpapers;
@@ -434,6 +436,9 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit classify.py's thresholds")
     parser.add_argument("--no-faces", action="store_true")
     parser.add_argument("--dupes-only", action="store_true", help="only the near-duplicate table")
+    parser.add_argument(
+        "--held-out-crops", action="store_true", help="near-duplicates: the other crops"
+    )
     args = parser.parse_args()
     ensure_packages()
     print("packages:", package_versions())
@@ -447,7 +452,9 @@ def main() -> None:
     every = {i.key: str(i.path) for i in kinds + alpha + anim + mono}
     started = time.perf_counter()
     dupe_jobs = [(i.key, str(i.path), "dupes") for i in originals]
-    dupe_jobs += [(key, data, "dupes") for key, data in sets.copy_jobs(originals)]
+    if args.held_out_crops:
+        sets.COPIES = sets.HELD_OUT_COPIES
+    dupe_jobs += [(key, data, "dupes") for key, data in sets.copy_jobs(originals, sets.COPIES)]
     rest = [job for job in every.items() if job[0] not in {i.key for i in originals}]
     if args.dupes_only:
         seen = see_all(dupe_jobs, args.workers)

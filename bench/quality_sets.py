@@ -328,6 +328,8 @@ def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
 
 
 COPIES = ("resized-50%", "jpeg-q60", "crop-5%-centre", "crop-5%-corner")
+# Crops the near-duplicate thresholds were not chosen on (bench --held-out-crops).
+HELD_OUT_COPIES = ("crop-10%-centre", "crop-8%-bottom-left", "crop-3%-one-side")
 
 
 def same_pixels(originals: list[Item]) -> list[frozenset[str]]:
@@ -352,7 +354,7 @@ def same_pixels(originals: list[Item]) -> list[frozenset[str]]:
     return [frozenset(keys) for keys in groups.values() if len(keys) > 1]
 
 
-def copy_jobs(originals: list[Item]) -> list[tuple[str, bytes]]:
+def copy_jobs(originals: list[Item], names: tuple[str, ...] = COPIES) -> list[tuple[str, bytes]]:
     """Resized, recompressed and cropped copies of each original, as encoded bytes."""
     jobs = []
     for item in originals:
@@ -366,8 +368,12 @@ def copy_jobs(originals: list[Item]) -> list[tuple[str, bytes]]:
             "jpeg-q60": rgb,
             "crop-5%-centre": rgb.crop((dx, dy, w - dx, h - dy)),
             "crop-5%-corner": rgb.crop((2 * dx, 2 * dy, w, h)),
+            "crop-10%-centre": rgb.crop((2 * dx, 2 * dy, w - 2 * dx, h - 2 * dy)),
+            "crop-8%-bottom-left": rgb.crop((0, round(h * 0.08), round(w * 0.92), h)),
+            "crop-3%-one-side": rgb.crop((0, 0, w - round(w * 0.03), h)),
         }
-        for name, image in variants.items():
+        for name in names:
+            image = variants[name]
             quality = 60 if name == "jpeg-q60" else 90
             jobs.append((f"{name}|{item.key}", _encode(image, "JPEG", quality=quality)))
     return jobs

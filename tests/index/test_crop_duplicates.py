@@ -137,3 +137,23 @@ def test_an_uploaded_crop_finds_its_original(crops_index: tuple[str, str, Path])
             assert hash_only.doc is None  # the hash alone misses this crop
     finally:
         store.close()
+
+
+def test_a_posted_crop_gets_its_originals_pages_over_http(
+    crops_index: tuple[str, str, Path],
+) -> None:
+    """The same rule through POST /images/details: the upload is measured, embedded, matched."""
+    base, key, _ = crops_index
+    buffer = io.BytesIO()
+    crop_5_percent(Image.fromarray(data.chelsea()), corner=True).save(buffer, "JPEG")
+    response = httpx.post(
+        base + "/v7.0/images/details",
+        params={"modules": "PagesIncluding"},
+        files={"image": ("crop.jpg", buffer.getvalue(), "image/jpeg")},
+        headers={"Ocp-Apim-Subscription-Key": key},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    pages = response.json().get("pagesIncluding", {}).get("value", [])
+    # the original and its ingested crop, both named after the photo
+    assert len(pages) == 2 and all(p["name"].startswith("tabby") for p in pages), pages

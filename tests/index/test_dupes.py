@@ -79,7 +79,7 @@ def test_the_decision_with_embeddings_and_pixels() -> None:
     assert not is_near_duplicate(0, None, far, None, 6, similarity=0.95, pixels=other)
     assert not is_near_duplicate(0, None, far, None, 6, similarity=0.5, pixels=same)
     assert not is_near_duplicate(
-        0, None, far, None, 6, similarity=0.95, pixels=lambda: Seen(0.01, aspect=0.1)
+        0, None, far, None, 6, similarity=0.95, pixels=lambda: Seen(0.01, aspect=0.2)
     )
     assert not is_near_duplicate(0, None, far, None, 6, similarity=0.95, pixels=lambda: None)
 

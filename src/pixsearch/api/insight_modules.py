@@ -27,7 +27,7 @@ from pixsearch.search.similar import Neighbour, SimilarFinder
 
 log = logging.getLogger("pixsearch.api")
 FACE_GROUP = "FaceAnnotations"  # regions without identities: pixsearch recognises no one
-VISUAL_MODULES = {"SimilarImages", "SimilarProducts", "Tags"}
+
 _UNAVAILABLE: set[str] = set()
 
 
@@ -69,9 +69,9 @@ def usable_analyzers(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def analyzers_for(modules: set[str]) -> tuple[str, ...]:
-    wanted = []
-    if modules & VISUAL_MODULES:
-        wanted.append("visual")
+    # The embedding is wanted whatever the modules: it is also what matches a cropped
+    # upload to its indexed original, which every module about that original needs.
+    wanted = ["visual"]
     if "RecognizedEntities" in modules:
         wanted.append("nudenet")  # the face detector
     return usable_analyzers(tuple(wanted))

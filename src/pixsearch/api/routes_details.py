@@ -97,9 +97,10 @@ async def insights_for_bytes(
 ) -> Insights:
     """Measure (and embed) an uploaded or fetched picture; it gets a reusable token."""
     analyzers = await run_in_threadpool(analyzers_for, modules)  # the first call loads models
-    facts, vector = await run_in_threadpool(measure_upload, data, crop, analyzers, parameter)
+    facts, vector, thumb = await run_in_threadpool(measure_upload, data, crop, analyzers, parameter)
     ctx.uploads.put(facts, vector)
-    return with_vector(ctx.insights.for_picture(facts), vector)
+    # embedding and thumbnail let a crop the hash misses find its original, as at ingest
+    return with_vector(ctx.insights.for_picture(facts, vector, thumb), vector)
 
 
 def verify_token(ctx: ApiContext, params: Params) -> TokenClaims | None:
@@ -193,7 +194,7 @@ async def read_upload(request: Request, limit: int) -> bytes:
 
 def measure_upload(
     data: bytes, crop: Crop | None, analyzers: tuple[str, ...] = (), parameter: str = "image"
-) -> tuple[ImageFacts, np.ndarray | None]:
+) -> tuple[ImageFacts, np.ndarray | None, bytes]:
     if crop is not None:
         data = crop_bytes(data, crop, parameter)
     config = replace(_CONFIG, analyzers=analyzers)
@@ -203,7 +204,7 @@ def measure_upload(
         result = process_bytes(data, Occurrence(source="upload"), _CONFIG)
     if isinstance(result, Rejection):
         raise _bad_image(f"The image could not be read ({result.reason}).", parameter)
-    return result.facts, result.embedding
+    return result.facts, result.embedding, result.thumbnail
 
 
 def crop_bytes(data: bytes, crop: Crop, parameter: str = "image") -> bytes:

@@ -10,7 +10,7 @@ A 5 % crop is a 5 % zoom: it moves the hash by a median of 8 bits (corner crops 
 beyond what the table finds. Images with a visual embedding get a second way in:
 a stored image whose embedding is close (cosine >= MIN_SIMILARITY, from the vector
 index) is a duplicate if the two thumbnails, once aligned, show the same picture
-(`Thumbs`: one picture is compared with windows of the other covering 90-100 % of it,
+(`Alignment`: one picture is compared with windows of the other covering 90-100 % of its sides,
 and the best window's normalised correlation must leave at most MAX_MISMATCH). The
 same pixel check vetoes hash matches, so sibling drawings (the 2 of hearts and the 2
 of diamonds) that hash alike stay apart. Measured in docs/quality.md (issue 4).
@@ -41,10 +41,15 @@ Layout = tuple[int, ...] | None  # 12 channel means, or None when unknown
 
 # Embedding path (fitted on bench/quality_images.py's 458 originals and their copies).
 MIN_SIMILARITY = 0.8  # cosine of the visual embeddings (5 % crops: >= 0.84 bar one 0.66)
-MAX_ASPECT_CHANGE = 0.03  # |log| of the aspect ratios' quotient (5 % crops: <= 0.018)
+MAX_ASPECT_CHANGE = 0.11  # |log| of the aspect ratios' quotient: a 10 % cut from one side
 MAX_MISMATCH = 0.03  # 1 - correlation of the aligned 32x32 RGB samples (copies: median 0.001)
 ALIGN_SIDE = 32
 ALIGN_SCALES = (1.0, 0.975, 0.95, 0.925, 0.9)  # window side / picture side
+# (width, height) scales of the windows tried, largest first: a crop on all sides (both
+# scales alike) or from one side only (one scale 1), down to 90 % of a side.
+ALIGN_WINDOWS = tuple(
+    pair for s in ALIGN_SCALES for pair in ([(s, s)] if s == 1.0 else [(s, s), (s, 1.0), (1.0, s)])
+)
 ALIGN_STEPS = 4  # window positions per axis: 0, 1/4 ... 1 of the free margin
 DUP_NEIGHBOURS = 8  # nearest vectors the ingest checks when no hash matches
 
@@ -123,19 +128,19 @@ class Thumb:
         width, height = self.image.size
         self.aspect = math.log(max(width, 1) / max(height, 1))
         self.whole = _centred(self._sample((0, 0, width, height)))
-        self._windows: dict[float, np.ndarray] = {}
+        self._windows: dict[tuple[float, float], np.ndarray] = {}
 
-    def windows(self, scale: float) -> np.ndarray:
-        """(n, 3·side²) centred samples of the windows of this scale, on a grid of positions."""
+    def windows(self, scale: tuple[float, float]) -> np.ndarray:
+        """(n, 3·side²) centred samples of the windows of this (width, height) scale,
+        on a grid of positions."""
         if scale not in self._windows:
             width, height = self.image.size
-            w, h = width * scale, height * scale
-            steps = ALIGN_STEPS if scale < 1.0 else 0
-            spots = [k / steps for k in range(steps + 1)] if steps else [0.0]
+            w, h = width * scale[0], height * scale[1]
+            xs, ys = _spots(scale[0]), _spots(scale[1])
             boxes = [
                 ((width - w) * fx, (height - h) * fy, (width - w) * fx + w, (height - h) * fy + h)
-                for fx in spots
-                for fy in spots
+                for fx in xs
+                for fy in ys
             ]
             self._windows[scale] = np.stack([_centred(self._sample(box)) for box in boxes])
         return self._windows[scale]
@@ -144,6 +149,10 @@ class Thumb:
         side = (ALIGN_SIDE, ALIGN_SIDE)
         small = self.image.resize(side, Image.Resampling.BOX, box=box)
         return np.asarray(small, dtype=np.float32).reshape(-1)
+
+
+def _spots(scale: float) -> list[float]:
+    return [k / ALIGN_STEPS for k in range(ALIGN_STEPS + 1)] if scale < 1.0 else [0.0]
 
 
 def _centred(sample: np.ndarray) -> np.ndarray:
@@ -161,17 +170,17 @@ class Alignment:
         self._mismatch: float | None = None
 
     def mismatch(self) -> float:
-        """1 - the best correlation of one picture with a 90-100 % window of the other.
+        """1 - the best correlation of one picture with a window of the other (ALIGN_WINDOWS).
 
         Tries the whole pictures first, then smaller windows, and stops as soon as
         one is within MAX_MISMATCH: copies that are not crops cost one comparison.
         """
         if self._mismatch is None:
             best = 1.0
-            for scale in ALIGN_SCALES:
+            for scale in ALIGN_WINDOWS:
                 for window_of, whole in ((self.a, self.b), (self.b, self.a)):
                     best = min(best, 1.0 - float((window_of.windows(scale) @ whole.whole).max()))
-                    if scale == 1.0:
+                    if scale == (1.0, 1.0):
                         break  # whole against whole is symmetric
                 if best <= MAX_MISMATCH:
                     break

@@ -113,8 +113,11 @@ class InsightsService:
                 facts.phash, facts.color_layout, max_distance=self.near_distance
             )
             doc_id = near[0][1] if near else None
-            if doc_id is None and vector is not None and thumbnail:
-                doc_id = self._visual_duplicate(facts, vector, thumbnail)
+            if thumbnail:  # the ingest's rule: hash matches verified by pixels, then crops
+                hashed = [(doc_id, None) for _, doc_id in near[:GROUP_TRIES]]
+                doc_id = self._verified(facts, hashed, thumbnail)
+                if doc_id is None and vector is not None:
+                    doc_id = self._verified(facts, self._visual_candidates(vector), thumbnail)
             found = self.store.get([doc_id]) if doc_id is not None else []
             if not found:
                 return []
@@ -122,20 +125,24 @@ class InsightsService:
         members = self.store.group_members(doc.group_id, limit=MAX_PAGES)
         return self.store.get([doc.doc_id, *(m for m in members if m != doc.doc_id)])
 
-    def _visual_duplicate(
-        self, facts: ImageFacts, vector: np.ndarray, thumbnail: bytes
-    ) -> int | None:
-        """An indexed image this picture is a crop of (or that is a crop of it), if any.
+    def _visual_candidates(self, vector: np.ndarray) -> list[tuple[int, float | None]]:
+        """(doc_id, cosine) of images this picture may be a crop of (or a crop of it).
 
         Similar-image hits are one per group, so each close group's other members are
         tried too (a crop of the original may not contain the group's other crop).
         """
-        candidates: list[tuple[int, float]] = []
+        candidates: list[tuple[int, float | None]] = []
         for hit in self.store.similar(vector, k=DUP_NEIGHBOURS):
             if hit.score >= MIN_SIMILARITY:
                 members = self.store.group_members(hit.group_id, limit=GROUP_TRIES)
                 ids = [hit.doc_id, *(m for m in members if m != hit.doc_id)]
                 candidates += [(doc_id, hit.score) for doc_id in ids[:GROUP_TRIES]]
+        return candidates
+
+    def _verified(
+        self, facts: ImageFacts, candidates: list[tuple[int, float | None]], thumbnail: bytes
+    ) -> int | None:
+        """The first candidate (doc_id, cosine or None) that is_near_duplicate accepts."""
         docs = {d.doc_id: d for d in self.store.get([doc_id for doc_id, _ in candidates])}
         verify = aligner(thumbnail, lambda doc_id: self.store.thumbnail(docs[doc_id].facts.sha256))
         layout = parse_layout(facts.color_layout)
