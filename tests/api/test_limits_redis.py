@@ -18,20 +18,15 @@ import pytest
 from pixsearch.api.keys import KeyStore
 from tests.api.test_limits import burst
 from tests.conftest import free_port, start_server, stop_server
+from tests.debian import apt_install
 
 pytest.importorskip("redis", reason="the redis package is not installed")
 
 
 def redis_binary() -> str:
+    if shutil.which("redis-server") is None:
+        apt_install("redis-server")
     found = shutil.which("redis-server")
-    if found is None and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "redis-server"]
-        done = subprocess.run(install, capture_output=True, timeout=300, env=env)
-        if done.returncode != 0:  # a fresh machine may have no package lists yet
-            subprocess.run(["apt-get", "update"], capture_output=True, timeout=300, env=env)
-            subprocess.run(install, capture_output=True, timeout=300, env=env)
-        found = shutil.which("redis-server")
     if found is None:
         pytest.skip("redis-server is not installed and apt-get could not install it")
     return found

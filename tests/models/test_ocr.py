@@ -6,7 +6,6 @@ real `pixsearch ingest` command and a real server answering over HTTP.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -21,19 +20,15 @@ from pixsearch.api.keys import KeyStore
 from pixsearch.ingest.understand import AnalyzerUnavailable, Understanding
 from pixsearch.models.ocr import OcrWord, clean_text, parse_tsv
 from tests.conftest import start_server, stop_server
+from tests.debian import apt_install
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 WORDS = ("Marmalade", "Zeppelin", "Festival", "2026")
 
 
 def _tesseract_or_skip() -> None:
-    if shutil.which("tesseract") is None and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "tesseract-ocr", "tesseract-ocr-eng"],
-            capture_output=True,
-            timeout=600,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
+    if shutil.which("tesseract") is None:
+        apt_install("tesseract-ocr", "tesseract-ocr-eng")
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed and could not be (apt-get install tesseract-ocr)")
 

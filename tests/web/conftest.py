@@ -6,12 +6,12 @@ apt-get when it is missing. Where neither works, the page's tests are skipped, s
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.debian import apt_install
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -23,32 +23,16 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-_install_error: list[str] = []  # remembered, so a failed install is tried once per session
 
 
 def ensure_chromium() -> str | None:
     """Why no browser can be had, or None once /usr/bin/chromium exists."""
     if CHROMIUM.exists():
         return None
-    if _install_error:
-        return _install_error[0]
-    if shutil.which("apt-get") is None:
-        _install_error.append("no /usr/bin/chromium and no apt-get to install it")
-        return _install_error[0]
-    try:
-        done = subprocess.run(
-            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        _install_error.append(f"apt-get install chromium failed: {exc}")
-        return _install_error[0]
-    if done.returncode != 0 or not CHROMIUM.exists():
-        _install_error.append(f"apt-get install chromium failed: {done.stderr.strip()[-300:]}")
-        return _install_error[0]
-    return None
+    reason = apt_install("chromium", timeout=300)
+    if reason is None and not CHROMIUM.exists():
+        reason = "apt-get installed chromium but /usr/bin/chromium is missing"
+    return reason
 
 
 @pytest.fixture(scope="session")
