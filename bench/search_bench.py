@@ -157,7 +157,9 @@ def time_in_process(root: Path, queries: list[str]) -> dict[str, tuple[float, fl
 
 def time_http(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
     key = KeyStore(root / "service.db").create(f"bench-{time.time_ns()}")
-    process, base = start_server(root)
+    # The bare result list, as the in-process path measures it; bench/suggest_bench.py
+    # measures what the suggestions add on top.
+    process, base = start_server(root, env={"PIXSEARCH_SUGGESTIONS": "0"})
     out = {}
     try:
         with httpx.Client(base_url=base, headers={"Ocp-Apim-Subscription-Key": key}) as client:

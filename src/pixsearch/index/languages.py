@@ -71,16 +71,31 @@ def word_match(
     tokens: list[str],
     words: tuple[str, ...],
     language: str,
+    searcher: tantivy.Searcher | None = None,
 ) -> tantivy.Query:
     """A clause's body match, or'ed with its stem in the market language's stemmed field.
 
-    Exact forms match both fields and so outrank inflected ones.
+    Exact forms match both fields and so outrank inflected ones. When the stem
+    is in no more documents than the word itself (a word with no inflected
+    forms in the index, as most are), the stemmed clause could add no match
+    and would only double the postings scored, so it is left out.
     """
     main = body_match(schema, BODY_FIELD, tokens)
     stemmed = stem_match(schema, stemmers, words, language)
     if stemmed is None:
         return main
+    if searcher is not None and len(tokens) == 1:
+        field, stem = _stem_term(stemmers, words[0], language)
+        if searcher.doc_freq(field, stem) <= searcher.doc_freq(BODY_FIELD, tokens[0]):
+            return main
     return Q.boolean_query([(Occur.Should, main), (Occur.Should, stemmed)])
+
+
+def _stem_term(
+    stemmers: dict[str, tantivy.TextAnalyzer], word: str, language: str
+) -> tuple[str, str]:
+    code = language_of(language) or ""
+    return stem_field(code), stemmers[code].analyze(word)[0]
 
 
 def body_match(schema: tantivy.Schema, field: str, tokens: list[str]) -> tantivy.Query:

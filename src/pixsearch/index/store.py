@@ -94,6 +94,9 @@ class StoreQuery:
     boosts: tuple[SiteBoost, ...] = ()
     language: str = "en"  # the market's language: which stemmed field the words also match
     doc_ids: tuple[int, ...] = ()  # only these documents (checking semantic candidates)
+    # Counting every match defeats the top-k pruning of the text index: a query that
+    # only asks "is there one?" (suggestion probes) says so and gets total 0 or 1.
+    count: bool = True
 
 
 @dataclass(frozen=True, slots=True)

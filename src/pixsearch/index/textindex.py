@@ -116,7 +116,7 @@ class TextIndex:
     def search(self, query: StoreQuery) -> StoreResult:
         searcher = self.index.searcher()
         tquery = self.build_query(query)
-        result = searcher.search(tquery, query.limit, count=True, offset=query.offset)
+        result = searcher.search(tquery, query.limit, count=query.count, offset=query.offset)
         addresses = [address for _, address in result.hits]
         # Priors apply in the service's rerank window: weight_by_field would score every
         # match (3x slower at 1M). A version-1 index has no site field: read doc_id twice.
@@ -137,7 +137,7 @@ class TextIndex:
             )
             if doc_id  # the commit marker has doc_id 0
         ]
-        return StoreResult(hits=hits, total=result.count)
+        return StoreResult(hits=hits, total=result.count if query.count else len(hits))
 
     def among(self, doc_ids: list[int], filters: Filters) -> dict[int, int]:
         """doc_id → group_id of those of `doc_ids` that are live and pass `filters`."""
@@ -235,7 +235,9 @@ class TextIndex:
         tokens = [t for word in clause.words for t in self.analyzer.analyze(word)]
         if not tokens:
             return None
-        main = languages.word_match(self.schema, self.stemmers, tokens, clause.words, language)
+        main = languages.word_match(
+            self.schema, self.stemmers, tokens, clause.words, language, self.index.searcher()
+        )
         sides = [
             (Occur.Should, Q.boost_query(self._match(name, tokens), weight))
             for name, weight in self.side_weights.items()

@@ -85,8 +85,13 @@ class Stats:
     exact: float = 1.0  # share of pixels covered by the 16 most frequent exact colours
 
 
-def image_stats(rgb: np.ndarray) -> Stats:
-    """Statistics of an (H, W, 3) uint8 sample."""
+def image_stats(rgb: np.ndarray, *, deciding: Thresholds | None = None) -> Stats:
+    """Statistics of an (H, W, 3) uint8 sample.
+
+    With `deciding`, `exact` (a sort of every pixel, the dearest statistic) is
+    skipped when `still` alone already makes the picture a photo under those
+    thresholds, as it does for most photographs; it is then reported as 0.
+    """
     r, g, b = (rgb[..., i] for i in range(3))
     codes = (
         ((r >> (8 - PALETTE_BITS)).astype(np.intp) << (2 * PALETTE_BITS))
@@ -108,6 +113,8 @@ def image_stats(rgb: np.ndarray) -> Stats:
     ink = codes != bg_code
     inked = int(ink.sum())
     coloured = int((chroma.ravel()[ink] > INK_CHROMA).sum()) if inked else 0
+    still = float((diff == 0).mean())
+    decided = deciding is not None and still <= deciding.photo_max_still
     return Stats(
         palette=float(top.sum()) / total,
         background=float(counts[bg_code]) / total,
@@ -115,9 +122,9 @@ def image_stats(rgb: np.ndarray) -> Stats:
         flat=float(flat.mean()),
         soft=float(moving - hard) / moving,
         saturation=float(sat.mean()),
-        still=float((diff == 0).mean()),
+        still=still,
         ink_chroma=coloured / max(1, inked),
-        exact=_exact_palette(rgb),
+        exact=0.0 if decided else _exact_palette(rgb),
     )
 
 
@@ -167,7 +174,7 @@ def kind_of(stats: Stats, t: Thresholds = FITTED) -> str:
 
 def classify(rgb: np.ndarray, *, transparent: bool, animated: bool) -> tuple[str, ...]:
     """imageType values of a picture: its kind, then the exact flags."""
-    types = [kind_of(image_stats(rgb))]
+    types = [kind_of(image_stats(rgb, deciding=FITTED))]
     if transparent:
         types.append("transparent")
     if animated:

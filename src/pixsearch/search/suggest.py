@@ -90,7 +90,7 @@ class SuggestionService:
         fix: Correction | None = speller.correct(request.q, avoid=avoid)
         if fix is None:
             return page, Spelling()
-        probe = self._probe(fix.query, request.filters)
+        probe = self._probe(fix.query, request.filters, count=True)  # "finds much" needs totals
         if probe is None or probe[1] <= page.total_estimated:
             return page, Spelling()
         if page.total_estimated and probe[1] < MUCH * page.total_estimated:
@@ -230,15 +230,21 @@ class SuggestionService:
             self._popular[key] = cached
         return cached[1]
 
-    def _probe(self, text: str, filters: Filters) -> tuple[int, int] | None:
-        """(top doc id, total matches) of `text` under `filters`, or None if nothing matches."""
+    def _probe(self, text: str, filters: Filters, *, count: bool = False) -> tuple[int, int] | None:
+        """(top doc id, total matches) of `text` under `filters`, or None if nothing matches.
+
+        Without `count` the total is only 1: proving a suggestion needs one hit, and
+        not counting lets the index stop early.
+        """
         parsed = parse_query(text)
         merged = replace(
             filters,
             sites=filters.sites + parsed.sites,
             excluded_sites=filters.excluded_sites + parsed.excluded_sites,
         )
-        result = self.store.search(StoreQuery(text=parsed.text, filters=merged, limit=1))
+        result = self.store.search(
+            StoreQuery(text=parsed.text, filters=merged, limit=1, count=count)
+        )
         return (result.hits[0].doc_id, result.total) if result.hits else None
 
 
