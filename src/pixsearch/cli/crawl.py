@@ -14,10 +14,9 @@ from rich.table import Table
 
 from pixsearch.cli.options import (
     analyzer_options,
-    clip_vector_sync,
     index_option,
+    open_indexer,
     resolve_analyzers,
-    text_vector_sync,
 )
 from pixsearch.config import Settings
 from pixsearch.crawl.crawler import (
@@ -34,7 +33,6 @@ from pixsearch.crawl.urllist import UrlListError, url_rows
 from pixsearch.crawl.urls import host_of, normalize
 from pixsearch.crawl.warc import import_warcs
 from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.index.textindex import IndexLockedError
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 
@@ -77,16 +75,7 @@ def _open(
     index_dir: Path, analyzers: tuple[str, ...] = ()
 ) -> tuple[EmbeddedStore, Indexer, Frontier]:
     settings = Settings.load(index_dir=index_dir)
-    try:
-        store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
-    except IndexLockedError as exc:
-        raise click.ClickException(str(exc)) from None
-    indexer = Indexer(
-        store,
-        commit_every=settings.commit_every,
-        after_commit=text_vector_sync(settings, store),
-        clip_vectors=clip_vector_sync(settings, store, analyzers),
-    )
+    store, indexer = open_indexer(settings, analyzers)
     return store, indexer, Frontier(crawl_db_path(settings.index_dir))
 
 

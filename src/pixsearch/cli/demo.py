@@ -11,16 +11,13 @@ from pixsearch.api.keys import KeyStore
 from pixsearch.cli.ingest import print_summary, run_ingest
 from pixsearch.cli.options import (
     analyzer_options,
-    clip_vector_sync,
+    open_indexer,
     resolve_analyzers,
-    text_vector_sync,
 )
 from pixsearch.cli.serve import run_server
 from pixsearch.config import Settings
 from pixsearch.demo.samples import write_samples
-from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.config import PipelineConfig
-from pixsearch.ingest.indexer import Indexer
 
 DEMO_KEY_NAME = "demo"
 
@@ -46,13 +43,7 @@ def demo(
     config = PipelineConfig(analyzers=resolve_analyzers(analyzers, no_neural, console))
     samples = write_samples(root / "samples")
     console.print(f"{len(samples)} sample images in {root / 'samples'}")
-    store = EmbeddedStore(root / "index", writable=True)
-    settings = Settings.load(index_dir=root / "index")
-    indexer = Indexer(
-        store,
-        after_commit=text_vector_sync(settings, store),
-        clip_vectors=clip_vector_sync(settings, store, config.analyzers),
-    )
+    store, indexer = open_indexer(Settings.load(index_dir=root / "index"), config.analyzers)
     run_ingest([root / "samples"], config, indexer, workers=None, console=console)
     indexer.commit()
     store.close()

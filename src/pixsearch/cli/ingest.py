@@ -13,14 +13,11 @@ from rich.table import Table
 
 from pixsearch.cli.options import (
     analyzer_options,
-    clip_vector_sync,
     index_option,
+    open_indexer,
     resolve_analyzers,
-    text_vector_sync,
 )
 from pixsearch.config import Settings
-from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.index.textindex import IndexLockedError
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer, IngestSummary
 from pixsearch.ingest.parallel import process_many, tune_worker_memory
@@ -69,16 +66,7 @@ def ingest(
         analyzers=resolve_analyzers(analyzers, no_neural, console),
     )
     tune_worker_memory()  # the in-process path (--workers 1) gains what pool workers get
-    try:
-        store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
-    except IndexLockedError as exc:
-        raise click.ClickException(str(exc)) from None
-    indexer = Indexer(
-        store,
-        commit_every=settings.commit_every,
-        after_commit=text_vector_sync(settings, store),
-        clip_vectors=clip_vector_sync(settings, store, config.analyzers),
-    )
+    store, indexer = open_indexer(settings, config.analyzers)
     try:
         run_ingest(list(paths), config, indexer, workers=workers, console=console)
     except KeyboardInterrupt:

@@ -11,6 +11,8 @@ from rich.console import Console
 
 from pixsearch.config import Settings
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.textindex import IndexLockedError
+from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.understand import AnalyzerUnavailable, load_analyzer
 from pixsearch.search.clip import ClipVectorSync
 from pixsearch.search.semantic import TextVectorSync
@@ -93,3 +95,18 @@ def clip_vector_sync(
 ) -> ClipVectorSync | None:
     """Where the Indexer keeps CLIP image vectors (clipvectors/), if "clip" runs."""
     return ClipVectorSync(store, settings.index_dir) if "clip" in analyzers else None
+
+
+def open_indexer(settings: Settings, analyzers: tuple[str, ...]) -> tuple[EmbeddedStore, Indexer]:
+    """The writable store and the Indexer every ingesting command uses, derived data included."""
+    try:
+        store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
+    except IndexLockedError as exc:
+        raise click.ClickException(str(exc)) from None
+    indexer = Indexer(
+        store,
+        commit_every=settings.commit_every,
+        after_commit=text_vector_sync(settings, store),
+        clip_vectors=clip_vector_sync(settings, store, analyzers),
+    )
+    return store, indexer
