@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.records import ImageDocument, ImageFacts, Occurrence
 from pixsearch.search.vocabulary import VocabularyHolder
+from tests.index.helpers import make_doc
 
 CAPTIONS = [
     "red sunset over the sea",
@@ -21,33 +19,10 @@ CAPTIONS = [
 ]
 
 
-def document(n: int, caption: str) -> ImageDocument:
-    sha = hashlib.sha256(caption.encode()).hexdigest()
-    facts = ImageFacts(
-        sha256=sha,
-        width=640,
-        height=480,
-        content_size=1000,
-        encoding_format="jpeg",
-        frame_count=1,
-        animated=False,
-        transparent=False,
-        accent_color="AA0000",
-        color_name="Red",
-        monochrome=False,
-        phash=int(sha[:16], 16),
-        image_types=("photo",),
-    )
-    occurrence = Occurrence(
-        source=f"/pictures/{n}.jpg", title=caption, text={"caption": caption, "name": caption}
-    )
-    return ImageDocument(facts=facts, occurrences=[occurrence], first_seen=datetime.now(UTC))
-
-
 def test_vocabulary_follows_commits(tmp_path: Path) -> None:
     writer = EmbeddedStore(tmp_path / "index", writable=True)
     for n, caption in enumerate(CAPTIONS):
-        writer.add(document(n, caption), None)
+        writer.add(make_doc(n, caption), None)
     writer.commit()
     reader = EmbeddedStore(tmp_path / "index")
     holder = VocabularyHolder(reader, tmp_path / "vocabulary", check_seconds=0)
@@ -59,7 +34,7 @@ def test_vocabulary_follows_commits(tmp_path: Path) -> None:
     first = tmp_path / "vocabulary" / f"vocabulary-{vocab.generation}.npz"
     assert first.exists()
 
-    writer.add(document(99, "striped zebra on the plain"), None)
+    writer.add(make_doc(99, "striped zebra on the plain"), None)
     writer.commit()
     writer.close()
     reader.refresh()
