@@ -19,6 +19,7 @@ def _setting(default: Any, help: str) -> Any:
 @dataclass(frozen=True, slots=True)
 class Settings:
     index_dir: Path = _setting(Path("pixsearch-index"), "Directory holding the index.")
+    backend: str = _setting("embedded", "Storage backend holding the index, by name: embedded.")
     host: str = _setting("127.0.0.1", "Address the server listens on.")
     port: int = _setting(8080, "Port the server listens on.")
     workers: int = _setting(1, "Server worker processes.")

@@ -32,52 +32,31 @@ from pixsearch.api.routes_visualsearch import visual_search
 from pixsearch.api.tokens import TokenSigner
 from pixsearch.api.uploads import UploadCache
 from pixsearch.config import Settings
-from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.search.adult import AdultPolicy
-from pixsearch.search.clip import open_clip_matcher
-from pixsearch.search.insights import InsightsService
 from pixsearch.search.querylog import QueryLog
-from pixsearch.search.semantic import combine_matchers, open_matcher
-from pixsearch.search.service import SearchService
-from pixsearch.search.suggest import SuggestionService
-from pixsearch.search.trending import TrendingService, load_curated
-from pixsearch.search.vocabulary import VocabularyHolder
+from pixsearch.wiring import build_searcher
 
 log = logging.getLogger("pixsearch.api")
 MAX_URL = 2048  # the reference answers longer URLs with 404
 
 
 def build_context(settings: Settings) -> ApiContext:
+    """The search side from the wiring root, with tenancy and uploads on top."""
     root = settings.index_dir
-    store = EmbeddedStore(root, dup_distance=settings.dup_distance)
-    adult = AdultPolicy.from_settings(settings.adult_threshold, settings.adult_hosts_file)
-    semantic = combine_matchers(
-        open_matcher(root, enabled=settings.semantic),
-        open_clip_matcher(root, settings.clip_model_dir),  # None unless clip_model_dir is set
-    )
-    search = SearchService(store, adult=adult, semantic=semantic)
     query_log = QueryLog(root / "service.db", retention_days=settings.query_log_days)
-    vocabulary = VocabularyHolder(store, root / "vocabulary")  # spelling, suggestions, trending
+    searcher = build_searcher(settings, query_log=query_log)
     return ApiContext(
         settings=settings,
-        store=store,
-        search=search,
+        store=searcher.store,
+        search=searcher.search,
         keys=KeyStore(root / "service.db"),
         signer=TokenSigner.from_file(root / "secret.key"),
         limiter=build_limiter(settings),
         instances=InstanceStore(root / "service.db"),
-        insights=InsightsService(store, near_distance=settings.dup_distance),
+        insights=searcher.insights,
         uploads=UploadCache(root / "uploads"),
         query_log=query_log,
-        trending=TrendingService(
-            search,
-            query_log,
-            curated=load_curated(settings.trending_file),
-            vocabulary=vocabulary,
-        ),
-        suggestions=SuggestionService(search, vocabulary, query_log)
-        if settings.suggestions
-        else None,
+        trending=searcher.trending,
+        suggestions=searcher.suggestions,
     )
 
 

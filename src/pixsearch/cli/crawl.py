@@ -32,7 +32,7 @@ from pixsearch.crawl.scope import Scope
 from pixsearch.crawl.urllist import UrlListError, url_rows
 from pixsearch.crawl.urls import host_of, normalize
 from pixsearch.crawl.warc import import_warcs
-from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.store import WriteStore
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 
@@ -73,7 +73,7 @@ def _settings(user_agent: str, timeout: float, max_mb: float, delay: float, priv
 
 def _open(
     index_dir: Path, analyzers: tuple[str, ...] = ()
-) -> tuple[EmbeddedStore, Indexer, Frontier]:
+) -> tuple[WriteStore, Indexer, Frontier]:
     settings = Settings.load(index_dir=index_dir)
     store, indexer = open_indexer(settings, analyzers)
     return store, indexer, Frontier(crawl_db_path(settings.index_dir))

@@ -10,12 +10,10 @@ import click
 from rich.console import Console
 
 from pixsearch.config import Settings
-from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.index.textindex import IndexLockedError
+from pixsearch.index.store import IndexLockedError, WriteStore
 from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.understand import AnalyzerUnavailable, load_analyzer
-from pixsearch.search.clip import ClipVectorSync
-from pixsearch.search.semantic import TextVectorSync
+from pixsearch.wiring import build_indexer
 
 ENV_ANALYZERS = "PIXSEARCH_ANALYZERS"
 
@@ -85,28 +83,9 @@ def parse_analyzers(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-def text_vector_sync(settings: Settings, store: EmbeddedStore) -> Callable[[], None] | None:
-    """The Indexer's after-commit step keeping semantic text vectors current, if switched on."""
-    return TextVectorSync(store, settings.index_dir) if settings.semantic else None
-
-
-def clip_vector_sync(
-    settings: Settings, store: EmbeddedStore, analyzers: tuple[str, ...]
-) -> ClipVectorSync | None:
-    """Where the Indexer keeps CLIP image vectors (clipvectors/), if "clip" runs."""
-    return ClipVectorSync(store, settings.index_dir) if "clip" in analyzers else None
-
-
-def open_indexer(settings: Settings, analyzers: tuple[str, ...]) -> tuple[EmbeddedStore, Indexer]:
-    """The writable store and the Indexer every ingesting command uses, derived data included."""
+def open_indexer(settings: Settings, analyzers: tuple[str, ...]) -> tuple[WriteStore, Indexer]:
+    """The wiring root's writable store and Indexer, a locked index as a CLI error."""
     try:
-        store = EmbeddedStore(settings.index_dir, writable=True, dup_distance=settings.dup_distance)
+        return build_indexer(settings, analyzers)
     except IndexLockedError as exc:
         raise click.ClickException(str(exc)) from None
-    indexer = Indexer(
-        store,
-        commit_every=settings.commit_every,
-        after_commit=text_vector_sync(settings, store),
-        clip_vectors=clip_vector_sync(settings, store, analyzers),
-    )
-    return store, indexer

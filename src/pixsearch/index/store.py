@@ -115,6 +115,13 @@ class StoreResult:
     total: int  # number of documents matching, before paging and collapsing
 
 
+class IndexLockedError(RuntimeError):
+    """Another process is writing this index."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the index at {path} is being written by another process")
+
+
 class ReadStore(Protocol):
     """What serving needs: search and fetch, over the last committed state."""
 

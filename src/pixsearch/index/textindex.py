@@ -17,7 +17,15 @@ from pixsearch.index.schema import (
     build_schema,
     index_version,
 )
-from pixsearch.index.store import Clause, Filters, Range, StoreHit, StoreQuery, StoreResult
+from pixsearch.index.store import (
+    Clause,
+    Filters,
+    IndexLockedError,
+    Range,
+    StoreHit,
+    StoreQuery,
+    StoreResult,
+)
 from pixsearch.models.tagwords import tags_text
 from pixsearch.records import BODY_FIELDS, SIDE_FIELDS, ImageDocument
 from pixsearch.search.ranking import prior_multiplier, static_prior
@@ -351,13 +359,6 @@ class TextIndex:
             include_upper=True,
         )
         return Q.const_score_query(inner, 0.0)
-
-
-class IndexLockedError(RuntimeError):
-    """Another process is writing this index."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"the index at {path} is being written by another process")
 
 
 def to_tantivy(doc: ImageDocument, *, gen: int, version: int = 2) -> tantivy.Document:

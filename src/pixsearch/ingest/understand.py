@@ -8,21 +8,13 @@ process, so a pool of workers pays each model's start-up once, not per image.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
-# name -> "module:factory"; the factory takes no arguments and returns an Analyzer.
-REGISTRY: dict[str, str] = {
-    "nudenet": "pixsearch.models.nudenet:NudeNetAnalyzer",
-    "visual": "pixsearch.models.visual:VisualAnalyzer",
-    "ocr": "pixsearch.models.ocr:OcrAnalyzer",
-    # CLIP image vectors for text-to-image search; needs Settings.clip_model_dir.
-    "clip": "pixsearch.models.clip_analyzer:ClipAnalyzer",
-}
+from pixsearch.registry import Registry, Unavailable
 
 
 @dataclass(slots=True)
@@ -46,9 +38,22 @@ class Analyzer(Protocol):
         """Fill this analyzer's part of ``into`` from an RGB picture."""
 
 
-class AnalyzerUnavailable(RuntimeError):
+class AnalyzerUnavailable(Unavailable):
     """A named analyzer cannot run here (its package or model is missing)."""
 
+
+# Each factory takes no arguments and returns an Analyzer.
+ANALYZERS: Registry[Analyzer] = Registry(
+    "analyzer",
+    {
+        "nudenet": "pixsearch.models.nudenet:NudeNetAnalyzer",
+        "visual": "pixsearch.models.visual:VisualAnalyzer",
+        "ocr": "pixsearch.models.ocr:OcrAnalyzer",
+        # CLIP image vectors for text-to-image search; needs Settings.clip_model_dir.
+        "clip": "pixsearch.models.clip_analyzer:ClipAnalyzer",
+    },
+    error=AnalyzerUnavailable,
+)
 
 _LOADED: dict[str, Analyzer] = {}
 
@@ -56,15 +61,7 @@ _LOADED: dict[str, Analyzer] = {}
 def load_analyzer(name: str) -> Analyzer:
     """The process-wide instance of a named analyzer, created on first use."""
     if name not in _LOADED:
-        if name not in REGISTRY:
-            known = ", ".join(sorted(REGISTRY))
-            raise AnalyzerUnavailable(f"unknown analyzer {name!r} (known: {known})")
-        module_name, factory = REGISTRY[name].split(":")
-        try:
-            module = importlib.import_module(module_name)
-            _LOADED[name] = getattr(module, factory)()
-        except (ImportError, OSError) as exc:
-            raise AnalyzerUnavailable(f"analyzer {name!r} cannot load: {exc}") from exc
+        _LOADED[name] = ANALYZERS.create(name)
     return _LOADED[name]
 
 

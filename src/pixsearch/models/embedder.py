@@ -16,12 +16,13 @@ length. Loading is by name, once per process, as analyzers are.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
+
+from pixsearch.registry import Registry, Unavailable
 
 
 @runtime_checkable
@@ -44,16 +45,20 @@ class TextEmbedder(Protocol):
         ...
 
 
-class EmbedderUnavailable(RuntimeError):
+class EmbedderUnavailable(Unavailable):
     """A named embedder cannot run here (unknown name, missing package or model files)."""
 
 
-# name -> "module:factory"; factories take keyword options (threads, model_dir).
-REGISTRY: dict[str, str] = {
-    "efficientnet": "pixsearch.models.efficientnet:EfficientNetLite0",
-    "minilm": "pixsearch.models.minilm:MiniLM",
-    "clip-onnx": "pixsearch.models.clip_onnx:ClipOnnx",
-}
+# Factories take keyword options (threads, model_dir).
+EMBEDDERS: Registry[Any] = Registry(
+    "embedder",
+    {
+        "efficientnet": "pixsearch.models.efficientnet:EfficientNetLite0",
+        "minilm": "pixsearch.models.minilm:MiniLM",
+        "clip-onnx": "pixsearch.models.clip_onnx:ClipOnnx",
+    },
+    error=EmbedderUnavailable,
+)
 
 _LOADED: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
 
@@ -68,15 +73,7 @@ def load_embedder(name: str, **options: Any) -> Any:
     key = (name, tuple(sorted((k, str(v)) for k, v in options.items())))
     if key in _LOADED:
         return _LOADED[key]
-    if name not in REGISTRY:
-        known = ", ".join(sorted(REGISTRY))
-        raise EmbedderUnavailable(f"unknown embedder {name!r} (known: {known})")
-    module_name, factory = REGISTRY[name].split(":")
-    try:
-        module = importlib.import_module(module_name)
-        _LOADED[key] = getattr(module, factory)(**options)
-    except (ImportError, OSError) as exc:
-        raise EmbedderUnavailable(f"embedder {name!r} cannot load: {exc}") from exc
+    _LOADED[key] = EMBEDDERS.create(name, **options)
     return _LOADED[key]
 
 

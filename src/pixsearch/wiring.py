@@ -1,0 +1,95 @@
+"""The composition root: builds the search side and the ingestion side from Settings.
+
+Neither HTTP nor click lives here. ``api/app.py`` adds tenancy and routes on
+top of a ``Searcher``; the CLI commands use the same functions, so a server,
+``pixsearch search`` and ``pixsearch ingest`` are wired one way. The storage
+backend is chosen by name (``Settings.backend``, see ``index/backends.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pixsearch.config import Settings
+from pixsearch.index.backends import open_reader, open_writer
+from pixsearch.index.store import ReadStore, WriteStore
+from pixsearch.ingest.indexer import Indexer
+from pixsearch.search.adult import AdultPolicy
+from pixsearch.search.clip import ClipVectorSync, open_clip_matcher
+from pixsearch.search.insights import InsightsService
+from pixsearch.search.querylog import QueryLog
+from pixsearch.search.semantic import TextVectorSync, combine_matchers, open_matcher
+from pixsearch.search.service import SearchService
+from pixsearch.search.suggest import SuggestionService
+from pixsearch.search.trending import TrendingService, load_curated
+from pixsearch.search.vocabulary import VocabularyHolder
+
+
+@dataclass(slots=True)
+class Searcher:
+    """Everything that answers a query, over one read-only store."""
+
+    settings: Settings
+    store: ReadStore
+    search: SearchService
+    insights: InsightsService
+    vocabulary: VocabularyHolder
+    suggestions: SuggestionService | None = None  # spelling and suggestion lists
+    trending: TrendingService | None = None  # needs a query log
+
+    def refresh(self) -> bool:
+        """Pick up commits made since the last call; True if anything changed."""
+        return self.store.refresh()
+
+
+def open_store(settings: Settings) -> ReadStore:
+    """The configured backend over ``settings.index_dir``, read-only."""
+    return open_reader(settings.backend, settings.index_dir, dup_distance=settings.dup_distance)
+
+
+def build_searcher(settings: Settings, *, query_log: QueryLog | None = None) -> Searcher:
+    """The search side; trending (and popular suggestions) need ``query_log``."""
+    root = settings.index_dir
+    store = open_store(settings)
+    adult = AdultPolicy.from_settings(settings.adult_threshold, settings.adult_hosts_file)
+    semantic = combine_matchers(
+        open_matcher(root, enabled=settings.semantic),
+        open_clip_matcher(root, settings.clip_model_dir),  # None unless clip_model_dir is set
+    )
+    search = SearchService(store, adult=adult, semantic=semantic)
+    vocabulary = VocabularyHolder(store, root / "vocabulary")  # spelling, suggestions, trending
+    trending = None
+    if query_log is not None:
+        trending = TrendingService(
+            search, query_log, curated=load_curated(settings.trending_file), vocabulary=vocabulary
+        )
+    return Searcher(
+        settings=settings,
+        store=store,
+        search=search,
+        insights=InsightsService(store, near_distance=settings.dup_distance),
+        vocabulary=vocabulary,
+        suggestions=SuggestionService(search, vocabulary, query_log)
+        if settings.suggestions
+        else None,
+        trending=trending,
+    )
+
+
+def build_indexer(settings: Settings, analyzers: tuple[str, ...]) -> tuple[WriteStore, Indexer]:
+    """The writable store and the Indexer every ingesting command uses, derived data included.
+
+    Raises ``index.store.IndexLockedError`` when another process writes the index.
+    """
+    store = open_writer(settings.backend, settings.index_dir, dup_distance=settings.dup_distance)
+    after_commit: Callable[[], None] | None = None
+    if settings.semantic:
+        after_commit = TextVectorSync(store, settings.index_dir)
+    indexer = Indexer(
+        store,
+        commit_every=settings.commit_every,
+        after_commit=after_commit,
+        clip_vectors=ClipVectorSync(store, settings.index_dir) if "clip" in analyzers else None,
+    )
+    return store, indexer
