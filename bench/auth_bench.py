@@ -31,13 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from starlette.requests import Request
 
 from pixsearch.api.auth import authorize
-from pixsearch.api.instances import Instance
-from pixsearch.api.keys import KeyStore
-from pixsearch.api.ratelimit import SqliteLimiter
-from pixsearch.api.routes_custom import boosts_of
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.store import Filters
 from pixsearch.search.service import SearchRequest, SearchService
+from pixsearch.tenancy.instances import Instance
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.limits import SqliteLimiter
+from pixsearch.tenancy.slices import boosts_of
+from pixsearch.tenancy.state import ServiceDb
 from search_bench import Corpus, percentiles
 
 
@@ -53,8 +54,9 @@ def request_with(key: str) -> Request:
 
 
 def time_auth(db: Path, key: str, calls: int, with_limiter: bool) -> list[float]:
-    keys = KeyStore(db)
-    limiter = SqliteLimiter(db) if with_limiter else None
+    service = ServiceDb(db)
+    keys = SqliteKeyStore(service)
+    limiter = SqliteLimiter(service) if with_limiter else None
     request = request_with(key)
     for _ in range(200):  # warm the key cache and SQLite's page cache
         authorize(request, keys, limiter)
@@ -75,7 +77,7 @@ def auth_rows(calls: int, processes: int) -> list[tuple[str, float, float]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "service.db"
-        key = KeyStore(db).create("bench", qps=10_000_000, monthly_quota=10**12)
+        key = SqliteKeyStore(ServiceDb(db)).create("bench", qps=10_000_000, monthly_quota=10**12)
         for label, limited in (("key check only", False), ("key + rate limit", True)):
             samples = time_auth(db, key, calls, limited)
             rows.append(

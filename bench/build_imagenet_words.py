@@ -1,4 +1,4 @@
-"""Generate src/pixsearch/models/data/imagenet_words.json from WordNet 3.0 (run once).
+"""Generate src/pixsearch/index/data/imagenet_words.json from WordNet 3.0 (run once).
 
 Inputs, read only at generation time:
   - the 1000 ImageNet-1k synset ids in class-index order (timm's wheel ships them:
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WORDNET = Path("/usr/share/wordnet")
-OUT = Path(__file__).resolve().parents[1] / "src/pixsearch/models/data/imagenet_words.json"
+OUT = Path(__file__).resolve().parents[1] / "src/pixsearch/index/data/imagenet_words.json"
 
 
 def words(text: str) -> set[str]:

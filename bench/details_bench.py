@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.pipeline_bench import photo_like
 from tests.conftest import start_server, stop_server
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.index.metadb import MetaDB
 from pixsearch.index.vectors import generations
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 
 
 def cpu_seconds(pid: int) -> float:
@@ -69,7 +70,9 @@ def main() -> None:
     ids = [row[0] for row in rows]  # pictures to ask similar images for, by id
     meta.close()
     print(f"vector files: {generations(args.dir / 'vectors') or 'none'}")
-    key = KeyStore(args.dir / "service.db").create(f"details-bench-{time.time_ns()}")
+    key = SqliteKeyStore(ServiceDb(args.dir / "service.db")).create(
+        f"details-bench-{time.time_ns()}"
+    )
     process, base = start_server(args.dir)
     uploads: list[float] = []
     by_id: list[float] = []

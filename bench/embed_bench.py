@@ -28,8 +28,8 @@ from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from pixsearch.ingest.understand import Understanding
 from pixsearch.models import cache
+from pixsearch.models.analyzer import Understanding
 from pixsearch.models.minilm import MiniLM
 from pixsearch.models.visual import VisualAnalyzer
 

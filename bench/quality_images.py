@@ -142,7 +142,8 @@ def see(job: tuple) -> Seen | None:
 
 
 def _embed(small: Image.Image) -> np.ndarray | None:
-    from pixsearch.ingest.understand import AnalyzerUnavailable, understand
+    from pixsearch.ingest.understand import understand
+    from pixsearch.models.analyzer import AnalyzerUnavailable
 
     try:
         return understand(_opaque_rgb(small), ("visual",)).embedding
@@ -288,7 +289,7 @@ def face_report(items: list[sets.Item], others: list[sets.Item] | None = None) -
     """Face F1 of the "nudenet" analyzer on lfw_subset, if that analyzer loads here, and
     the pictures among `others` (photographs and wallpapers, at the 474 px the pipeline
     hands the analyzers) in which it finds a face: only astronaut and camera show one."""
-    from pixsearch.ingest.understand import AnalyzerUnavailable, Understanding, load_analyzer
+    from pixsearch.models.analyzer import AnalyzerUnavailable, Understanding, load_analyzer
 
     try:
         analyzer = load_analyzer("nudenet")
@@ -322,7 +323,7 @@ def face_report(items: list[sets.Item], others: list[sets.Item] | None = None) -
 def ocr_report(items: list[sets.Item], blank: list[sets.Item]) -> str:
     """Word recall and precision of the "ocr" analyzer on rendered signs, its speed, and
     the words it makes up on photographs and wallpapers without text (`blank`)."""
-    from pixsearch.ingest.understand import AnalyzerUnavailable, Understanding, load_analyzer
+    from pixsearch.models.analyzer import AnalyzerUnavailable, Understanding, load_analyzer
 
     try:
         analyzer = load_analyzer("ocr")

@@ -34,12 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import start_server, stop_server
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.parallel import process_many
 from pixsearch.ingest.pipeline import Processed
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 
 CLIPART = Path("/usr/share/openclipart/png")
 CATEGORIES = ("animals", "buildings", "food", "people", "plants", "tools", "transportation")
@@ -202,7 +203,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "index"
         ids = build_index(root, files, args.workers)
-        key = KeyStore(root / "service.db").create("quality")
+        key = SqliteKeyStore(ServiceDb(root / "service.db")).create("quality")
         process, base = start_server(root)
         store = EmbeddedStore(root)
         try:

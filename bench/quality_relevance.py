@@ -36,13 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import ingest_folder
 
 from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.search.semantic import (
-    SemanticMatcher,
-    TextVectors,
-    load_embedder,
-    update_text_vectors,
-    vectors_folder,
-)
+from pixsearch.index.textvectors import update_text_vectors
+from pixsearch.search.semantic import SemanticMatcher, load_embedder
 from pixsearch.search.service import SearchRequest, SearchService
 
 STAMPS = Path("/usr/share/tuxpaint/stamps")
@@ -162,9 +157,9 @@ def configurations(store: EmbeddedStore, index_dir: Path) -> dict[str, tuple[boo
         print("semantic: MiniLM not installed, semantic rows skipped", file=sys.stderr)
         return configs
     started = time.perf_counter()
-    added = update_text_vectors(store, index_dir, embedder)
+    added = update_text_vectors(store, index_dir, embedder.embed_texts)
     print(f"embedded {added} image texts in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    matcher = SemanticMatcher(embedder, TextVectors(vectors_folder(index_dir)))
+    matcher = SemanticMatcher(embedder, store)
     configs["bm25+semantic"] = (False, matcher)
     configs["bm25+priors+semantic"] = (True, matcher)
     return configs

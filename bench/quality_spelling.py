@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import ingest_folder, write_paging_set
 
 from pixsearch.demo.samples import write_samples
+from pixsearch.index import vocabulary
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.store import Filters
-from pixsearch.search import vocabulary
 from pixsearch.search.service import SearchRequest, SearchService
 from pixsearch.search.spelling import Speller, edit_distance
 from pixsearch.search.suggest import SuggestionService
@@ -129,7 +129,9 @@ def hand() -> None:
         ingest_folder(samples, index, workers=2)
         store = EmbeddedStore(index)
         search = SearchService(store)
-        suggestions = SuggestionService(search, VocabularyHolder(store, None))
+        suggestions = SuggestionService(
+            search, VocabularyHolder(store, vocabulary.VocabularyCache(store, None))
+        )
         right, misses = 0, []
         for typo, meant in HAND.items():
             page, spelling = suggestions.search(SearchRequest(q=typo))

@@ -28,11 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import start_server, stop_server
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.store import Filters
 from pixsearch.records import COLOR_NAMES, ImageDocument, ImageFacts, Occurrence
 from pixsearch.search.service import SearchRequest, SearchService
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 
 VOCABULARY = 60_000
 FIELD_LENGTHS = {
@@ -156,7 +157,7 @@ def time_in_process(root: Path, queries: list[str]) -> dict[str, tuple[float, fl
 
 
 def time_http(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
-    key = KeyStore(root / "service.db").create(f"bench-{time.time_ns()}")
+    key = SqliteKeyStore(ServiceDb(root / "service.db")).create(f"bench-{time.time_ns()}")
     # The bare result list, as the in-process path measures it; bench/suggest_bench.py
     # measures what the suggestions add on top.
     process, base = start_server(root, env={"PIXSEARCH_SUGGESTIONS": "0"})

@@ -27,13 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.search_bench import Corpus, percentiles
 from tests.conftest import start_server, stop_server
 
-from pixsearch.api.keys import KeyStore
+from pixsearch.index import vocabulary
 from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.search import vocabulary
 from pixsearch.search.service import SearchRequest, SearchService
 from pixsearch.search.spelling import Speller
 from pixsearch.search.suggest import SuggestionService
 from pixsearch.search.vocabulary import VocabularyHolder
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 
 LISTS = ("queryExpansions", "similarTerms", "relatedSearches")
 
@@ -52,8 +53,8 @@ def build_vocabulary(root: Path) -> VocabularyHolder:
             f"vocabulary: {len(vocab.terms):,} words, built in {built:.1f} s, "
             f"spelling index in {time.perf_counter() - started:.1f} s"
         )
-    holder = VocabularyHolder(store, root / "vocabulary")
-    holder._build(store.generation)  # load the cached file now, not in the background
+    holder = VocabularyHolder(store, vocabulary.VocabularyCache(store, root / "vocabulary"))
+    holder._build()  # load the cached file now, not in the background
     return holder
 
 
@@ -61,7 +62,7 @@ def time_in_process(root: Path, queries: list[str]) -> dict[str, tuple[float, fl
     holder = build_vocabulary(root)
     service = SearchService(holder.store)
     suggestions = SuggestionService(service, holder)
-    holder._build(holder.store.generation)  # the listener now indexes spelling too
+    holder._build()  # the listener now indexes spelling too
 
     def bare(q: str) -> None:
         service.search(SearchRequest(q=q))
@@ -94,7 +95,7 @@ def interleaved(runs: dict, queries: list[str]) -> dict[str, tuple[float, float]
 
 def time_http(root: Path, queries: list[str], verify: int) -> tuple[dict, tuple[int, int]]:
     """Two servers on the same index, suggestions off and on, asked in turn."""
-    key = KeyStore(root / "service.db").create(f"bench-{time.time_ns()}")
+    key = SqliteKeyStore(ServiceDb(root / "service.db")).create(f"bench-{time.time_ns()}")
     headers = {"Ocp-Apim-Subscription-Key": key}
     servers = {}
     try:

@@ -53,7 +53,7 @@ def real_centres(rng: np.random.Generator) -> np.ndarray:
     try:
         from PIL import Image
 
-        from pixsearch.ingest.understand import Understanding, load_analyzer
+        from pixsearch.models.analyzer import Understanding, load_analyzer
 
         analyzer = load_analyzer("visual")
         centres = []

@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.demo.samples import write_samples
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.parallel import process_many
 from pixsearch.ingest.sources import iter_files
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 
 # No image analyzers (models) in CLI runs and subprocesses unless a test names them with
 # --analyzers: loading models for every ingest would make the whole suite slow.
@@ -147,7 +148,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def server(corpus: tuple[Path, Path]) -> Iterator[Server]:
     samples, index_dir = corpus
-    key = KeyStore(index_dir / "service.db").create("tests")
+    key = SqliteKeyStore(ServiceDb(index_dir / "service.db")).create("tests")
     process, base = start_server(index_dir)
     try:
         yield Server(base=base, key=key, index_dir=index_dir, samples=samples)

@@ -1,19 +1,27 @@
 """Settings: one declared registry, read from keyword overrides, then the environment.
 
 Each setting has a name, a type, a default, help text and an environment
-variable (PIXSEARCH_<NAME>); the CLI options and docs are derived from it.
+variable (PIXSEARCH_<NAME>); the CLI options (``cli/options.py``) and
+docs/settings.md (``python -m pixsearch.config``) are derived from it, and
+nothing else in the package spells an environment variable.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+ENV_PREFIX = "PIXSEARCH_"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+
+def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +38,9 @@ class Settings:
     dup_distance: int = _setting(6, "Hamming distance under which images are near-duplicates.")
     commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
     query_log_days: int = _setting(90, "Days of search counts kept for trending.")
-    admin_key: str = _setting("", "Key guarding the /admin API (empty: /admin is off).")
+    admin_key: str = _setting(
+        "", "Key guarding the /admin API (empty: /admin is off).", secret=True
+    )
     rate_limit_backend: str = _setting("sqlite", "Where rate-limit counters live: sqlite|redis.")
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for the redis rate limiter.")
     analyzers: str = _setting(
@@ -51,6 +61,9 @@ class Settings:
     )
     semantic: bool = _setting(True, "Fuse sentence-embedding matches with BM25 in search.")
     clip_model_dir: str = _setting("", "Folder with CLIP ONNX models for text-to-image search.")
+    model_cache: str = _setting(
+        "", "Folder for ONNX graphs built from model weights (empty: ~/.cache/pixsearch/models)."
+    )
     fetch_private: bool = _setting(False, "Let imgUrl fetches reach private addresses.")
     trending_file: str = _setting("", "YAML/JSON file of curated trending categories.")
     suggestions: bool = _setting(True, "Spelling correction and suggestion lists in answers.")
@@ -65,38 +78,106 @@ class Settings:
         shown = ", ".join(f"{name}={value}" for name, value, _ in self.describe())
         return f"Settings({shown})"
 
+    @staticmethod
+    def specs() -> tuple[SettingSpec, ...]:
+        """Every setting's declaration, in the order of the class."""
+        return _specs()
+
+    @staticmethod
+    def spec(name: str) -> SettingSpec:
+        for spec in _specs():
+            if spec.name == name:
+                return spec
+        raise KeyError(f"no setting {name!r}")
+
+    @classmethod
+    def resolve(cls, name: str, override: Any = None) -> Any:
+        """One setting's value: ``override`` unless None, else its variable, else the default."""
+        return cls.spec(name).resolve(override)
+
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         """Explicit overrides (None means unset) win over PIXSEARCH_* variables over defaults."""
-        values: dict[str, Any] = {}
-        for spec in fields(cls):
-            raw = overrides.get(spec.name)
-            if raw is None:
-                raw = os.environ.get(f"PIXSEARCH_{spec.name.upper()}")
-            if raw is not None:
-                values[spec.name] = _convert(spec.name, spec.type, raw)
-        return cls(**values)
+        unknown = set(overrides) - {spec.name for spec in _specs()}
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**{spec.name: spec.resolve(overrides.get(spec.name)) for spec in _specs()})
+
+    @classmethod
+    def in_environment(cls, name: str) -> bool:
+        """Whether the environment names this setting (an empty value counts)."""
+        return cls.spec(name).env in os.environ
+
+    def to_environ(self) -> dict[str, str]:
+        """Every setting as the variables ``load`` reads back to equal Settings.
+
+        How the server hands its settings to worker processes that build their own app.
+        """
+        return {spec.env: _format(getattr(self, spec.name)) for spec in self.specs()}
 
     def describe(self) -> list[tuple[str, str, str]]:
+        """(name, value as shown, help) per setting; secrets show as *** when set."""
         return [
-            (
-                f.name,
-                "***" if f.name == "admin_key" else str(getattr(self, f.name)),
-                f.metadata["help"],
-            )
-            for f in fields(self)
+            (spec.name, spec.show(getattr(self, spec.name)), spec.help) for spec in self.specs()
         ]
 
 
-def _convert(name: str, kind: Any, raw: Any) -> Any:
-    kind_name = kind if isinstance(kind, str) else kind.__name__
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    """One setting's declaration: what the CLI, the docs and the environment share."""
+
+    name: str
+    type_name: str  # bool, int, float, str or Path
+    default: Any
+    help: str
+    secret: bool
+
+    @classmethod
+    def of(cls, declared: Any) -> SettingSpec:
+        kind = declared.type if isinstance(declared.type, str) else declared.type.__name__
+        return cls(
+            name=declared.name,
+            type_name=kind,
+            default=declared.default,
+            help=declared.metadata["help"],
+            secret=declared.metadata["secret"],
+        )
+
+    @property
+    def env(self) -> str:
+        return f"{ENV_PREFIX}{self.name.upper()}"
+
+    def resolve(self, override: Any = None) -> Any:
+        raw = override if override is not None else os.environ.get(self.env)
+        return self.default if raw is None else _convert(self.name, self.type_name, raw)
+
+    def show(self, value: Any) -> str:
+        if self.secret and value:
+            return "***"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+
+@cache
+def _specs() -> tuple[SettingSpec, ...]:
+    return tuple(SettingSpec.of(declared) for declared in fields(Settings))
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _convert(name: str, kind_name: str, raw: Any) -> Any:
     try:
         if kind_name == "bool":
             if isinstance(raw, bool):
                 return raw
-            if str(raw).lower() in ("1", "true", "yes", "on"):
+            if str(raw).lower() in _TRUE:
                 return True
-            if str(raw).lower() in ("0", "false", "no", "off"):
+            if str(raw).lower() in _FALSE:
                 return False
             raise ValueError(raw)
         if kind_name == "int":
@@ -108,3 +189,38 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
         return str(raw)
     except ValueError:
         raise ValueError(f"setting {name}: cannot read {raw!r} as {kind_name}") from None
+
+
+def settings_markdown() -> str:
+    """docs/settings.md: one row per setting, generated so that it cannot drift."""
+    lines = [
+        "# Settings",
+        "",
+        "<!-- Generated from src/pixsearch/config.py by "
+        "`python -m pixsearch.config > docs/settings.md`; do not edit by hand. -->",
+        "",
+        "Every setting is read from, first to last: a command-line option where the command has "
+        f"one (`--port` for `port`), the environment variable `{ENV_PREFIX}<NAME>`, the default. "
+        "Booleans accept "
+        + "/".join(f"`{a}`/`{b}`" for a, b in zip(_TRUE, _FALSE, strict=True))
+        + ". "
+        "`pixsearch settings` prints the values in effect (secrets masked).",
+        "",
+        "| Setting | Environment variable | Type | Default | Description |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in Settings.specs():
+        default = spec.show(spec.default)
+        cells = (
+            f"`{spec.name}`",
+            f"`{spec.env}`",
+            spec.type_name.lower(),
+            f"`{default}`" if default else "(empty)",
+            spec.help.replace("|", "\\|"),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(settings_markdown())

@@ -1,7 +1,7 @@
-"""The composition root: builds the search side and the ingestion side from Settings.
+"""The composition root: builds the search side, the ingestion side and tenancy from Settings.
 
-Neither HTTP nor click lives here. ``api/app.py`` adds tenancy and routes on
-top of a ``Searcher``; the CLI commands use the same functions, so a server,
+Neither HTTP nor click lives here. ``api/app.py`` adds routes on top of a
+``Searcher`` and a ``Tenancy``; the CLI commands use the same functions, so a server,
 ``pixsearch search`` and ``pixsearch ingest`` are wired one way. The storage
 backend is chosen by name (``Settings.backend``, see ``index/backends.py``).
 """
@@ -13,17 +13,25 @@ from dataclasses import dataclass
 
 from pixsearch.config import Settings
 from pixsearch.index.backends import open_reader, open_writer
+from pixsearch.index.clipvectors import ClipVectorSync
 from pixsearch.index.store import ReadStore, WriteStore
+from pixsearch.index.textvectors import TextVectorSync
+from pixsearch.index.vocabulary import VocabularyCache
 from pixsearch.ingest.indexer import Indexer
 from pixsearch.search.adult import AdultPolicy
-from pixsearch.search.clip import ClipVectorSync, open_clip_matcher
+from pixsearch.search.clip import open_clip_matcher
 from pixsearch.search.insights import InsightsService
 from pixsearch.search.querylog import QueryLog
-from pixsearch.search.semantic import TextVectorSync, combine_matchers, open_matcher
+from pixsearch.search.semantic import LazyEmbedder, combine_matchers, open_matcher
 from pixsearch.search.service import SearchService
 from pixsearch.search.suggest import SuggestionService
 from pixsearch.search.trending import TrendingService, load_curated
 from pixsearch.search.vocabulary import VocabularyHolder
+from pixsearch.tenancy.instances import InstanceStore, SqliteInstanceStore
+from pixsearch.tenancy.keys import KeyStore, SqliteKeyStore
+from pixsearch.tenancy.limits import Limiter, open_limiter
+from pixsearch.tenancy.querylog import SqliteQueryLog
+from pixsearch.tenancy.state import FILE_NAME, ServiceDb
 
 
 @dataclass(slots=True)
@@ -50,15 +58,15 @@ def open_store(settings: Settings) -> ReadStore:
 
 def build_searcher(settings: Settings, *, query_log: QueryLog | None = None) -> Searcher:
     """The search side; trending (and popular suggestions) need ``query_log``."""
-    root = settings.index_dir
     store = open_store(settings)
     adult = AdultPolicy.from_settings(settings.adult_threshold, settings.adult_hosts_file)
     semantic = combine_matchers(
-        open_matcher(root, enabled=settings.semantic),
-        open_clip_matcher(root, settings.clip_model_dir),  # None unless clip_model_dir is set
+        open_matcher(store, enabled=settings.semantic),
+        open_clip_matcher(store, settings.clip_model_dir),  # None unless clip_model_dir is set
     )
     search = SearchService(store, adult=adult, semantic=semantic)
-    vocabulary = VocabularyHolder(store, root / "vocabulary")  # spelling, suggestions, trending
+    # Spelling, suggestions and trending; each generation's vocabulary is cached in the index.
+    vocabulary = VocabularyHolder(store, VocabularyCache(store, settings.index_dir / "vocabulary"))
     trending = None
     if query_log is not None:
         trending = TrendingService(
@@ -85,7 +93,7 @@ def build_indexer(settings: Settings, analyzers: tuple[str, ...]) -> tuple[Write
     store = open_writer(settings.backend, settings.index_dir, dup_distance=settings.dup_distance)
     after_commit: Callable[[], None] | None = None
     if settings.semantic:
-        after_commit = TextVectorSync(store, settings.index_dir)
+        after_commit = TextVectorSync(store, settings.index_dir, LazyEmbedder().embed_texts)
     indexer = Indexer(
         store,
         commit_every=settings.commit_every,
@@ -93,3 +101,29 @@ def build_indexer(settings: Settings, analyzers: tuple[str, ...]) -> tuple[Write
         clip_vectors=ClipVectorSync(store, settings.index_dir) if "clip" in analyzers else None,
     )
     return store, indexer
+
+
+@dataclass(slots=True)
+class Tenancy:
+    """Who may search what and how often, and what was searched: the service state."""
+
+    keys: KeyStore
+    instances: InstanceStore
+    limiter: Limiter
+    query_log: QueryLog
+
+
+def build_tenancy(settings: Settings) -> Tenancy:
+    """The stores over the index's service database, created (with the index dir) if missing.
+
+    Nothing tenancy-related touches the disk before this is called, so commands
+    that only read the index never create ``service.db``. The rate limiter is
+    the backend ``Settings.rate_limit_backend`` names.
+    """
+    db = ServiceDb(settings.index_dir / FILE_NAME)
+    return Tenancy(
+        keys=SqliteKeyStore(db),
+        instances=SqliteInstanceStore(db),
+        limiter=open_limiter(settings, db),
+        query_log=SqliteQueryLog(db, retention_days=settings.query_log_days),
+    )

@@ -18,13 +18,14 @@ import httpx
 import pytest
 from PIL import Image, ImageOps
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.pipeline import Processed, process_bytes
-from pixsearch.ingest.understand import AnalyzerUnavailable, load_analyzer
+from pixsearch.models.analyzer import AnalyzerUnavailable, load_analyzer
 from pixsearch.records import Occurrence
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 
 GALLERY = "http://pets.example/gallery"
@@ -147,7 +148,7 @@ def vision(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vision]:
         pytest.skip(f"image models not installed: {exc}")
     index_dir = tmp_path_factory.mktemp("vision") / "index"
     ids, data = build(index_dir)
-    key = KeyStore(index_dir / "service.db").create("vision-tests")
+    key = SqliteKeyStore(ServiceDb(index_dir / "service.db")).create("vision-tests")
     # fetch_private: the imgUrl tests serve their pictures from 127.0.0.1.
     process, base = start_server(index_dir, env={"PIXSEARCH_FETCH_PRIVATE": "1"})
     try:

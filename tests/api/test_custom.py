@@ -20,10 +20,11 @@ from azure.cognitiveservices.search.customimagesearch import CustomImageSearchCl
 from azure.cognitiveservices.search.customimagesearch.models import ErrorResponseException
 from msrest.authentication import CognitiveServicesCredentials
 
-from pixsearch.api.instances import InstanceStore, parse_instance
-from pixsearch.api.keys import KeyStore
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.records import ImageDocument, Occurrence
+from pixsearch.tenancy.instances import SqliteInstanceStore, parse_instance
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 from tests.index.helpers import make_doc
 
@@ -83,10 +84,11 @@ def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Custom]:
         ids[n] = doc.image_id
     store.commit()
     store.close()
-    instances = InstanceStore(index_dir / "service.db")
+    service = ServiceDb(index_dir / "service.db")
+    instances = SqliteInstanceStore(service)
     instances.put(parse_instance(ALPHA))
     instances.put(parse_instance(BETA))
-    key = KeyStore(index_dir / "service.db").create("tenant")
+    key = SqliteKeyStore(service).create("tenant")
     # start_server passes this process's environment on to the server
     os.environ["PIXSEARCH_ADMIN_KEY"] = ADMIN_KEY
     try:
@@ -235,7 +237,8 @@ def test_admin_api_is_guarded_and_validates(custom: Custom) -> None:
 
 
 def test_keys_are_confined_to_their_instances(custom: Custom) -> None:
-    key = KeyStore(custom.index_dir / "service.db").create("beta-only", allowed_instances=("beta",))
+    keys = SqliteKeyStore(ServiceDb(custom.index_dir / "service.db"))
+    key = keys.create("beta-only", allowed_instances=("beta",))
     url = custom.base + "/bingcustomsearch/v7.0/images/search"
     headers = {"Ocp-Apim-Subscription-Key": key}
     assert httpx.get(url, params={"q": "fox", "customConfig": "beta"}, headers=headers).is_success

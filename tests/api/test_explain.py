@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.api.wire import EXPLAIN_FIELD
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 
 ADMIN_KEY = "explain-admin-secret"
@@ -18,7 +19,7 @@ ADMIN_KEY = "explain-admin-secret"
 @pytest.fixture(scope="module")
 def admin_api(corpus: tuple[Path, Path]) -> Iterator[httpx.Client]:
     _, index_dir = corpus
-    key = KeyStore(index_dir / "service.db").create("explain-tests")
+    key = SqliteKeyStore(ServiceDb(index_dir / "service.db")).create("explain-tests")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PIXSEARCH_ADMIN_KEY", ADMIN_KEY)
         process, base = start_server(index_dir)

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pixsearch.api.keys import KeyStore
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 
 WORKERS = 2
@@ -41,9 +42,13 @@ def multi(corpus: tuple[Path, Path]) -> Iterator[tuple[str, Path]]:
         stop_server(process)
 
 
+def keys_of(index_dir: Path) -> SqliteKeyStore:
+    return SqliteKeyStore(ServiceDb(index_dir / "service.db"))
+
+
 def new_key(index_dir: Path, **limits: object) -> tuple[str, str]:
     name = f"k-{uuid.uuid4().hex[:10]}"
-    return name, KeyStore(index_dir / "service.db").create(name, **limits)  # type: ignore[arg-type]
+    return name, keys_of(index_dir).create(name, **limits)  # type: ignore[arg-type]
 
 
 def get(base: str, key: str, **params: object) -> httpx.Response:
@@ -59,7 +64,7 @@ def test_disabled_and_expired_keys(multi: tuple[str, Path]) -> None:
     base, index_dir = multi
     name, key = new_key(index_dir)
     assert get(base, key).status_code == 200
-    KeyStore(index_dir / "service.db").set_enabled(name, False)
+    keys_of(index_dir).set_enabled(name, False)
     time.sleep(2.2)  # the key cache's lifetime: every worker sees it after this
     refused = get(base, key)
     assert refused.status_code == 403
@@ -111,7 +116,7 @@ def test_limit_changes_apply_without_restart(multi: tuple[str, Path]) -> None:
     base, index_dir = multi
     name, key = new_key(index_dir)
     assert [get(base, key).status_code for _ in range(3)] == [200] * 3
-    KeyStore(index_dir / "service.db").set_limits(name, monthly_quota=3)
+    keys_of(index_dir).set_limits(name, monthly_quota=3)
     time.sleep(2.2)
     assert get(base, key).status_code == 403
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pixsearch.api.keys import KeyStore
-from tests.api.test_limits import burst
+from tests.api.test_limits import burst, keys_of
 from tests.conftest import free_port, start_server, stop_server
 from tests.debian import apt_install
 
@@ -101,7 +100,7 @@ def get(base: str, key: str) -> httpx.Response:
 def test_redis_quota_qps_and_usage(redis_server: tuple[str, Path], redis_url: str) -> None:
     base, index_dir = redis_server
     name = f"r-{uuid.uuid4().hex[:8]}"
-    key = KeyStore(index_dir / "service.db").create(name, monthly_quota=3)
+    key = keys_of(index_dir).create(name, monthly_quota=3)
     codes = [get(base, key).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 403, 403]
     assert get(base, key).json()["errors"][0]["code"] == "RateLimitExceeded"
@@ -121,7 +120,7 @@ def test_redis_quota_qps_and_usage(redis_server: tuple[str, Path], redis_url: st
 def test_redis_burst_holds_the_qps_limit(redis_server: tuple[str, Path]) -> None:
     base, index_dir = redis_server
     qps, seconds = 25, 2
-    key = KeyStore(index_dir / "service.db").create(f"rb-{uuid.uuid4().hex[:8]}", qps=qps)
+    key = keys_of(index_dir).create(f"rb-{uuid.uuid4().hex[:8]}", qps=qps)
     start = int(time.time()) + 1
     time.sleep(start + 0.02 - time.time())
     accepted, limited = burst(base, key, until=start + seconds - 0.3)

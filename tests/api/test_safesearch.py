@@ -24,9 +24,11 @@ from skimage import data
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.index.attributes import adult_score_terms
-from pixsearch.search.adult import has_adult_intent, is_adult_text, load_hosts
+from pixsearch.index.words import is_adult_text
+from pixsearch.search.adult import has_adult_intent, load_hosts
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 
 ALL = {
@@ -102,7 +104,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     )
     hosts = root / "adult-hosts.txt"
     hosts.write_text("# a hosts-file blocklist\n0.0.0.0 blocked-adult.example\n")
-    key = KeyStore(index / "service.db").create("safesearch")
+    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("safesearch")
     strict_env = {"PIXSEARCH_ADULT_THRESHOLD": "1.0", "PIXSEARCH_ADULT_HOSTS_FILE": str(hosts)}
     first, first_base = start_server(index, env=strict_env)
     second, second_base = start_server(index, env={"PIXSEARCH_ADULT_THRESHOLD": "0.0"})

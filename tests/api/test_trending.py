@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -10,8 +9,8 @@ import pytest
 from azure.cognitiveservices.search.imagesearch import ImageSearchClient
 from msrest.authentication import CognitiveServicesCredentials
 
-from pixsearch.api.keys import KeyStore
-from pixsearch.search.querylog import QueryLog
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import Server, start_server, stop_server
 
 
@@ -67,21 +66,6 @@ def test_trending_follows_what_people_search(api: httpx.Client) -> None:
     assert searched["value"][0]["imageId"] == tile["image"]["imageId"]
 
 
-def test_query_log_decays_and_keeps_no_client_data(tmp_path: Path) -> None:
-    log = QueryLog(tmp_path / "log.db", retention_days=30)
-    now = datetime(2026, 6, 1, tzinfo=UTC)
-    for _ in range(4):
-        log.record("Old  Favourite", market="en-US", now=now - timedelta(days=14))
-    for _ in range(2):
-        log.record("new thing", market="en-US", now=now)
-    ranked = log.popular(market="en-US", now=now)
-    assert [q for q, _ in ranked] == ["new thing", "old favourite"]  # 2 today > 4 × 1/4
-    log.record("x", market="en-US", now=now + timedelta(days=40))  # purges past retention
-    assert "old favourite" not in dict(log.popular(market="en-US", now=now))
-    columns = [r[1] for r in log.conn.execute("PRAGMA table_info(query_log)")]
-    assert columns == ["day", "market", "scope", "query", "count"]
-
-
 def test_official_client_trending(server: Server) -> None:
     client = ImageSearchClient(
         endpoint=server.base, credentials=CognitiveServicesCredentials(server.key)
@@ -110,7 +94,7 @@ def test_trending_groups_by_topic_and_shows_curated_categories(
         "- title: Only in Canada\n  queries: [cat]\n  markets: [en-CA]\n"
     )
     monkeypatch.setenv("PIXSEARCH_TRENDING_FILE", str(curated))
-    key = KeyStore(index_dir / "service.db").create("curated")
+    key = SqliteKeyStore(ServiceDb(index_dir / "service.db")).create("curated")
     process, base = start_server(index_dir)
     try:
         headers = {"Ocp-Apim-Subscription-Key": key}

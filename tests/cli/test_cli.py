@@ -76,7 +76,8 @@ def test_keys_lifecycle_never_stores_the_key(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("ingest", "serve", "search", "keys", "demo"):
+    commands = ("ingest", "crawl", "import-urls", "import-warc", "serve", "search", "keys")
+    for command in (*commands, "custom", "demo", "settings"):
         result = pixsearch(command, "--help")
         assert result.returncode == 0 and "Usage" in result.stdout, command
 

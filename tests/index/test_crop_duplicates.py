@@ -20,13 +20,14 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.index.dupes import hamming
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.pipeline import Processed, process_bytes
 from pixsearch.records import Occurrence
 from pixsearch.search.insights import InsightsService
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 
 # name (a word found only in this photo's files) → the picture; each gets one 5 % crop
@@ -68,7 +69,7 @@ def crops_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         capture_output=True, text=True, timeout=600, env=dict(os.environ),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    key = KeyStore(index / "service.db").create("tests")
+    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("tests")
     process, base = start_server(index)
     try:
         yield base, key, index

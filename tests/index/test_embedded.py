@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.index.store import Clause, Filters, Range, StoreQuery, TextQuery
-from pixsearch.index.textindex import IndexLockedError
+from pixsearch.index.store import Clause, Filters, IndexLockedError, Range, StoreQuery, TextQuery
 from pixsearch.records import Occurrence
 from tests.index.helpers import make_doc
 

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image, ImageOps
 from skimage import data
 
-from pixsearch.ingest.understand import Understanding, load_analyzer, understand
+from pixsearch.ingest.understand import understand
 from pixsearch.models import faces, nudenet
+from pixsearch.models.analyzer import Understanding, load_analyzer
 from pixsearch.models.nudenet import (
     LABELS,
     NudeNetAnalyzer,

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pixsearch.api.keys import KeyStore
-from pixsearch.ingest.understand import AnalyzerUnavailable, Understanding
+from pixsearch.models.analyzer import AnalyzerUnavailable, Understanding
 from pixsearch.models.ocr import OcrWord, clean_text, parse_tsv
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 from tests.debian import apt_install
 
@@ -101,7 +102,7 @@ def test_ocr_words_are_searchable_after_cli_ingest(analyzer, tmp_path: Path) -> 
     command += ["--index", str(index_dir), "--workers", "1", "--analyzers", "ocr"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
-    key = KeyStore(index_dir / "service.db").create("ocr-test")
+    key = SqliteKeyStore(ServiceDb(index_dir / "service.db")).create("ocr-test")
     process, base = start_server(index_dir)
     try:
         headers = {"Ocp-Apim-Subscription-Key": key}

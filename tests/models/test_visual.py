@@ -13,11 +13,12 @@ from skimage import data
 
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.store import Clause, StoreQuery, TextQuery
+from pixsearch.index.tagwords import TAG_THRESHOLD, tags_text, word_table
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.pipeline import Processed, process_file
 from pixsearch.ingest.understand import understand
-from pixsearch.models.tagwords import TAG_THRESHOLD, tags_from_probs, tags_text, word_table
+from pixsearch.models.tagwords import tags_from_probs
 
 
 def photo(name: str) -> Image.Image:

@@ -19,12 +19,15 @@ import pytest
 from PIL import Image
 from rich.console import Console
 
-from pixsearch.api.keys import KeyStore
 from pixsearch.cli.options import resolve_analyzers
+from pixsearch.index.derived import DerivedVectors, folder_of
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.memory import MemoryStore
 from pixsearch.models.clip_onnx import MIN_SIMILARITY, ClipOnnx
-from pixsearch.search.clip import clip_vectors_folder, open_clip_matcher
-from pixsearch.search.semantic import CompositeMatcher, TextVectors, combine_matchers
+from pixsearch.search.clip import open_clip_matcher
+from pixsearch.search.semantic import CompositeMatcher, combine_matchers
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 from tests.models.tiny_clip import write_tiny_clip
 
@@ -75,8 +78,8 @@ def test_clip_ingest_and_search(clip_dir: Path, pictures: Path, tmp_path: Path) 
     ingest(pictures, index, env)  # PIXSEARCH_ANALYZERS is "" here: clip comes from the folder
 
     # clipvectors/ holds the image model's output for each picture (int8 in the file).
-    assert list(clip_vectors_folder(index).glob("*.usearch")), "ingest wrote no CLIP vectors"
-    stored = TextVectors(clip_vectors_folder(index))
+    assert list(folder_of(index, "clip").glob("*.usearch")), "ingest wrote no CLIP vectors"
+    stored = DerivedVectors(folder_of(index, "clip"))
     store = EmbeddedStore(index)
     docs = store.get(store.changed_since(-1))
     assert len(docs) == len(COLOURS) == len(stored)
@@ -87,7 +90,7 @@ def test_clip_ingest_and_search(clip_dir: Path, pictures: Path, tmp_path: Path) 
         got = stored.store.vectors([doc.doc_id])[doc.doc_id]
         assert np.allclose(got, expected, atol=0.02), (doc.occurrences[0].local_path, got)
 
-    key = KeyStore(index / "service.db").create("tests")
+    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("tests")
     # Sentence embeddings on as well: the two matchers are combined (no text vectors here).
     process, base = start_server(index, env={**env, "PIXSEARCH_SEMANTIC": "1"})
     try:
@@ -112,27 +115,27 @@ def test_clip_ingest_and_search(clip_dir: Path, pictures: Path, tmp_path: Path) 
 def test_without_clip_dir_nothing_changes(pictures: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     ingest(pictures, index, {"PIXSEARCH_CLIP_MODEL_DIR": ""})
-    assert not clip_vectors_folder(index).exists()
-    assert open_clip_matcher(index, "") is None
+    assert not folder_of(index, "clip").exists()
+    assert open_clip_matcher(MemoryStore(), "") is None
 
 
 def test_analyzers_resolved(clip_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     console = Console(stderr=True)
     monkeypatch.setenv("PIXSEARCH_ANALYZERS", "")
     monkeypatch.setenv("PIXSEARCH_CLIP_MODEL_DIR", str(clip_dir))
-    assert resolve_analyzers(None, False, console) == ("clip",)
-    assert resolve_analyzers("", False, console) == ()  # the flag wins
-    assert resolve_analyzers(None, True, console) == ()  # --no-neural
+    assert resolve_analyzers(None, False, console).used == ("clip",)
+    assert resolve_analyzers("", False, console).used == ()  # the flag wins
+    assert resolve_analyzers(None, True, console).used == ()  # --no-neural
     monkeypatch.setenv("PIXSEARCH_CLIP_MODEL_DIR", "")
-    assert resolve_analyzers(None, False, console) == ()
+    assert resolve_analyzers(None, False, console).used == ()
 
 
 def test_floor_from_clip_json(tmp_path: Path) -> None:
     default = write_tiny_clip(tmp_path / "default")
-    matcher = open_clip_matcher(tmp_path / "index", default)
+    matcher = open_clip_matcher(MemoryStore(), default)
     assert matcher is not None and matcher.min_similarity == MIN_SIMILARITY
     strict = write_tiny_clip(tmp_path / "strict", min_similarity=0.9)
-    matcher = open_clip_matcher(tmp_path / "index", strict)
+    matcher = open_clip_matcher(MemoryStore(), strict)
     assert matcher is not None and matcher.min_similarity == 0.9
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.priors import multiplier, static_prior
 from pixsearch.index.schema import build_analyzer
 from pixsearch.index.store import Clause, StoreHit, StoreQuery, TextQuery
 from pixsearch.records import ImageDocument
-from pixsearch.search.ranking import WINDOW, diversify, multiplier, rerank, static_prior
+from pixsearch.search.ranking import WINDOW, diversify, rerank
 from pixsearch.search.service import SearchRequest, SearchService
 from tests.index.helpers import make_doc
 

@@ -19,14 +19,9 @@ from pathlib import Path
 import pytest
 
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.textvectors import update_text_vectors
 from pixsearch.records import ImageDocument
-from pixsearch.search.semantic import (
-    SemanticMatcher,
-    TextVectors,
-    load_embedder,
-    update_text_vectors,
-    vectors_folder,
-)
+from pixsearch.search.semantic import SemanticMatcher, load_embedder
 from pixsearch.search.service import SearchRequest, SearchService
 from tests.index.helpers import make_doc
 
@@ -142,8 +137,8 @@ def test_semantic_fusion_keeps_its_floor_and_beats_bm25(sample_index: Path) -> N
     if embedder is None:
         pytest.skip("the MiniLM model package is not installed")
     store = EmbeddedStore(sample_index)
-    update_text_vectors(store, sample_index, embedder)
-    matcher = SemanticMatcher(embedder, TextVectors(vectors_folder(sample_index)))
+    update_text_vectors(store, sample_index, embedder.embed_texts)
+    matcher = SemanticMatcher(embedder, store)
     fused = scores(SearchService(store, semantic=matcher))
     plain = scores(SearchService(store))
     assert fused[0] >= SEMANTIC_FLOOR[0]

@@ -9,19 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pixsearch.index.derived import DerivedVectors
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.memory import MemoryStore
 from pixsearch.index.store import Filters
+from pixsearch.index.textvectors import image_text, update_text_vectors
 from pixsearch.records import ImageDocument
 from pixsearch.search.ranking import SemanticHit, fuse
-from pixsearch.search.semantic import (
-    SemanticMatcher,
-    TextEmbedder,
-    TextVectors,
-    image_text,
-    load_embedder,
-    update_text_vectors,
-    vectors_folder,
-)
+from pixsearch.search.semantic import SemanticMatcher, TextEmbedder, load_embedder
 from pixsearch.search.service import SearchRequest, SearchService
 from tests.index.helpers import make_doc
 
@@ -42,9 +37,9 @@ def unit(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def test_vectors_are_visible_only_after_save_and_survive_reopening(tmp_path: Path) -> None:
     rows = unit(np.random.default_rng(1), 3)
-    writer = TextVectors(tmp_path, writable=True)
+    writer = DerivedVectors(tmp_path, writable=True)
     writer.add([11, 12, 13], rows)
-    reader = TextVectors(tmp_path)
+    reader = DerivedVectors(tmp_path)
     assert len(reader) == 0 and reader.gen == -1
     writer.save(1)
     reader.refresh()
@@ -55,10 +50,10 @@ def test_vectors_are_visible_only_after_save_and_survive_reopening(tmp_path: Pat
 
 def test_a_new_generation_replaces_the_old_file(tmp_path: Path) -> None:
     rows = unit(np.random.default_rng(2), 4)
-    writer = TextVectors(tmp_path, writable=True)
+    writer = DerivedVectors(tmp_path, writable=True)
     writer.add([1, 2], rows[:2])
     writer.save(1)
-    reader = TextVectors(tmp_path)
+    reader = DerivedVectors(tmp_path)
     writer.add([3, 4], rows[2:])
     writer.save(2)
     writer.add([5], unit(np.random.default_rng(3), 1))
@@ -106,7 +101,7 @@ def semantic_index(
         writer.add(on_host(make_doc(n, caption), f"site{n % 2}.example", n), None)
     writer.commit()
     writer.close()
-    added = update_text_vectors(EmbeddedStore(root), root, embedder)
+    added = update_text_vectors(EmbeddedStore(root), root, embedder.embed_texts)
     assert added == len(CAPTIONS)
     yield root
 
@@ -118,8 +113,8 @@ def on_host(doc: ImageDocument, host: str, n: int) -> ImageDocument:
 
 
 def service(root: Path, embedder: TextEmbedder) -> SearchService:
-    matcher = SemanticMatcher(embedder, TextVectors(vectors_folder(root)))
-    return SearchService(EmbeddedStore(root), semantic=matcher)
+    store = EmbeddedStore(root)
+    return SearchService(store, semantic=SemanticMatcher(embedder, store))
 
 
 def titles(page_service: SearchService, q: str, **kwargs: object) -> list[str]:
@@ -163,3 +158,29 @@ def test_explanations_carry_semantic_ranks(semantic_index: Path, embedder: TextE
     assert dog.explain is not None
     assert dog.explain.bm25_rank is None  # found by meaning alone
     assert dog.explain.semantic_similarity is not None and dog.explain.semantic_similarity > 0.35
+
+
+class Counting:
+    """An embedder that counts its calls and returns a fixed vector."""
+
+    def __init__(self, vector: np.ndarray) -> None:
+        self.vector = vector
+        self.calls = 0
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        return np.tile(self.vector, (len(texts), 1))
+
+
+def test_matcher_asks_the_store_and_keeps_its_floor() -> None:
+    rows = unit(np.random.default_rng(4), 3)
+    store = MemoryStore()
+    for n, row in enumerate(rows, start=1):
+        store.add(make_doc(n, f"caption {n}"), text_vector=row)
+    embedder = Counting(rows[1])
+    matcher = SemanticMatcher(embedder, store, min_similarity=0.9)
+    assert matcher.candidates(["anything"]) == [(2, pytest.approx(1.0))]
+    matcher.candidates(["anything"])
+    assert embedder.calls == 1  # the query's embedding is cached
+    assert SemanticMatcher(embedder, store, space="clip").candidates(["x"]) == []
+    assert embedder.calls == 1  # no vectors in that space: the model is never asked

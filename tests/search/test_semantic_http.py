@@ -16,8 +16,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from pixsearch.api.keys import KeyStore
-from pixsearch.search.semantic import load_embedder, vectors_folder
+from pixsearch.index.derived import folder_of
+from pixsearch.search.semantic import load_embedder
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import start_server, stop_server
 
 pytestmark = pytest.mark.skipif(
@@ -61,8 +63,8 @@ def test_semantic(tmp_path: Path) -> None:
     picture(first, "A bowl of hot tomato soup.", (220, 120, 40))
     index = tmp_path / "index"
     ingest(first, index)
-    assert any(vectors_folder(index).glob("*.usearch")), "ingest wrote no text vectors"
-    key = KeyStore(index / "service.db").create("tests")
+    assert any(folder_of(index, "text").glob("*.usearch")), "ingest wrote no text vectors"
+    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("tests")
     process, base = start_server(index, env=SEMANTIC_ON)
     try:
         with httpx.Client(

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pixsearch.search import vocabulary
+from pixsearch.index import vocabulary
+from pixsearch.index.store import Vocabulary
 from pixsearch.search.highlight import highlight
 from pixsearch.search.spelling import Speller, edit_distance
-from pixsearch.search.vocabulary import Vocabulary
 
 WORDS = {
     "sunset": 120,

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.memory import MemoryStore
+from pixsearch.index.vocabulary import VocabularyCache, build
 from pixsearch.search.vocabulary import VocabularyHolder
 from tests.index.helpers import make_doc
 
@@ -25,7 +27,8 @@ def test_vocabulary_follows_commits(tmp_path: Path) -> None:
         writer.add(make_doc(n, caption), None)
     writer.commit()
     reader = EmbeddedStore(tmp_path / "index")
-    holder = VocabularyHolder(reader, tmp_path / "vocabulary", check_seconds=0)
+    cache = VocabularyCache(reader, tmp_path / "vocabulary")
+    holder = VocabularyHolder(reader, cache, check_seconds=0)
     vocab = holder.current()  # a small index: the first build happens right away
     assert vocab is not None and vocab.generation == reader.generation
     assert vocab.freq("sunset") == 3 and vocab.freq("cat") == 2 and vocab.freq("zebra") == 0
@@ -46,3 +49,31 @@ def test_vocabulary_follows_commits(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert vocab is not None and vocab.freq("zebra") == 1
     assert not first.exists()  # the older generation's file is gone
+
+
+def test_vocabulary_samples_the_ids_that_exist(tmp_path: Path) -> None:
+    # Deleted images leave every live doc_id far above the number of documents.
+    writer = EmbeddedStore(tmp_path / "index", writable=True)
+    for n in range(200):
+        writer.add(make_doc(100 + n, f"item{n}"), None)
+    writer.commit()
+    for n in range(200):
+        writer.delete(make_doc(100 + n, "").image_id)
+    for n, caption in enumerate(CAPTIONS):
+        writer.add(make_doc(n, caption), None)
+    writer.commit()
+    writer.close()
+    vocab = build(EmbeddedStore(tmp_path / "index"))
+    assert vocab.freq("sunset") == 3
+    assert "dawn" in vocab.neighbours({"sunset": 1.0}, k=5, exclude=set())
+
+
+def test_any_store_has_a_vocabulary() -> None:
+    store = MemoryStore()
+    for n, caption in enumerate(CAPTIONS):
+        store.add(make_doc(n, caption))
+    holder = VocabularyHolder(store, VocabularyCache(store, None), check_seconds=0)
+    vocab = holder.current()
+    assert vocab is not None and vocab.generation == store.generation
+    assert vocab.freq("sunset") == 3 and vocab.freq("cat") == 2
+    assert "dawn" in vocab.neighbours({"sunset": 1.0}, k=5, exclude=set())

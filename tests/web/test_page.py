@@ -11,7 +11,8 @@ import time
 import httpx
 from playwright.sync_api import Page, expect
 
-from pixsearch.api.instances import InstanceStore, parse_instance
+from pixsearch.tenancy.instances import SqliteInstanceStore, parse_instance
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import Server
 
 TILES = "#results li"
@@ -227,7 +228,7 @@ def test_phone_width_dark_mode_and_labels(browser, server: Server) -> None:  # t
 
 def test_custom_instance_chosen_by_url(page: Page, server: Server) -> None:
     instance = parse_instance({"config_id": "web-only", "sites": ["nowhere.example"]})
-    InstanceStore(server.index_dir / "service.db").put(instance)
+    SqliteInstanceStore(ServiceDb(server.index_dir / "service.db")).put(instance)
     with page.expect_request(lambda r: "images/search" in r.url) as searched:
         page.goto(f"{server.base}/search?q=red&customconfig=web-only")
     assert "/v7.0/custom/images/search?" in searched.value.url

@@ -11,9 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pixsearch.api.keys import KeyStore, hash_key
 from pixsearch.api.routes_page import PAGE_KEY_NAME
 from pixsearch.config import Settings
+from pixsearch.tenancy.keys import SqliteKeyStore, hash_key
+from pixsearch.tenancy.state import ServiceDb
 from tests.conftest import Server, start_server, stop_server
 
 META = re.compile(r'<meta name="pixsearch-page-key" content="([^"]*)">')
@@ -51,7 +52,7 @@ def copy_index(server: Server, to: Path) -> Path:
 def test_page_key_is_a_hashed_key_limited_like_any_other(server: Server) -> None:
     key = page_key(server.base)
     assert key.startswith("psk_")
-    info = KeyStore(server.index_dir / "service.db").get(PAGE_KEY_NAME)
+    info = SqliteKeyStore(ServiceDb(server.index_dir / "service.db")).get(PAGE_KEY_NAME)
     assert info is not None and info.enabled and info.qps == Settings().page_key_qps
     with sqlite3.connect(server.index_dir / "service.db") as db:
         stored = db.execute("SELECT key_hash FROM keys WHERE name=?", (PAGE_KEY_NAME,))

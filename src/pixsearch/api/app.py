@@ -11,15 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixsearch import __version__
 from pixsearch.api import errors
 from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
-from pixsearch.api.instances import InstanceStore
-from pixsearch.api.keys import KeyStore
 from pixsearch.api.openapi import openapi_document
-from pixsearch.api.ratelimit import build_limiter
 from pixsearch.api.responses import bing_error
 from pixsearch.api.routes_admin import admin_routes
 from pixsearch.api.routes_custom import custom_images_search
@@ -30,37 +28,41 @@ from pixsearch.api.routes_search import images_search
 from pixsearch.api.routes_trending import images_trending
 from pixsearch.api.routes_visualsearch import visual_search
 from pixsearch.api.tokens import TokenSigner
-from pixsearch.api.uploads import UploadCache
 from pixsearch.config import Settings
-from pixsearch.search.querylog import QueryLog
-from pixsearch.wiring import build_searcher
+from pixsearch.lifeline import die_with_multiprocessing_parent
+from pixsearch.search.uploads import UploadCache
+from pixsearch.search.visual import PictureInsights
+from pixsearch.wiring import build_searcher, build_tenancy
 
 log = logging.getLogger("pixsearch.api")
-MAX_URL = 2048  # the reference answers longer URLs with 404
+MAX_URL = 2048  # the reference's cap; it answers longer URLs with 404, we with 414
 
 
 def build_context(settings: Settings) -> ApiContext:
     """The search side from the wiring root, with tenancy and uploads on top."""
     root = settings.index_dir
-    query_log = QueryLog(root / "service.db", retention_days=settings.query_log_days)
-    searcher = build_searcher(settings, query_log=query_log)
+    tenancy = build_tenancy(settings)
+    searcher = build_searcher(settings, query_log=tenancy.query_log)
     return ApiContext(
         settings=settings,
         store=searcher.store,
         search=searcher.search,
-        keys=KeyStore(root / "service.db"),
+        keys=tenancy.keys,
         signer=TokenSigner.from_file(root / "secret.key"),
-        limiter=build_limiter(settings),
-        instances=InstanceStore(root / "service.db"),
+        limiter=tenancy.limiter,
+        instances=tenancy.instances,
         insights=searcher.insights,
-        uploads=UploadCache(root / "uploads"),
-        query_log=query_log,
+        pictures=PictureInsights(
+            searcher.store, searcher.insights, UploadCache(root / "uploads"), searcher.search.adult
+        ),
+        query_log=tenancy.query_log,
         trending=searcher.trending,
         suggestions=searcher.suggestions,
     )
 
 
 def create_app(settings: Settings | None = None, *, context: ApiContext | None = None) -> Starlette:
+    die_with_multiprocessing_parent()  # `serve --workers N`: no worker outlives the supervisor
     settings = settings or Settings.load()
     ctx = context or build_context(settings)
     static = resources.files("pixsearch.web") / "static"
@@ -115,10 +117,16 @@ async def _on_bing_error(request: Request, exc: Exception) -> Response:
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return bing_error(request, errors.method_not_allowed(request.method))
+        # Starlette names the route's methods in a set's order; sorted, every worker agrees.
+        allow = (exc.headers or {}).get("Allow", "")
+        methods = sorted({m.strip() for m in allow.split(",") if m.strip()})
+        return bing_error(request, errors.method_not_allowed(request.method, methods))
     if exc.status_code == 404:
         return bing_error(request, errors.not_found(request.url.path))
-    return bing_error(request, BingError(exc.status_code, "InvalidRequest", str(exc.detail)))
+    headers = dict(exc.headers) if exc.headers else None
+    return bing_error(
+        request, BingError(exc.status_code, "InvalidRequest", str(exc.detail), headers=headers)
+    )
 
 
 async def _on_crash(request: Request, exc: Exception) -> Response:
@@ -129,14 +137,14 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
 class _UrlLengthGuard:
     """Refuse over-long URLs before any route parses them."""
 
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             length = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) + 1
             if length > MAX_URL:
-                response = bing_error(Request(scope), errors.not_found("(URL too long)"))
+                response = bing_error(Request(scope), errors.uri_too_long(length, MAX_URL))
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

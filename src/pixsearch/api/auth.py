@@ -6,8 +6,8 @@ from starlette.requests import Request
 
 from pixsearch.api import errors
 from pixsearch.api.errors import BingError
-from pixsearch.api.keys import KeyInfo, KeyStore
-from pixsearch.api.ratelimit import Decision, Limiter
+from pixsearch.tenancy.keys import KeyInfo, KeyStore
+from pixsearch.tenancy.limits import Decision, Limiter
 
 HEADER = "ocp-apim-subscription-key"
 QUERY = "subscription-key"  # the API-management query form some clients use

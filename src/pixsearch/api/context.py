@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from pixsearch.api.instances import InstanceStore
-from pixsearch.api.keys import KeyStore
-from pixsearch.api.ratelimit import Limiter
 from pixsearch.api.tokens import TokenClaims, TokenSigner
-from pixsearch.api.uploads import UploadCache
 from pixsearch.api.urls import Urls
 from pixsearch.config import Settings
 from pixsearch.index.store import ReadStore
@@ -20,6 +16,10 @@ from pixsearch.search.querylog import QueryLog
 from pixsearch.search.service import SearchService
 from pixsearch.search.suggest import SuggestionService
 from pixsearch.search.trending import TrendingService
+from pixsearch.search.visual import PictureInsights
+from pixsearch.tenancy.instances import InstanceStore
+from pixsearch.tenancy.keys import KeyStore
+from pixsearch.tenancy.limits import Limiter
 
 
 @dataclass(slots=True)
@@ -32,7 +32,7 @@ class ApiContext:
     limiter: Limiter | None = None
     instances: InstanceStore | None = None
     insights: InsightsService | None = None
-    uploads: UploadCache | None = None
+    pictures: PictureInsights | None = None  # insights and visual search, uploads kept
     query_log: QueryLog | None = None
     trending: TrendingService | None = None
     suggestions: SuggestionService | None = None  # spelling and suggestion lists

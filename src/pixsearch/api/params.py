@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pixsearch.api import errors
 from pixsearch.index.store import Filters, Range
 from pixsearch.records import COLOR_NAMES
+from pixsearch.search.scope import SAFE_SEARCH, excluded_adult
 from pixsearch.search.service import SearchRequest
 
 MAX_COUNT = 150
@@ -45,7 +46,7 @@ PARAMETERS: tuple[Param, ...] = (
     Param("mkt", "string", "Market, <language>-<COUNTRY>."),
     Param("cc", "string", "Two-letter country code (needs Accept-Language)."),
     Param("setLang", "string", "Language of user-interface strings."),
-    Param("safeSearch", "enum", "Adult-content filter.", ("Off", "Moderate", "Strict")),
+    Param("safeSearch", "enum", "Adult-content filter.", SAFE_SEARCH),
     Param("aspect", "enum", "Aspect ratio.", ("All", "Square", "Wide", "Tall")),
     Param("color", "enum", "Dominant colour, ColorOnly or Monochrome.", COLORS),
     Param(
@@ -99,12 +100,6 @@ PARAMETERS: tuple[Param, ...] = (
 CUSTOM_CONFIG = Param("customConfig", "string", "Id of the custom search instance to search.")
 BY_NAME = {p.name.lower(): p for p in PARAMETERS}
 _FRESHNESS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
-_ADULT = {"off": (), "moderate": ("image",), "strict": ("image", "text")}
-
-
-def excluded_adult(safe_search: str) -> tuple[str, ...]:
-    """The adult kinds a safeSearch level drops: Moderate adult images, Strict adult pages too."""
-    return _ADULT[safe_search.lower()]
 
 
 @dataclass(frozen=True, slots=True)

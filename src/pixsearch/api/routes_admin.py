@@ -20,8 +20,9 @@ from starlette.routing import Route
 from pixsearch.api import errors
 from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
-from pixsearch.api.instances import InstanceError, InstanceStore, parse_instance
+from pixsearch.api.instance_defaults import check_defaults
 from pixsearch.api.responses import bing_json
+from pixsearch.tenancy.instances import InstanceError, InstanceStore, parse_instance
 
 MAX_BODY = 1_000_000
 
@@ -77,7 +78,7 @@ async def list_or_create(request: Request) -> Response:
     if request.method == "GET":
         return bing_json(request, {"instances": [i.to_json() for i in store.list()]})
     try:
-        instance = parse_instance(await _body(request))
+        instance = parse_instance(await _body(request), check_defaults=check_defaults)
         store.put(instance, create=True)
     except InstanceError as exc:
         raise _bad(exc) from None
@@ -94,7 +95,9 @@ async def one_instance(request: Request) -> Response:
         return Response(status_code=204)
     if request.method == "PUT":
         try:
-            instance = parse_instance(await _body(request), config_id=config_id)
+            instance = parse_instance(
+                await _body(request), config_id=config_id, check_defaults=check_defaults
+            )
             store.put(instance)
         except InstanceError as exc:
             raise _bad(exc) from None

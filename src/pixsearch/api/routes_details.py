@@ -3,16 +3,12 @@
 The image is named by insightsToken or id, fetched from imgUrl, or sent as the
 request body (multipart form with an `image` part, or raw image bytes). The crop
 parameters cal, cat, car, cab select a region of it first; the region is what
-gets measured and embedded, so similar images follow the crop too.
+gets measured and embedded, so similar images follow the crop too. What the
+picture is and what its modules hold comes from search/visual.py.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, replace
-
-import numpy as np
-from PIL import Image, UnidentifiedImageError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,24 +18,16 @@ from pixsearch.api.auth import admit, identify
 from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
 from pixsearch.api.fetchimage import fetch_image
-from pixsearch.api.insight_modules import (
-    Scope,
-    analyzers_for,
-    render_modules,
-    scope_for,
-    with_vector,
-)
+from pixsearch.api.insight_modules import render_modules
+from pixsearch.api.insight_scope import insight_scope
 from pixsearch.api.multipart import read_parts
 from pixsearch.api.params import Params
+from pixsearch.api.render import Renderer
 from pixsearch.api.responses import bing_json
-from pixsearch.api.routes_custom import in_slice
-from pixsearch.api.routes_search import render_result
 from pixsearch.api.tokens import TokenClaims
-from pixsearch.ingest.config import PipelineConfig
-from pixsearch.ingest.pipeline import process_bytes
-from pixsearch.records import ImageFacts, Occurrence, Rejection
 from pixsearch.search.insights import Insights
-from pixsearch.search.service import Result
+from pixsearch.search.measure import Crop, UnreadablePicture, measure
+from pixsearch.search.visual import NoPixels, PictureInsights, UnknownImage
 
 MODULES = (
     "All",
@@ -56,15 +44,6 @@ MODULES = (
     "Recipes",
 )
 _BY_LOWER = {m.lower(): m for m in MODULES}
-_CONFIG = PipelineConfig()
-
-
-@dataclass(frozen=True, slots=True)
-class Crop:
-    left: float
-    top: float
-    right: float
-    bottom: float
 
 
 async def images_details(request: Request) -> Response:
@@ -72,35 +51,45 @@ async def images_details(request: Request) -> Response:
     key = identify(request, ctx.keys) if ctx.settings.require_key else None
     params = Params(request.query_params)
     claims = verify_token(ctx, params)
-    scope = claims.custom_config if claims else None
+    custom_config = claims.custom_config if claims else None
     if key is not None:
-        admit(key, ctx.limiter, custom_config=scope)
+        admit(key, ctx.limiter, custom_config=custom_config)
     modules = parse_modules(params.text("modules"))
     crop = parse_crop(params)
-    visibility = scope_for(ctx, params.enum("safeSearch") or "Moderate", scope)
+    scope = insight_scope(ctx, params.enum("safeSearch") or "Moderate", custom_config)
     ctx.refresh()
+    assert ctx.pictures is not None  # build_context makes it
+    pictures = ctx.pictures
     if request.method == "POST":
         data = await read_upload(request, ctx.settings.max_upload_bytes)
-        insights = await insights_for_bytes(ctx, data, crop, modules)
+        insights = await insights_for_bytes(pictures, data, crop, modules)
     elif not claims and not params.text("id") and params.text("imgUrl"):
         data = await fetch_image(params.text("imgUrl") or "", ctx.settings)
-        insights = await insights_for_bytes(ctx, data, crop, modules, parameter="imgUrl")
+        insights = await insights_for_bytes(pictures, data, crop, modules, parameter="imgUrl")
     else:
-        insights = await insights_for_reference(ctx, params, claims, crop, modules)
-    if scope:
-        insights = confine(ctx, scope, insights)
-    return bing_json(request, render(ctx, request, params, insights, modules, visibility))
+        insights = await insights_for_reference(pictures, params, claims, crop, modules)
+    insights = pictures.visible(scope.confine(insights), scope.filters)
+    found = pictures.gather(insights, modules, scope.filters)
+    renderer = Renderer(ctx.urls(request), ctx.signer, custom_config=custom_config)
+    q = params.text("q") or insights.best_query or ""
+    payloads = render_modules(renderer, q, modules, found)
+    return bing_json(request, render(renderer, q, insights, modules, payloads))
 
 
 async def insights_for_bytes(
-    ctx: ApiContext, data: bytes, crop: Crop | None, modules: set[str], *, parameter: str = "image"
+    pictures: PictureInsights,
+    data: bytes,
+    crop: Crop | None,
+    modules: set[str],
+    *,
+    parameter: str = "image",
 ) -> Insights:
     """Measure (and embed) an uploaded or fetched picture; it gets a reusable token."""
-    analyzers = await run_in_threadpool(analyzers_for, modules)  # the first call loads models
-    facts, vector, thumb = await run_in_threadpool(measure_upload, data, crop, analyzers, parameter)
-    ctx.uploads.put(facts, vector)
-    # embedding and thumbnail let a crop the hash misses find its original, as at ingest
-    return with_vector(ctx.insights.for_picture(facts, vector, thumb), vector)
+    try:
+        measured = await run_in_threadpool(measure, data, crop, modules)
+    except UnreadablePicture as exc:
+        raise _bad_image(str(exc), parameter) from None
+    return pictures.of_measured(measured)
 
 
 def verify_token(ctx: ApiContext, params: Params) -> TokenClaims | None:
@@ -111,21 +100,6 @@ def verify_token(ctx: ApiContext, params: Params) -> TokenClaims | None:
     if claims is None:
         raise errors.invalid("insightsToken", token, "The token is not valid.")
     return claims
-
-
-def confine(ctx: ApiContext, scope: str, insights: Insights) -> Insights:
-    """A token from a custom search reveals only pages inside that instance's slice."""
-    instance = ctx.instances.get(scope) if ctx.instances else None
-    if instance is None:
-        raise errors.invalid("insightsToken", scope, "The token's instance no longer exists.")
-    pages = []
-    for page in insights.pages:
-        kept = in_slice(instance, page.doc)
-        if kept is not None and page.occurrence in kept.occurrences:
-            pages.append(page)
-    if insights.doc is not None and in_slice(instance, insights.doc) is None:
-        raise errors.invalid("insightsToken", scope, "No such image.")
-    return replace(insights, pages=pages, caption=None if not pages else insights.caption)
 
 
 def parse_modules(raw: str | None) -> set[str]:
@@ -179,12 +153,12 @@ async def read_upload(request: Request, limit: int) -> bytes:
             raise errors.missing("image")
         data = bytes(upload.data)
     else:
-        data = bytearray()
+        received = bytearray()
         async for chunk in request.stream():
-            data += chunk
-            if len(data) > limit:
+            received += chunk
+            if len(received) > limit:
                 break
-        data = bytes(data)
+        data = bytes(received)
     if not data:
         raise errors.missing("image")
     if len(data) > limit:
@@ -192,41 +166,8 @@ async def read_upload(request: Request, limit: int) -> bytes:
     return data
 
 
-def measure_upload(
-    data: bytes, crop: Crop | None, analyzers: tuple[str, ...] = (), parameter: str = "image"
-) -> tuple[ImageFacts, np.ndarray | None, bytes]:
-    if crop is not None:
-        data = crop_bytes(data, crop, parameter)
-    config = replace(_CONFIG, analyzers=analyzers)
-    result = process_bytes(data, Occurrence(source="upload"), config)
-    if isinstance(result, Rejection) and result.reason == "crashed" and analyzers:
-        # A model failing at run time costs its modules, not the whole answer.
-        result = process_bytes(data, Occurrence(source="upload"), _CONFIG)
-    if isinstance(result, Rejection):
-        raise _bad_image(f"The image could not be read ({result.reason}).", parameter)
-    return result.facts, result.embedding, result.thumbnail
-
-
-def crop_bytes(data: bytes, crop: Crop, parameter: str = "image") -> bytes:
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            w, h = image.size
-            box = (
-                round(crop.left * w),
-                round(crop.top * h),
-                max(round(crop.right * w), round(crop.left * w) + 1),
-                max(round(crop.bottom * h), round(crop.top * h) + 1),
-            )
-            region = image.convert("RGB").crop(box)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise _bad_image("The image could not be read.", parameter) from None
-    out = io.BytesIO()
-    region.save(out, "PNG")
-    return out.getvalue()
-
-
 async def insights_for_reference(
-    ctx: ApiContext,
+    pictures: PictureInsights,
     params: Params,
     claims: TokenClaims | None,
     crop: Crop | None,
@@ -236,55 +177,37 @@ async def insights_for_reference(
     image_id = claims.image_id if claims else params.text("id")
     if not image_id:
         raise errors.missing("insightsToken")
-    doc = ctx.store.get_by_image_id(image_id.strip().upper())
-    if doc is None:
-        facts = ctx.uploads.get(image_id.strip().upper())
-        if facts is None:
-            raise errors.invalid(
-                "insightsToken" if token else "id", token or image_id, "No such image."
-            )
-        vector = ctx.uploads.vector(facts.image_id)
-        return with_vector(ctx.insights.for_picture(facts), vector)
-    if crop is not None:
-        thumb = ctx.store.thumbnail(doc.facts.sha256)
-        if thumb is None:
-            raise errors.invalid("id", image_id, "The image has no stored pixels to crop.")
-        return await insights_for_bytes(ctx, thumb, crop, modules)
-    return ctx.insights.for_document(doc)
+    try:
+        if crop is not None:
+            pixels = pictures.pixels_to_crop(image_id)
+            if pixels is not None:
+                return await insights_for_bytes(pictures, pixels, crop, modules)
+        return pictures.of_image(image_id)
+    except NoPixels:
+        raise errors.invalid("id", image_id, "The image has no stored pixels to crop.") from None
+    except UnknownImage:
+        raise errors.invalid(
+            "insightsToken" if token else "id", token or image_id, "No such image."
+        ) from None
 
 
 def render(
-    ctx: ApiContext,
-    request: Request,
-    params: Params,
-    insights: Insights,
-    modules: set[str],
-    visibility: Scope,
+    renderer: Renderer, q: str, insights: Insights, modules: set[str], payloads: wire.JSON
 ) -> wire.JSON:
-    scope = visibility.custom_config
-    urls = ctx.urls(request)
-    q = params.text("q") or insights.best_query or ""
-    pages = None
-    counts = (insights.sizes, len(insights.pages))  # the badges agree with this answer
-    if "PagesIncluding" in modules:
-        pages = [
-            render_result(ctx, urls, q, Result(p.doc, p.occurrence, 0.0, *counts), scope)
-            for p in insights.pages
-        ]
     best = None
     if "BRQ" in modules and insights.best_query:
         best = wire.query(
             insights.best_query,
-            web_search_url=urls.web_search(insights.best_query),
-            search_link=urls.api_search(insights.best_query),
+            web_search_url=renderer.urls.web_search(insights.best_query),
+            search_link=renderer.urls.api_search(insights.best_query),
         )
     return wire.image_insights(
-        token=ctx.token_for(insights.image_id, scope),
+        token=renderer.token(insights.image_id),
         best_query=best,
         caption=insights.caption if "Caption" in modules else None,
-        pages_including=pages,
+        pages_including=renderer.pages(q, insights) if "PagesIncluding" in modules else None,
         tags=[t for t, _ in insights.tags] if "Tags" in modules else None,
-        modules=render_modules(ctx, urls, q, insights, modules, visibility),
+        modules=payloads,
     )
 
 

@@ -59,7 +59,9 @@ def _dimension(params: Params, name: str) -> int | None:
 async def original(request: Request) -> Response:
     ctx: ApiContext = request.app.state.ctx
     doc = ctx.store.get_by_image_id(request.path_params["image_id"])
-    for occurrence in doc.occurrences if doc else []:
+    if doc is None:
+        raise errors.not_found(request.url.path)
+    for occurrence in doc.occurrences:
         path = Path(occurrence.local_path) if occurrence.local_path else None
         if path is not None and path.is_file():
             media_type = _MEDIA_TYPES.get(doc.facts.encoding_format, "application/octet-stream")

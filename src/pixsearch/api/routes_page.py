@@ -22,8 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pixsearch.api.context import ApiContext
-from pixsearch.api.keys import KEY_PREFIX
 from pixsearch.api.tokens import TokenClaims
+from pixsearch.tenancy.keys import KEY_PREFIX
 
 PAGE_KEY_NAME = "pixsearch-page"
 _SLOT = "<!--page-config-->"  # where index.html takes the key

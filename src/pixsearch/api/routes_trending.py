@@ -14,9 +14,12 @@ from pixsearch.api import errors, wire
 from pixsearch.api.auth import authorize
 from pixsearch.api.context import ApiContext
 from pixsearch.api.markets import market_for
-from pixsearch.api.params import CUSTOM_CONFIG, Params, excluded_adult
+from pixsearch.api.params import CUSTOM_CONFIG, Params
 from pixsearch.api.responses import bing_json
+from pixsearch.api.urls import Urls
 from pixsearch.index.store import Filters
+from pixsearch.search.scope import scoped_filters
+from pixsearch.search.trending import Category
 
 
 async def images_trending(request: Request) -> Response:
@@ -27,19 +30,22 @@ async def images_trending(request: Request) -> Response:
         authorize(request, ctx.keys, ctx.limiter, custom_config=scope or None)
     market = market_for(request.query_params, request.headers.get("accept-language"))
     params.enum("safeSearch")  # validated as everywhere; trending is adult-free at any level
-    filters = Filters(exclude_adult=excluded_adult("Strict"))
+    instance = None
     if scope:
         instance = ctx.instances.get(scope) if ctx.instances else None
         if instance is None:
             raise errors.invalid(
                 CUSTOM_CONFIG.name, scope, "No custom search instance has this id."
             )
-        filters = instance.slice_filters(filters)
+    filters = scoped_filters(Filters(), ctx.search.adult, safe_search="Strict", within=instance)
     ctx.refresh()
     assert ctx.trending is not None
     categories = ctx.trending.categories(market=market, filters=filters, scope=scope)
-    urls = ctx.urls(request)
-    body = wire.trending_images(
+    return bing_json(request, render_trending(ctx.urls(request), categories), market=market)
+
+
+def render_trending(urls: Urls, categories: list[Category]) -> wire.JSON:
+    return wire.trending_images(
         [
             (
                 category.title,
@@ -65,4 +71,3 @@ async def images_trending(request: Request) -> Response:
             for category in categories
         ]
     )
-    return bing_json(request, body, market=market)

@@ -1,8 +1,9 @@
 """Spelling correction and suggestion lists in the Images answer (issue 6).
 
-Kept apart from routes_search so the search route only calls two functions:
-`search_with_spelling` instead of the plain search, and `add_suggestions` on
-the rendered answer.
+search/suggest.py decides the correction and proves the suggestions; this adds
+them to the rendered answer under the reference's names (alteredQuery,
+alterationOverrideQuery, queryExpansions, pivotSuggestions, similarTerms,
+relatedSearches), with hit highlighting when asked for.
 """
 
 from __future__ import annotations
@@ -10,38 +11,23 @@ from __future__ import annotations
 from functools import partial
 
 from pixsearch.api import wire
-from pixsearch.api.context import ApiContext
 from pixsearch.api.urls import Urls
 from pixsearch.search.highlight import highlight
-from pixsearch.search.service import SearchPage, SearchRequest
+from pixsearch.search.service import SearchPage
 from pixsearch.search.suggest import Spelling, Suggestion, Suggestions
 
 
-def search_with_spelling(ctx: ApiContext, request: SearchRequest) -> tuple[SearchPage, Spelling]:
-    """The page for the request, or for its spelling correction when that finds far more."""
-    if ctx.suggestions is None:
-        return ctx.search.search(request), Spelling()
-    return ctx.suggestions.search(request)
-
-
 def add_suggestions(
-    ctx: ApiContext,
     urls: Urls,
     answer: wire.JSON,
-    request: SearchRequest,
     page: SearchPage,
     spelling: Spelling,
+    found: Suggestions,
     *,
-    market: str,
     decorations: bool = False,
     text_format: str = "Raw",
-    scope: str = "",
 ) -> wire.JSON:
     """Adds alteredQuery / alterationOverrideQuery and the suggestion lists to `answer`."""
-    searched = spelling.altered or request.q
-    found = Suggestions()
-    if ctx.suggestions is not None and page.current_offset == 0:
-        found = ctx.suggestions.suggest(request, page, searched, market=market, scope=scope)
     words = page.parsed.words
     mark = partial(highlight, words=words, fmt=text_format) if decorations else None
 

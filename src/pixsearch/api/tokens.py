@@ -30,8 +30,18 @@ class TokenSigner:
         self._secret = secret
 
     @classmethod
-    def from_file(cls, path: Path) -> TokenSigner:
-        """Load the server secret, creating it (mode 0600) on first use."""
+    def from_file(cls, path: Path, *, create: bool = True) -> TokenSigner:
+        """Load the server secret, creating it (mode 0600) on first use.
+
+        With create=False nothing is written: a missing secret is replaced by a key
+        held in memory, so read-only commands mint tokens (that this process alone
+        can verify) without touching the index directory.
+        """
+        if not create:
+            try:
+                return cls(path.read_bytes())
+            except FileNotFoundError:
+                return cls(secrets.token_bytes(32))
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

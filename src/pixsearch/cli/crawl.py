@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -13,12 +16,14 @@ from rich.live import Live
 from rich.table import Table
 
 from pixsearch.cli.options import (
+    MB,
     analyzer_options,
+    dataclass_default,
     index_option,
+    load_settings,
     open_indexer,
     resolve_analyzers,
 )
-from pixsearch.config import Settings
 from pixsearch.crawl.crawler import (
     DEFAULT_USER_AGENT,
     Crawler,
@@ -37,42 +42,88 @@ from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 
 
-def fetch_options(func: Callable) -> Callable:
-    """Politeness, caps and safety shared by crawl and import-urls."""
+@dataclass(frozen=True, slots=True)
+class WebRun:
+    """What crawl and import-urls share: politeness, caps, safety, analyzers, output."""
+
+    fetch: FetchSettings
+    concurrency: int
+    analyzers: str | None  # --analyzers as given; resolved when the run starts
+    no_neural: bool
+    quiet: bool
+
+    def pipeline(self) -> PipelineConfig:
+        return _pipeline(self.analyzers, self.no_neural)
+
+
+def fetch_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Politeness, caps and safety shared by crawl and import-urls, handed over as one WebRun."""
+
+    @functools.wraps(func)
+    def command(
+        *,
+        concurrency: int,
+        delay: float,
+        user_agent: str,
+        timeout: float,
+        max_mb: float,
+        allow_private: bool,
+        quiet: bool,
+        analyzers: str | None,
+        no_neural: bool,
+        **rest: Any,
+    ) -> None:
+        fetch = FetchSettings(
+            user_agent=user_agent,
+            timeout=timeout,
+            max_bytes=int(max_mb * MB),
+            delay=delay,
+            allow_private=allow_private,
+        )
+        web = WebRun(fetch, concurrency, analyzers, no_neural, quiet)
+        func(web=web, **rest)
+
     options = (
-        click.option("--concurrency", type=int, default=8, show_default=True),
+        click.option(
+            "--concurrency",
+            type=int,
+            default=dataclass_default(CrawlOptions, "concurrency"),
+            show_default=True,
+        ),
+        # Politer than FetchSettings' own 0: a crawl from the command line waits per host.
         click.option(
             "--delay", type=float, default=1.0, show_default=True, help="Seconds per host."
         ),
         click.option("--user-agent", default=DEFAULT_USER_AGENT, show_default=True),
-        click.option("--timeout", type=float, default=20.0, show_default=True),
-        click.option("--max-mb", type=float, default=20.0, show_default=True, help="Per response."),
+        click.option(
+            "--timeout",
+            type=float,
+            default=dataclass_default(FetchSettings, "timeout"),
+            show_default=True,
+        ),
+        click.option(
+            "--max-mb",
+            type=float,
+            default=dataclass_default(FetchSettings, "max_bytes") / MB,
+            show_default=True,
+            help="Per response.",
+        ),
         click.option("--allow-private", is_flag=True, help="Allow private/loopback addresses."),
         click.option("--quiet", is_flag=True, help="No live progress."),
     )
+    wrapped: Callable[..., None] = command
     for option in reversed(options):
-        func = option(func)
-    return index_option(analyzer_options(func))
+        wrapped = option(wrapped)
+    return index_option(analyzer_options(wrapped))
 
 
-def _pipeline(kw: dict[str, object]) -> PipelineConfig:
+def _pipeline(analyzers: str | None, no_neural: bool) -> PipelineConfig:
     console = Console(stderr=True)
-    names = resolve_analyzers(kw["analyzers"], bool(kw["no_neural"]), console)  # type: ignore[arg-type]
-    return PipelineConfig(analyzers=names)
-
-
-def _settings(user_agent: str, timeout: float, max_mb: float, delay: float, private: bool):
-    return FetchSettings(
-        user_agent=user_agent,
-        timeout=timeout,
-        max_bytes=int(max_mb * 1024 * 1024),
-        delay=delay,
-        allow_private=private,
-    )
+    return PipelineConfig(analyzers=resolve_analyzers(analyzers, no_neural, console).used)
 
 
 def _open(index_dir: Path, analyzers: tuple[str, ...] = ()) -> tuple[WriteStore, Indexer, Frontier]:
-    settings = Settings.load(index_dir=index_dir)
+    settings = load_settings(index_dir=index_dir)
     store, indexer = open_indexer(settings, analyzers)
     return store, indexer, Frontier(crawl_db_path(settings.index_dir))
 
@@ -134,9 +185,23 @@ def _summary(console: Console, stats: CrawlStats, indexer: Indexer, frontier: Fr
 @click.option("--include", multiple=True, help="Only crawl page URLs matching this regex.")
 @click.option("--exclude", multiple=True, help="Never crawl page URLs matching this regex.")
 @click.option("--max-pages", type=int, default=None)
-@click.option("--max-depth", type=int, default=20, show_default=True)
+@click.option(
+    "--max-depth", type=int, default=dataclass_default(CrawlOptions, "max_depth"), show_default=True
+)
 @click.option("--recrawl", is_flag=True, help="Fetch done pages again (ETag/If-Modified-Since).")
-def crawl(seeds: tuple[str, ...], index_dir: Path, **kw: object) -> None:
+def crawl(
+    seeds: tuple[str, ...],
+    index_dir: Path,
+    web: WebRun,
+    allow_domain: tuple[str, ...],
+    allow_prefix: tuple[str, ...],
+    deny_prefix: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    max_pages: int | None,
+    max_depth: int,
+    recrawl: bool,
+) -> None:
     """Crawl the sites of SEEDS and index their images; rerun to resume."""
     urls = [normalize(seed) for seed in seeds]
     if None in urls:
@@ -145,35 +210,25 @@ def crawl(seeds: tuple[str, ...], index_dir: Path, **kw: object) -> None:
     try:
         scope = Scope(
             hosts={host_of(u) for u in seed_urls},
-            domains={d.lower().strip(".") for d in kw["allow_domain"]},  # type: ignore[union-attr]
-            allow_prefixes=[normalize(p) or p for p in kw["allow_prefix"]],  # type: ignore[union-attr]
-            deny_prefixes=[normalize(p) or p for p in kw["deny_prefix"]],  # type: ignore[union-attr]
-            include=[re.compile(p) for p in kw["include"]],  # type: ignore[union-attr]
-            exclude=[re.compile(p) for p in kw["exclude"]],  # type: ignore[union-attr]
+            domains={d.lower().strip(".") for d in allow_domain},
+            allow_prefixes=[normalize(p) or p for p in allow_prefix],
+            deny_prefixes=[normalize(p) or p for p in deny_prefix],
+            include=[re.compile(p) for p in include],
+            exclude=[re.compile(p) for p in exclude],
         )
     except re.error as exc:
         raise click.BadParameter(f"bad regex: {exc}") from None
     options = CrawlOptions(
         seeds=seed_urls,
         scope=scope,
-        fetch=_fetch_settings(kw),
-        max_pages=kw["max_pages"],  # type: ignore[arg-type]
-        max_depth=kw["max_depth"],  # type: ignore[arg-type]
-        concurrency=kw["concurrency"],  # type: ignore[arg-type]
-        recrawl=bool(kw["recrawl"]),
-        pipeline=_pipeline(kw),
+        fetch=web.fetch,
+        max_pages=max_pages,
+        max_depth=max_depth,
+        concurrency=web.concurrency,
+        recrawl=recrawl,
+        pipeline=web.pipeline(),
     )
-    _crawl(options, index_dir, bool(kw["quiet"]))
-
-
-def _fetch_settings(kw: dict[str, object]) -> FetchSettings:
-    return _settings(
-        str(kw["user_agent"]),
-        float(kw["timeout"]),  # type: ignore[arg-type]
-        float(kw["max_mb"]),  # type: ignore[arg-type]
-        float(kw["delay"]),  # type: ignore[arg-type]
-        bool(kw["allow_private"]),
-    )
+    _crawl(options, index_dir, web.quiet)
 
 
 def _crawl(
@@ -207,7 +262,7 @@ def _crawl(
 @click.command("import-urls")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @fetch_options
-def import_urls(file: Path, index_dir: Path, **kw: object) -> None:
+def import_urls(file: Path, index_dir: Path, web: WebRun) -> None:
     """Download and index the image URLs listed in FILE (CSV, TSV, JSONL, Parquet)."""
     scope = Scope()  # the hosts the list names, filled while the rows stream in
     console = Console(stderr=True)
@@ -232,11 +287,11 @@ def import_urls(file: Path, index_dir: Path, **kw: object) -> None:
     options = CrawlOptions(
         seeds=[],
         scope=scope,
-        fetch=_fetch_settings(kw),
-        concurrency=kw["concurrency"],  # type: ignore[arg-type]
-        pipeline=_pipeline(kw),
+        fetch=web.fetch,
+        concurrency=web.concurrency,
+        pipeline=web.pipeline(),
     )
-    _crawl(options, index_dir, bool(kw["quiet"]), setup)
+    _crawl(options, index_dir, web.quiet, setup)
 
 
 @click.command("import-warc")
@@ -250,7 +305,7 @@ def import_warc(
 ) -> None:
     """Index the images of WARC/ARC FILES, with the context of their HTML pages."""
     console = Console(stderr=True)
-    config = _pipeline({"analyzers": analyzers, "no_neural": no_neural})
+    config = _pipeline(analyzers, no_neural)
     store, indexer, frontier = _open(index_dir, config.analyzers)
     frontier.close()
     try:

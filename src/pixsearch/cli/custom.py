@@ -10,22 +10,25 @@ import json
 from pathlib import Path
 
 import click
-import yaml
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the environment
 from rich.console import Console
 from rich.table import Table
 
-from pixsearch.api.instances import Instance, InstanceError, InstanceStore, parse_instance
+from pixsearch.api.instance_defaults import check_defaults
 from pixsearch.cli.options import index_option
+from pixsearch.config import Settings
+from pixsearch.tenancy.instances import Instance, InstanceError, InstanceStore, parse_instance
+from pixsearch.wiring import build_tenancy
 
 
 def _store(index_dir: Path) -> InstanceStore:
-    return InstanceStore(index_dir / "service.db")
+    return build_tenancy(Settings.load(index_dir=index_dir)).instances
 
 
 def _read(path: Path) -> Instance:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return parse_instance(data)
+        return parse_instance(data, check_defaults=check_defaults)
     except (OSError, yaml.YAMLError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
     except InstanceError as exc:

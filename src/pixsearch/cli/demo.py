@@ -7,17 +7,18 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from pixsearch.api.keys import KeyStore
-from pixsearch.cli.ingest import print_summary, run_ingest
+from pixsearch.cli.ingest import Models, print_summary, run_ingest
 from pixsearch.cli.options import (
     analyzer_options,
     open_indexer,
     resolve_analyzers,
+    semantic_skipped,
 )
 from pixsearch.cli.serve import run_server
 from pixsearch.config import Settings
 from pixsearch.demo.samples import write_samples
 from pixsearch.ingest.config import PipelineConfig
+from pixsearch.wiring import build_tenancy
 
 DEMO_KEY_NAME = "demo"
 
@@ -40,15 +41,18 @@ def demo(
 ) -> None:
     """Index generated sample images (plus scikit-image's photos if installed) and serve them."""
     console = Console(stderr=True)
-    config = PipelineConfig(analyzers=resolve_analyzers(analyzers, no_neural, console))
+    choice = resolve_analyzers(analyzers, no_neural, console)
+    config = PipelineConfig(analyzers=choice.used)
     samples = write_samples(root / "samples")
     console.print(f"{len(samples)} sample images in {root / 'samples'}")
-    store, indexer = open_indexer(Settings.load(index_dir=root / "index"), config.analyzers)
+    settings = Settings.load(index_dir=root / "index")
+    models = Models(choice.used, choice.skipped + semantic_skipped(settings))
+    store, indexer = open_indexer(settings, config.analyzers)
     run_ingest([root / "samples"], config, indexer, workers=None, console=console)
     indexer.commit()
     store.close()
-    print_summary(console, indexer.summary, indexer.rejections, False)
-    keys = KeyStore(root / "index" / "service.db")
+    print_summary(console, indexer, models, False)
+    keys = build_tenancy(Settings.load(index_dir=root / "index")).keys
     keys.revoke(DEMO_KEY_NAME)  # a fresh key each run: the old one was never stored in clear
     key = keys.create(DEMO_KEY_NAME)
     base = f"http://{host}:{port}"
@@ -59,4 +63,4 @@ def demo(
         f"'{base}/v7.0/images/search?q=red+circle&count=5'"
     )
     if not no_serve:
-        run_server(root / "index", host=host, port=port)
+        run_server(Settings.load(index_dir=root / "index", host=host, port=port))

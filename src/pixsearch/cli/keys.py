@@ -9,14 +9,19 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from pixsearch.api.keys import KeyInfo, KeyStore
-from pixsearch.api.ratelimit import build_limiter
 from pixsearch.cli.options import index_option
 from pixsearch.config import Settings
+from pixsearch.tenancy.keys import KeyInfo, KeyStore
+from pixsearch.wiring import Tenancy, build_tenancy
+
+
+def _tenancy(index_dir: Path) -> Tenancy:
+    # the server's settings (rate_limit_backend too), so Redis usage shows
+    return build_tenancy(Settings.load(index_dir=index_dir))
 
 
 def _store(index_dir: Path) -> KeyStore:
-    return KeyStore(index_dir / "service.db")
+    return _tenancy(index_dir).keys
 
 
 @click.group()
@@ -122,11 +127,11 @@ def limits(
 @index_option
 def usage(name: str, index_dir: Path) -> None:
     """Calls and throttled calls of key NAME per day (UTC)."""
-    if _store(index_dir).get(name) is None:
+    tenancy = _tenancy(index_dir)
+    if tenancy.keys.get(name) is None:
         raise click.ClickException(f"no key named {name!r}")
     table = Table("day", "calls", "throttled")
-    # the server's backend (PIXSEARCH_RATE_LIMIT_BACKEND), so Redis usage shows too
-    for day in build_limiter(Settings.load(index_dir=index_dir)).usage(name):
+    for day in tenancy.limiter.usage(name):
         table.add_row(day.day, str(day.calls), str(day.throttled))
     Console().print(table)
 

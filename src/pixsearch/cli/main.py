@@ -12,8 +12,10 @@ from pixsearch.cli.custom import custom
 from pixsearch.cli.demo import demo
 from pixsearch.cli.ingest import ingest
 from pixsearch.cli.keys import keys
+from pixsearch.cli.models import models
 from pixsearch.cli.search import search
 from pixsearch.cli.serve import serve
+from pixsearch.cli.settings import settings_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,7 +29,19 @@ def cli(verbose: bool) -> None:
     )
 
 
-for command in (ingest, crawl, import_warc, import_urls, serve, search, keys, custom, demo):
+for command in (
+    ingest,
+    crawl,
+    import_warc,
+    import_urls,
+    serve,
+    search,
+    keys,
+    models,
+    custom,
+    demo,
+    settings_command,
+):
     cli.add_command(command)
 
 

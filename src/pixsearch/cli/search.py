@@ -1,4 +1,9 @@
-"""`pixsearch search`: the API's search from the terminal, as a table or as the API's JSON."""
+"""`pixsearch search`: the API's search from the terminal, as a table or as the API's JSON.
+
+Read-only: it opens the index through the wiring root without a query log and
+writes nothing into the index directory (tokens in the JSON are signed with
+the server's secret.key when there is one, else with a key kept in memory).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,14 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from pixsearch.api.app import build_context
 from pixsearch.api.errors import BingError
 from pixsearch.api.params import parse_search
-from pixsearch.api.routes_search import render_answer
+from pixsearch.api.render import Renderer
+from pixsearch.api.tokens import TokenSigner
 from pixsearch.api.urls import Urls
-from pixsearch.cli.options import index_option
-from pixsearch.config import Settings
+from pixsearch.cli.options import index_option, load_settings
 from pixsearch.search.service import SearchPage
+from pixsearch.wiring import build_searcher
 
 
 @click.command()
@@ -57,18 +62,16 @@ def search(
         if not sep:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
         query_params[name] = value
-    ctx = build_context(Settings.load(index_dir=index_dir))
     try:
         parsed = parse_search(query_params)
     except BingError as exc:
         raise click.ClickException(f"{exc.parameter}: {exc.message}") from None
-    page = ctx.search.search(parsed.request)
+    searcher = build_searcher(load_settings(index_dir=index_dir))
+    page = searcher.search.search(parsed.request)
     if as_json:
-        click.echo(
-            orjson.dumps(
-                render_answer(ctx, Urls(base_url), query, page), option=orjson.OPT_INDENT_2
-            )
-        )
+        signer = TokenSigner.from_file(index_dir / "secret.key", create=False)
+        answer = Renderer(Urls(base_url), signer).answer(query, page)
+        click.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2))
     else:
         Console().print(_table(page, offset))
 

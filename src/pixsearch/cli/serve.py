@@ -2,58 +2,53 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import click
 import uvicorn
 
-from pixsearch.cli.options import index_option
+from pixsearch.cli.options import index_option, load_settings, setting_option
+from pixsearch.config import Settings
 
 
 @click.command()
 @index_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
-@click.option("--public-url", default="", help="Base URL clients use (default: from Host).")
-@click.option("--no-auth", is_flag=True, help="Serve without subscription keys (local use).")
+@setting_option("host")
+@setting_option("port")
+@setting_option("workers")
+@setting_option("public_url")
+@setting_option("require_key", "--require-key/--no-auth")
 def serve(
-    index_dir: Path, host: str, port: int, workers: int, public_url: str, no_auth: bool
+    index_dir: Path, host: str, port: int, workers: int, public_url: str, require_key: bool
 ) -> None:
     """Serve the Bing-compatible API and the search page over the index."""
     if not (index_dir / "meta.db").exists():
         raise click.ClickException(f"no index at {index_dir}: run `pixsearch ingest` first")
-    run_server(
-        index_dir,
+    settings = load_settings(
+        index_dir=index_dir,
         host=host,
         port=port,
         workers=workers,
         public_url=public_url,
-        require_key=not no_auth,
+        require_key=require_key,
     )
+    run_server(settings)
 
 
-def run_server(
-    index_dir: Path,
-    *,
-    host: str,
-    port: int,
-    workers: int = 1,
-    public_url: str = "",
-    require_key: bool = True,
-) -> None:
+def run_server(settings: Settings) -> None:
     # Workers are separate processes that build their own app: settings travel
-    # through the environment, which Settings.load reads.
-    os.environ["PIXSEARCH_INDEX_DIR"] = str(index_dir.resolve())
-    os.environ["PIXSEARCH_PUBLIC_URL"] = public_url
-    os.environ["PIXSEARCH_REQUIRE_KEY"] = "1" if require_key else "0"
+    # through the environment, which Settings.load reads back. An absolute index
+    # path, so a worker started elsewhere finds the same index.
+    settings = dataclasses.replace(settings, index_dir=settings.index_dir.resolve())
+    os.environ.update(settings.to_environ())
     uvicorn.run(
         "pixsearch.api.app:create_app",
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
         log_level="warning",
         access_log=False,
     )

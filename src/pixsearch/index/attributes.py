@@ -6,11 +6,12 @@ these values, so their definitions live here, once.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from urllib.parse import urlsplit
 
+from pixsearch.index.words import is_adult_text
 from pixsearch.records import ImageDocument, ImageFacts
-from pixsearch.search.adult import is_adult_text
 
 # Which licence filter values each licence key satisfies, following the
 # reference's definitions (Public ⊂ ModifyCommercially ⊂ ... ⊂ Share ⊂ Any).
@@ -107,6 +108,17 @@ def hosts_of(doc: ImageDocument) -> tuple[str, ...]:
     return tuple(sorted(hosts))
 
 
+def site_key(doc: ImageDocument) -> int:
+    """A non-zero 64-bit key of the first occurrence's host (without www.), 0 for local files."""
+    for occurrence in doc.occurrences:
+        for url in (occurrence.host_page_url, occurrence.content_url):
+            host = urlsplit(url).hostname if url else None
+            if host:
+                digest = hashlib.blake2b(host.removeprefix("www.").encode(), digest_size=8)
+                return int.from_bytes(digest.digest(), "big") or 1
+    return 0
+
+
 def prefixes_of(doc: ImageDocument) -> tuple[str, ...]:
     prefixes: set[str] = set()
     for occurrence in doc.occurrences:
@@ -120,7 +132,7 @@ def prefixes_of(doc: ImageDocument) -> tuple[str, ...]:
 # server's threshold applies when the query runs (a term set over the buckets at or
 # above it) and changing it needs no re-indexing or schema change. "image" marks scores
 # at or above the default threshold (a fixed index-time view for vocabulary walks),
-# "text" adult words in an occurrence (search/adult.py).
+# "text" adult words in an occurrence (index/words.py).
 ADULT_IMAGE_SCORE = 0.45
 NUDENET = "nudenet"  # the analyzer behind nudity scores and faces
 

@@ -188,7 +188,9 @@ class Alignment:
         return self._mismatch
 
 
-def aligner(thumbnail: bytes | None, lookup: Callable[[int], bytes | None]):
+def aligner(
+    thumbnail: bytes | None, lookup: Callable[[int], bytes | None]
+) -> Callable[[int], Verify]:
     """doc_id → Verify for comparing `thumbnail` with stored images' thumbnails."""
     mine: list[Thumb | None] = []
 

@@ -14,6 +14,8 @@ marker as committed). Either way readers only ever see a whole generation.
 Visual embeddings (index/vectors.py) join step 3: generation G's vector file is
 renamed into place just before Tantivy commits G, so a landed marker always has
 its vectors; recovery deletes vector files of generations that did not land.
+Text and CLIP vectors (index/derived.py) are written after the commit by their
+own writers; readers pick their files up as they appear.
 """
 
 from __future__ import annotations
@@ -24,11 +26,21 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
+from pixsearch.index import lookalike
+from pixsearch.index.derived import DerivedVectors, folder_of
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
 from pixsearch.index.metadb import MetaDB
 from pixsearch.index.nearscan import NearScan
 from pixsearch.index.schema import BODY_FIELD
-from pixsearch.index.store import Filters, StoreHit, StoreQuery, StoreResult
+from pixsearch.index.store import (
+    Filters,
+    Picture,
+    StoreHit,
+    StoreQuery,
+    StoreResult,
+    VectorSpace,
+    WriteStore,
+)
 from pixsearch.index.textindex import TextIndex
 from pixsearch.index.thumbs import ThumbnailStore
 from pixsearch.index.vectors import VectorIndex, nearest
@@ -53,6 +65,7 @@ class EmbeddedStore:
         self._dup_distance = dup_distance
         self._dupes: DuplicateIndex | None = None
         self._near: NearScan | None = None
+        self._derived: dict[VectorSpace, DerivedVectors] = {}
         self._pending: dict[int, tuple[ImageDocument, bool]] = {}  # doc_id → (doc, existed)
         self._deleted_pending: set[int] = set()
         if writable:
@@ -130,6 +143,24 @@ class EmbeddedStore:
         if self._near is None:
             self._near = NearScan(self.meta.hashes(max_gen=self._visible))
         return self._near.nearest(phash, color_layout, max_distance=max_distance)
+
+    def duplicate_of(self, picture: Picture, *, max_distance: int) -> int | None:
+        return lookalike.duplicate_of(self, picture, max_distance=max_distance)
+
+    def neighbours(
+        self, space: VectorSpace, vector: np.ndarray, *, k: int
+    ) -> list[tuple[int, float]]:
+        return self._derived_vectors(space).search(vector, k)
+
+    def vector_count(self, space: VectorSpace) -> int:
+        return len(self._derived_vectors(space))
+
+    def _derived_vectors(self, space: VectorSpace) -> DerivedVectors:
+        # Opened on first use and then polled: their files land after the commits
+        # they belong to, so refresh() cannot tell when one appears.
+        if space not in self._derived:
+            self._derived[space] = DerivedVectors(folder_of(self.root, space))
+        return self._derived[space].refreshed()
 
     def stats(self) -> dict[str, int]:
         return {
@@ -310,3 +341,6 @@ class EmbeddedStore:
     def _require_writer(self) -> None:
         if not self.writable:
             raise PermissionError("this store was opened read-only")
+
+
+_: type[WriteStore] = EmbeddedStore  # mypy checks the embedded store against the whole seam

@@ -6,11 +6,9 @@ values of the version-2 fields and the query clauses that read them.
 
 from __future__ import annotations
 
-import hashlib
-from urllib.parse import urlsplit
-
 import tantivy
 
+from pixsearch.index import attributes
 from pixsearch.index.schema import (
     BODY_FIELD,
     DEFAULT_LANGUAGE,
@@ -44,20 +42,9 @@ def register_stemmers(index: tantivy.Index) -> dict[str, tantivy.TextAnalyzer]:
     return analyzers
 
 
-def site_key(doc: ImageDocument) -> int:
-    """A non-zero 64-bit key of the first occurrence's host (without www.), 0 for local files."""
-    for occurrence in doc.occurrences:
-        for url in (occurrence.host_page_url, occurrence.content_url):
-            host = urlsplit(url).hostname if url else None
-            if host:
-                digest = hashlib.blake2b(host.removeprefix("www.").encode(), digest_size=8)
-                return int.from_bytes(digest.digest(), "big") or 1
-    return 0
-
-
 def add_language_fields(out: tantivy.Document, doc: ImageDocument) -> None:
     """Each occurrence's body text, once more, in the stemmed field of its own language."""
-    out.add_unsigned(SITE_FIELD, site_key(doc))
+    out.add_unsigned(SITE_FIELD, attributes.site_key(doc))
     for occurrence in doc.occurrences:
         language = language_of(occurrence.language) or DEFAULT_LANGUAGE
         for name, text in occurrence.text.items():
@@ -109,13 +96,14 @@ def body_match(schema: tantivy.Schema, field: str, tokens: list[str]) -> tantivy
     """
     if len(tokens) == 1:
         return Q.term_query(schema, field, tokens[0])
-    phrase = Q.phrase_query(schema, field, tokens)
+    words: list[str | tuple[int, str]] = list(tokens)
+    phrase = Q.phrase_query(schema, field, words)
     if len(tokens) <= 2 or not all(is_cjk_token(t) for t in tokens):
         return phrase
     starts = [*range(0, len(tokens) - 1, 2)]
     if len(tokens) % 2:
         starts.append(len(tokens) - 2)
-    pairs = [(Occur.Must, Q.phrase_query(schema, field, tokens[i : i + 2])) for i in starts]
+    pairs = [(Occur.Must, Q.phrase_query(schema, field, words[i : i + 2])) for i in starts]
     return Q.boolean_query([*pairs, (Occur.Should, phrase)])
 
 

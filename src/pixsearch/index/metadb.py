@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -298,7 +299,7 @@ class MetaDB:
         return int(row[0])
 
 
-def _row_to_doc(row: tuple, occurrences: list[Occurrence]) -> ImageDocument:
+def _row_to_doc(row: tuple[Any, ...], occurrences: list[Occurrence]) -> ImageDocument:
     first_seen, group_id = row[1 + len(_FACT_FIELDS) :]
     return ImageDocument(
         facts=_facts_from_row(row[1 : 1 + len(_FACT_FIELDS)]),
@@ -328,7 +329,7 @@ def _words(raw: object) -> tuple[str, ...]:
     return tuple(t for t in str(raw).split(",") if t) if raw else ()
 
 
-def _nested(raw: object) -> tuple[tuple, ...]:
+def _nested(raw: object) -> tuple[tuple[Any, ...], ...]:
     return tuple(tuple(item) for item in orjson.loads(raw)) if raw else ()  # type: ignore[arg-type]
 
 

@@ -1,20 +1,51 @@
 """The storage interface the search and API layers depend on.
 
-Only this module's names cross the boundary. The embedded backend (Tantivy,
-SQLite, files in one directory) implements it; a distributed engine can
-implement it too without the API layer noticing.
+Only this module's names cross the boundary: the query records, the result
+records, the ``ReadStore`` (serving) and ``WriteStore`` (ingestion) protocols,
+the ``Vocabulary`` built from a store's term statistics, and the few index-time
+rules the query side must apply exactly as the index did (word folding, content
+and adult words, the static prior), which are defined where indexing uses them
+and passed on here. The embedded backend (Tantivy, SQLite, files in one
+directory) implements the protocols, and so does the in-memory store of the
+tests (index/memory.py); a distributed engine can implement them too without
+the search and API layers noticing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
+from pixsearch.index.priors import multiplier as static_multiplier
+from pixsearch.index.words import STOPWORDS, is_adult_text, is_content_word, tokens
 from pixsearch.records import ImageDocument, Occurrence
+
+__all__ = [
+    "STOPWORDS",
+    "Clause",
+    "Filters",
+    "IndexLockedError",
+    "Picture",
+    "Range",
+    "ReadStore",
+    "SiteBoost",
+    "StoreHit",
+    "StoreQuery",
+    "StoreResult",
+    "TextQuery",
+    "VectorSpace",
+    "Vocabulary",
+    "WriteStore",
+    "is_adult_text",
+    "is_content_word",
+    "static_multiplier",
+    "tokens",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +146,78 @@ class StoreResult:
     total: int  # number of documents matching, before paging and collapsing
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Picture:
+    """A picture that need not be indexed (an upload), as duplicate detection sees it."""
+
+    phash: int
+    color_layout: str = ""  # 24 hex digits, "" when unknown
+    thumbnail: bytes | None = None  # lets pixels veto hash matches and confirm crops
+    embedding: np.ndarray | None = None  # visual embedding: finds crops the hash misses
+
+
+# Per-image vectors derived from committed images, searched by query vectors:
+# "text" holds sentence embeddings of each image's text, "clip" CLIP image vectors.
+VectorSpace = Literal["text", "clip"]
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    """A store's words of one committed generation: frequencies and nearest words.
+
+    Built from ``ReadStore.terms`` and a sample of documents (index/vocabulary.py);
+    spelling, suggestions and trending read it.
+    """
+
+    generation: int
+    num_docs: int
+    terms: list[str]  # by document frequency, most frequent first
+    df: np.ndarray  # int64, aligned with terms
+    adult: frozenset[str]  # words mostly seen on adult images or pages
+    near: np.ndarray  # (k, NEAR) int32: for terms[:k], the words with the closest contexts
+    near_score: np.ndarray  # (k, NEAR) float32: their cosine similarities
+    ids: dict[str, int] = field(default_factory=dict)
+    adult_df: dict[str, int] = field(default_factory=dict)  # documents that are adult, per word
+    _df: dict[str, int] = field(default_factory=dict)  # df as a dict: cheaper per lookup
+
+    def __post_init__(self) -> None:
+        self.near_score = self.near_score.astype(np.float32)  # float16 on disk
+        if not self.ids:
+            self.ids = {t: i for i, t in enumerate(self.terms)}
+
+    def freq(self, term: str) -> int:
+        if not self._df:
+            self._df = dict(zip(self.terms, self.df.tolist(), strict=True))
+        return self._df.get(term, 0)
+
+    def clean_freq(self, term: str) -> int:
+        """Documents holding `term` that are not adult: > 0 proves it finds images under any
+        safe-search level (as of this vocabulary's generation)."""
+        return self.freq(term) - self.adult_df.get(term, 0)
+
+    def idf(self, term: str) -> float:
+        return math.log((self.num_docs + 1) / (self.freq(term) + 1))
+
+    def neighbours(self, weights: dict[str, float], *, k: int, exclude: set[str]) -> list[str]:
+        """Words whose contexts are closest to those of the weighted words, best first."""
+        scores: dict[int, float] = {}
+        for word, weight in weights.items():
+            i = self.ids.get(word, len(self.near))
+            if i >= len(self.near):
+                continue
+            for j, score in zip(self.near[i], self.near_score[i], strict=True):
+                scores[int(j)] = scores.get(int(j), 0.0) + weight * float(score)
+        ranked = sorted(scores.items(), key=lambda js: -js[1])
+        out = []
+        for j, score in ranked:
+            term = self.terms[j]
+            if score > 0 and term not in exclude and term not in weights:
+                out.append(term)
+                if len(out) == k:
+                    break
+        return out
+
+
 class IndexLockedError(RuntimeError):
     """Another process is writing this index."""
 
@@ -123,19 +226,27 @@ class IndexLockedError(RuntimeError):
 
 
 class ReadStore(Protocol):
-    """What serving needs: search and fetch, over the last committed state."""
+    """What serving needs, over the last committed state (``refresh`` moves it on)."""
 
-    def search(self, query: StoreQuery) -> StoreResult: ...
+    def search(self, query: StoreQuery) -> StoreResult:
+        """Documents matching the text and filters, best first, one page of them."""
+        ...
 
-    def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]: ...
+    def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]:
+        """Visible documents by doc_id, in the order asked; unknown ids are left out."""
+        ...
 
-    def get_by_image_id(self, image_id: str) -> ImageDocument | None: ...
+    def get_by_image_id(self, image_id: str) -> ImageDocument | None:
+        """The visible document with this imageId, if any."""
+        ...
 
     def group_counts(self, group_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """Per near-duplicate group: (distinct sizes, distinct pages)."""
         ...
 
-    def group_members(self, group_id: int, *, limit: int = 50) -> list[int]: ...
+    def group_members(self, group_id: int, *, limit: int = 50) -> list[int]:
+        """Doc ids of a near-duplicate group, largest picture first."""
+        ...
 
     def page_image_counts(self, urls: Sequence[str]) -> dict[str, int]:
         """Distinct images on each of these host pages."""
@@ -143,9 +254,17 @@ class ReadStore(Protocol):
 
     def near_duplicates(
         self, phash: int, color_layout: str, *, max_distance: int
-    ) -> list[tuple[int, int]]: ...
+    ) -> list[tuple[int, int]]:
+        """(hash distance, doc_id) of images with this hash and colour layout, closest first."""
+        ...
 
-    def thumbnail(self, sha256: str) -> bytes | None: ...
+    def duplicate_of(self, picture: Picture, *, max_distance: int) -> int | None:
+        """The indexed image `picture` is a near-duplicate of, by the ingest's rule, if any."""
+        ...
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        """The stored thumbnail of the image with these bytes, if any."""
+        ...
 
     def similar(
         self,
@@ -163,28 +282,67 @@ class ReadStore(Protocol):
         """The stored visual embedding of an image, if it has one."""
         ...
 
+    def neighbours(
+        self, space: VectorSpace, vector: np.ndarray, *, k: int
+    ) -> list[tuple[int, float]]:
+        """(doc_id, cosine) of the k images nearest `vector` in `space`, best first."""
+        ...
+
+    def vector_count(self, space: VectorSpace) -> int:
+        """Images with a vector in `space`: 0 means no query needs embedding."""
+        ...
+
+    @property
+    def generation(self) -> int:
+        """The committed generation readers see (cheap: what refresh() last found)."""
+        ...
+
+    def terms(self, *, adult: bool = False) -> list[tuple[str, int]]:
+        """(word, documents) of the whole body text, or of adult images and pages only."""
+        ...
+
+    def changed_since(self, gen: int) -> list[int]:
+        """Visible images added, or given occurrences, after generation `gen`, by doc_id."""
+        ...
+
     def refresh(self) -> bool:
         """Pick up commits made since the last call; True if anything changed."""
         ...
 
-    def stats(self) -> dict[str, int]: ...
+    def stats(self) -> dict[str, int]:
+        """Counts of images, occurrences, documents and the generation served."""
+        ...
 
 
 class WriteStore(ReadStore, Protocol):
     """What ingestion needs. Nothing is visible to readers before commit()."""
 
-    def find_by_sha(self, sha256: str) -> ImageDocument | None: ...
+    def find_by_sha(self, sha256: str) -> ImageDocument | None:
+        """The image with these bytes, committed or pending, if any."""
+        ...
 
     def add(
         self, doc: ImageDocument, thumbnail: bytes | None, embedding: np.ndarray | None = None
-    ) -> int: ...
+    ) -> int:
+        """Add a new image with its occurrences; its doc_id (its group joined by look)."""
+        ...
 
-    def add_occurrence(self, doc_id: int, occurrence: Occurrence) -> bool: ...
+    def add_occurrence(self, doc_id: int, occurrence: Occurrence) -> bool:
+        """Attach another place to an indexed image; False if nothing changed."""
+        ...
 
-    def add_vector(self, doc_id: int, vector: np.ndarray) -> None: ...
+    def add_vector(self, doc_id: int, vector: np.ndarray) -> None:
+        """Attach an image's visual embedding."""
+        ...
 
-    def delete(self, image_id: str) -> bool: ...
+    def delete(self, image_id: str) -> bool:
+        """Remove an image; False if it is not indexed."""
+        ...
 
-    def commit(self) -> int: ...
+    def commit(self) -> int:
+        """Make everything written since the last commit visible at once; the new generation."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the files and the writer lock."""
+        ...

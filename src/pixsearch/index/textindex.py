@@ -8,6 +8,7 @@ from pathlib import Path
 import tantivy
 
 from pixsearch.index import attributes, languages
+from pixsearch.index.priors import prior_multiplier, static_prior
 from pixsearch.index.schema import (
     ANALYZER_NAME,
     BODY_FIELD,
@@ -17,27 +18,21 @@ from pixsearch.index.schema import (
     build_schema,
     index_version,
 )
-from pixsearch.index.store import (
-    Clause,
-    Filters,
-    IndexLockedError,
-    Range,
-    StoreHit,
-    StoreQuery,
-    StoreResult,
-)
-from pixsearch.models.tagwords import tags_text
+from pixsearch.index.store import Filters, IndexLockedError, StoreHit, StoreQuery, StoreResult
+from pixsearch.index.tagwords import tags_text
+from pixsearch.index.tantivy_query import QueryTranslator
 from pixsearch.records import BODY_FIELDS, SIDE_FIELDS, ImageDocument
-from pixsearch.search.ranking import prior_multiplier, static_prior
 
 Occur = tantivy.Occur
 Q = tantivy.Query
 WRITER_HEAP = 128_000_000
-COMMON_TERM_SHARE = 0.5  # a word in more than this share of documents is 'common'
 
 
 class TextIndex:
-    """Wraps one Tantivy index directory; translates store queries to Tantivy queries."""
+    """Wraps one Tantivy index directory: documents in, ranked doc ids out.
+
+    Store queries become Tantivy queries in index/tantivy_query.py.
+    """
 
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -49,10 +44,11 @@ class TextIndex:
         self.analyzer = build_analyzer(self.version)
         self.index.register_tokenizer(ANALYZER_NAME, self.analyzer)
         self.stemmers = languages.register_stemmers(self.index) if self.version >= 2 else {}
-        self.side_weights = dict(SIDE_FIELDS)
         self._writer: tantivy.IndexWriter | None = None
-        self._blocked: tuple[tuple[str, ...], float, list[str]] | None = None
         self._meta_mtime = self._meta_stamp()
+        self.translate = QueryTranslator(
+            self.index, self.schema, self.analyzer, self.stemmers, stamp=lambda: self._meta_mtime
+        )
 
     # -- writing -------------------------------------------------------------
 
@@ -123,7 +119,7 @@ class TextIndex:
 
     def search(self, query: StoreQuery) -> StoreResult:
         searcher = self.index.searcher()
-        tquery = self.build_query(query)
+        tquery = self.translate.build(query)
         result = searcher.search(tquery, query.limit, count=query.count, offset=query.offset)
         addresses = [address for _, address in result.hits]
         # Priors apply in the service's rerank window: weight_by_field would score every
@@ -145,7 +141,7 @@ class TextIndex:
             )
             if doc_id  # the commit marker has doc_id 0
         ]
-        return StoreResult(hits=hits, total=result.count if query.count else len(hits))
+        return StoreResult(hits=hits, total=_count(result) if query.count else len(hits))
 
     def among(self, doc_ids: list[int], filters: Filters) -> dict[int, int]:
         """doc_id → group_id of those of `doc_ids` that are live and pass `filters`."""
@@ -153,7 +149,7 @@ class TextIndex:
             return {}
         searcher = self.index.searcher()
         clauses = [(Occur.Must, Q.term_set_query(self.schema, "doc_id", sorted(set(doc_ids))))]
-        clauses.extend(self._filters(filters))
+        clauses.extend(self.translate.filters(filters))
         hits = searcher.search(Q.boolean_query(clauses), len(doc_ids)).hits
         addresses = [address for _, address in hits]
         ids = searcher.fast_field_values("doc_id", addresses)
@@ -163,202 +159,23 @@ class TextIndex:
     def matching(self, filters: Filters, limit: int) -> tuple[dict[int, int], int]:
         """(doc_id → group_id of up to `limit` documents passing `filters`, how many pass)."""
         searcher = self.index.searcher()
-        clauses = [(Occur.Must, Q.all_query()), *self._filters(filters)]
+        clauses = [(Occur.Must, Q.all_query()), *self.translate.filters(filters)]
         clauses.append((Occur.MustNot, Q.term_query(self.schema, "doc_id", 0)))  # the marker
         result = searcher.search(Q.boolean_query(clauses), limit, count=True)
         addresses = [address for _, address in result.hits]
         ids = searcher.fast_field_values("doc_id", addresses)
         groups = searcher.fast_field_values("group_id", addresses)
         found = {int(d): int(g or d) for d, g in zip(ids, groups, strict=True) if d}
-        return found, result.count
+        return found, _count(result)
 
     def explain(self, query: StoreQuery, doc_id: int) -> str | None:
         searcher = self.index.searcher()
-        tquery = self.build_query(query)
+        tquery = self.translate.build(query)
         found = searcher.search(Q.term_query(self.schema, "doc_id", doc_id), 1).hits
         return tquery.explain(searcher, found[0][1]).to_json() if found else None
 
     def vocabulary(self, field: str, prefix: str, limit: int) -> list[tuple[str, int]]:
         return self.index.searcher().terms_with_prefix(field, prefix, limit=limit)
-
-    # -- query translation -----------------------------------------------------
-
-    def build_query(self, query: StoreQuery) -> tantivy.Query:
-        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        groups = self._informative(query.text.required)
-        if not groups:
-            clauses.append((Occur.Must, Q.all_query()))
-        for group in groups:
-            alternatives = [
-                q for q in (self._clause(c, query.language) for c in group) if q is not None
-            ]
-            if not alternatives:
-                return Q.empty_query()  # a required word analysed to nothing matches nothing
-            query_for_group = (
-                alternatives[0]
-                if len(alternatives) == 1
-                else Q.boolean_query([(Occur.Should, q) for q in alternatives])
-            )
-            clauses.append((Occur.Must, query_for_group))
-        for clause in query.text.excluded:
-            excluded = self._clause(clause, query.language)
-            if excluded is not None:
-                clauses.append((Occur.MustNot, excluded))
-        clauses.extend(self._filters(query.filters))
-        if query.doc_ids:
-            only = Q.term_set_query(self.schema, "doc_id", sorted(set(query.doc_ids)))
-            clauses.append((Occur.Must, Q.const_score_query(only, 0.0)))
-        # Boosts are optional clauses: they reorder what matched and never add matches.
-        clauses.extend(
-            (Occur.Should, Q.const_score_query(self._plain_term("host", b.host), b.weight))
-            for b in query.boosts
-        )
-        return Q.boolean_query(clauses)
-
-    def _informative(
-        self, groups: tuple[tuple[Clause, ...], ...]
-    ) -> tuple[tuple[Clause, ...], ...]:
-        """Drop required single words found in most documents, as a common-terms query does.
-
-        BM25 gives such a word an IDF near zero, so it barely moves the ranking,
-        yet intersecting its posting list costs as much as scanning the index.
-        The rarest group is always kept, so a query never loses all its words.
-        """
-        if len(groups) < 2:
-            return groups
-        searcher = self.index.searcher()
-        limit = COMMON_TERM_SHARE * max(searcher.num_docs, 1)
-        freqs = [self._group_freq(searcher, g) for g in groups]
-        rarest = min(range(len(groups)), key=lambda i: freqs[i])
-        return tuple(g for i, g in enumerate(groups) if i == rarest or freqs[i] <= limit)
-
-    def _group_freq(self, searcher: tantivy.Searcher, group: tuple[Clause, ...]) -> int:
-        """Documents a one-word group can match (phrases and OR groups count as rare)."""
-        if len(group) != 1 or len(group[0].words) != 1:
-            return 0
-        tokens = self.analyzer.analyze(group[0].words[0])
-        return searcher.doc_freq(BODY_FIELD, tokens[0]) if len(tokens) == 1 else 0
-
-    def _clause(self, clause: Clause, language: str = "en") -> tantivy.Query | None:
-        tokens = [t for word in clause.words for t in self.analyzer.analyze(word)]
-        if not tokens:
-            return None
-        main = languages.word_match(
-            self.schema, self.stemmers, tokens, clause.words, language, self.index.searcher()
-        )
-        sides = [
-            (Occur.Should, Q.boost_query(self._match(name, tokens), weight))
-            for name, weight in self.side_weights.items()
-        ]
-        return Q.boolean_query([(Occur.Should, main), *sides]) if sides else main
-
-    def _match(self, field: str, tokens: list[str]) -> tantivy.Query:
-        if len(tokens) == 1:
-            return Q.term_query(self.schema, field, tokens[0])
-        return Q.phrase_query(self.schema, field, tokens)
-
-    def _filters(self, f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
-        out: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for name in ("aspect", "color", "image_content", "image_type", "license", "size"):
-            value = getattr(f, name)
-            if value:
-                out.append((Occur.Must, self._term(name, value)))
-        for name, rng in (("width", f.width), ("height", f.height), ("content_size", f.file_size)):
-            if rng.low is not None or rng.high is not None:
-                out.append((Occur.Must, self._range(name, rng)))
-        if f.published_since is not None:
-            since = int(f.published_since.timestamp())
-            out.append((Occur.Must, self._range("published", Range(low=max(since, 0)))))
-        out.extend(self._adult(f))
-        out.extend(self._any_of("host", [s.lower() for s in f.sites]))
-        out.extend((Occur.MustNot, self._term("host", s.lower())) for s in f.excluded_sites)
-        prefixes = [attributes.normalize_prefix(p) for p in f.url_prefixes]
-        out.extend(self._any_of("url_prefix", prefixes))
-        out.extend(
-            (Occur.MustNot, self._term("url_prefix", attributes.normalize_prefix(p)))
-            for p in f.excluded_url_prefixes
-        )
-        scope = self._scope(f)
-        if scope is not None:
-            out.append((Occur.Must, scope))
-        return out
-
-    def _scope(self, f: Filters) -> tantivy.Query | None:
-        """A custom instance's slice as one zero-scored OR over hosts and URL prefixes.
-
-        Term-set queries, not a boolean of term queries: an instance may list
-        hundreds of sites, and a term set walks the dictionary once instead of
-        merging hundreds of posting-list iterators per hit.
-        """
-        parts = []
-        if f.scope_sites:
-            hosts = sorted({s.lower() for s in f.scope_sites})
-            parts.append(Q.term_set_query(self.schema, "host", hosts))
-        if f.scope_prefixes:
-            prefixes = sorted({attributes.normalize_prefix(p) for p in f.scope_prefixes})
-            parts.append(Q.term_set_query(self.schema, "url_prefix", prefixes))
-        if not parts:
-            return None
-        either = (
-            parts[0] if len(parts) == 1 else Q.boolean_query([(Occur.Should, q) for q in parts])
-        )
-        return Q.const_score_query(either, 0.0)
-
-    def _adult(self, f: Filters) -> list[tuple[tantivy.Occur, tantivy.Query]]:
-        """safeSearch exclusions: nudity scores at or above the threshold, adult words, hosts.
-
-        Term sets, not a range: the score is stored as whole-percent keywords
-        (attributes.adult_of), so the threshold is a query-time choice.
-        """
-        out: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        if "image" in f.exclude_adult:
-            buckets = attributes.adult_score_terms(f.adult_threshold)
-            if buckets:
-                out.append((Occur.MustNot, Q.term_set_query(self.schema, "adult", buckets)))
-        if "text" in f.exclude_adult:
-            out.append((Occur.MustNot, self._term("adult", "text")))
-            blocked = self._blocked_hosts(f.adult_hosts) if f.adult_hosts else []
-            if blocked:
-                out.append((Occur.MustNot, Q.term_set_query(self.schema, "host", blocked)))
-        return out
-
-    def _blocked_hosts(self, hosts: tuple[str, ...]) -> list[str]:
-        """The blocklisted hosts this index holds, found once per list and commit.
-
-        Published blocklists hold 100k+ hosts and a term set that size costs ~300 ms a
-        query; the index usually holds a handful of them, and one walk of its host
-        dictionary per commit finds which.
-        """
-        stamp = self._meta_mtime
-        if self._blocked is None or self._blocked[0] is not hosts or self._blocked[1] != stamp:
-            listed = frozenset(hosts)
-            present = self.index.searcher().terms_with_prefix("host", "")
-            self._blocked = (hosts, stamp, sorted(h for h, _ in present if h in listed))
-        return self._blocked[2]
-
-    def _any_of(self, field: str, values: list[str]) -> list[tuple[tantivy.Occur, tantivy.Query]]:
-        if not values:
-            return []
-        either = Q.boolean_query([(Occur.Should, self._term(field, v)) for v in values])
-        return [(Occur.Must, Q.const_score_query(either, 0.0))]
-
-    def _term(self, field: str, value: str) -> tantivy.Query:
-        return Q.const_score_query(self._plain_term(field, value), 0.0)
-
-    def _plain_term(self, field: str, value: str) -> tantivy.Query:
-        return Q.term_query(self.schema, field, value)
-
-    def _range(self, field: str, rng: Range) -> tantivy.Query:
-        inner = Q.range_query(
-            self.schema,
-            field,
-            tantivy.FieldType.Unsigned,
-            rng.low,
-            rng.high,
-            include_lower=True,
-            include_upper=True,
-        )
-        return Q.const_score_query(inner, 0.0)
 
 
 def to_tantivy(doc: ImageDocument, *, gen: int, version: int = 2) -> tantivy.Document:
@@ -401,3 +218,8 @@ def to_tantivy(doc: ImageDocument, *, gen: int, version: int = 2) -> tantivy.Doc
     if version >= 2:
         languages.add_language_fields(out, doc)
     return out
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    """The matches a search with count=True counted (tantivy's stub lacks the attribute)."""
+    return int(result.count)  # type: ignore[attr-defined]

@@ -42,7 +42,8 @@ def quantize(vectors: np.ndarray) -> np.ndarray:
     matrix = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     peak = np.abs(matrix).max(axis=1, keepdims=True)
     peak[peak == 0] = 1.0
-    return np.round(matrix * (127.0 / peak)).astype(np.int8)
+    quantized: np.ndarray = np.round(matrix * (127.0 / peak)).astype(np.int8)
+    return quantized
 
 
 def new_index(ndim: int) -> Index:
@@ -131,9 +132,10 @@ class VectorIndex:
         if self._index is None or not doc_ids:
             return {}
         keys = np.asarray(doc_ids, dtype=np.uint64)
-        found = self._index.get(keys, dtype=np.int8)
+        found = self._index.get(keys, dtype="i8")
+        rows = found if isinstance(found, tuple) else (found,)  # a tuple for an array of keys
         out = {}
-        for doc_id, raw in zip(doc_ids, found, strict=True):
+        for doc_id, raw in zip(doc_ids, rows, strict=True):
             if raw is None or (isinstance(raw, np.ndarray) and raw.size == 0):
                 continue
             vec = np.asarray(raw, dtype=np.float32).reshape(-1)

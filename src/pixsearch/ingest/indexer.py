@@ -34,7 +34,7 @@ class IngestSummary:
 
 
 class VectorSink(Protocol):
-    """Per-image vectors kept beside the index (CLIP's clipvectors/, search/clip.py)."""
+    """Per-image vectors kept beside the index (CLIP's clipvectors/, index/clipvectors.py)."""
 
     def add(self, doc_id: int, vector: np.ndarray) -> None: ...
 

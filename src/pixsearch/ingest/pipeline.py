@@ -27,7 +27,8 @@ from pixsearch.ingest.metadata import Metadata, capture_date, extract_metadata
 from pixsearch.ingest.phash import phash_rgb
 from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
 from pixsearch.ingest.thumbnail import make_thumbnail, shrink, thumb_dimensions
-from pixsearch.ingest.understand import Understanding, understand
+from pixsearch.ingest.understand import understand
+from pixsearch.models.analyzer import Understanding
 from pixsearch.records import ImageFacts, Occurrence, Rejection
 
 CLASSIFY_SAMPLE = 128  # the classifier sample's longest side is at most this

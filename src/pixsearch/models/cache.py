@@ -1,4 +1,4 @@
-"""Where built ONNX graphs are kept, and the onnxruntime sessions that run them.
+"""Where built ONNX graphs are kept (models/runtime.py makes the sessions that run them).
 
 Models ship as weights (a PyTorch checkpoint, a safetensors file); pixsearch
 turns them into ONNX graphs once and keeps the result under a key derived from
@@ -15,15 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import onnx
-import onnxruntime as ort
+
+from pixsearch.config import Settings
 
 # Bump when a builder changes the graph it makes from the same weights.
 BUILDER_VERSION = "1"
 
 
 def cache_dir() -> Path:
-    """``PIXSEARCH_MODEL_CACHE``, or ``~/.cache/pixsearch/models``."""
-    configured = os.environ.get("PIXSEARCH_MODEL_CACHE")
+    """``Settings.model_cache``, or ``~/.cache/pixsearch/models`` when it is empty."""
+    configured = Settings.load().model_cache
     return Path(configured) if configured else Path.home() / ".cache" / "pixsearch" / "models"
 
 
@@ -35,10 +36,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def graph_path(name: str, weights_sha256: str) -> Path:
+    """Where ``name``'s graph built from weights with this sha256 is kept (`pixsearch models`)."""
+    return cache_dir() / f"{name}-{weights_sha256[:16]}-v{BUILDER_VERSION}.onnx"
+
+
 def cached_onnx(name: str, weights: Path, build: Callable[[], onnx.ModelProto]) -> Path:
     """The path of ``name``'s graph for these weights, building and storing it if absent."""
-    key = file_sha256(weights)[:16]
-    target = cache_dir() / f"{name}-{key}-v{BUILDER_VERSION}.onnx"
+    target = graph_path(name, file_sha256(weights))
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -52,12 +57,3 @@ def cached_onnx(name: str, weights: Path, build: Callable[[], onnx.ModelProto]) 
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
-
-
-def session(path: Path, threads: int = 1) -> ort.InferenceSession:
-    """A CPU session; one thread by default because the pipeline runs one worker per core."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -1,10 +1,10 @@
 """The "clip" analyzer: a CLIP image vector per picture, for text-to-image search.
 
 It runs the user's CLIP image model (``clip_onnx.py`` documents the folder,
-``Settings.clip_model_dir`` / ``PIXSEARCH_CLIP_MODEL_DIR`` names it) on the
+``Settings.clip_model_dir`` names it) on the
 picture the pipeline hands every analyzer (thumbnail size, transparency over
 white) and fills ``Understanding.clip_embedding``; the indexer keeps these
-vectors in ``<index>/clipvectors/`` (search/clip.py), where the CLIP text model
+vectors in ``<index>/clipvectors/`` (index/clipvectors.py), where the CLIP text model
 searches them.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from pixsearch.config import Settings
-from pixsearch.ingest.understand import Understanding
+from pixsearch.models.analyzer import Understanding
 from pixsearch.models.embedder import clip_options, load_embedder
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from PIL import Image
 
-from pixsearch.ingest.understand import Understanding
+from pixsearch.index.tagwords import TAG_THRESHOLD
+from pixsearch.models.analyzer import Understanding
 from pixsearch.models.efficientnet import EfficientNetLite0, softmax
 from pixsearch.models.embedder import EmbedderUnavailable, load_embedder
-from pixsearch.models.tagwords import MAX_TAGS, TAG_THRESHOLD, tags_from_probs, tags_text
+from pixsearch.models.tagwords import MAX_TAGS, tags_from_probs
 
-__all__ = ["VisualAnalyzer", "tags_text"]
+__all__ = ["VisualAnalyzer"]
 
 
 class VisualAnalyzer:

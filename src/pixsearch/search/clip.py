@@ -1,62 +1,25 @@
-"""Text-to-image search with the user's CLIP weights: ``<index>/clipvectors/``.
+"""Text-to-image search with the user's CLIP weights: the query side.
 
-At ingest the "clip" analyzer (models/clip_analyzer.py) gives every new picture
-a CLIP image vector; ``ClipVectorSync`` keeps them, in the same generation-named
-usearch files as the text vectors (semantic.py's ``TextVectors``), saved right
-after each index commit under that commit's generation. At search time a
-``SemanticMatcher`` whose embedder is the CLIP text model searches them, so the
-query "tomato" reaches a picture of one even if no text says so; its candidates
-join the sentence-embedding ones (``CompositeMatcher``) and are fused with BM25
-like them.
-
-Limit: vectors are held in memory until the commit. A crash between the index
-commit and the vector save loses that batch's vectors (at most
-``commit_every`` images), and re-ingesting the same files does not restore
-them: they are "unchanged" to the indexer. Ingest them into a fresh index to
-get them back.
+At ingest every new picture gets a CLIP image vector (index/clipvectors.py
+keeps them in the store's "clip" vector space). At search time a
+``SemanticMatcher`` whose embedder is the CLIP text model asks the store for the
+pictures nearest the query's CLIP text vector, so the query "tomato" reaches a
+picture of one even if no text says so; its candidates join the
+sentence-embedding ones (``CompositeMatcher``) and are fused with BM25 like them.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
 import numpy as np
 
-from pixsearch.search.semantic import SemanticMatcher, TextVectors
+from pixsearch.index.store import ReadStore
+from pixsearch.search.semantic import SemanticMatcher
 
 log = logging.getLogger("pixsearch.search")
-
-FOLDER = "clipvectors"
-
-
-def clip_vectors_folder(index_dir: Path) -> Path:
-    return index_dir / FOLDER  # beside vectors/ and textvectors/, same file format
-
-
-class Generation(Protocol):
-    @property
-    def generation(self) -> int: ...
-
-
-class ClipVectorSync:
-    """The ingestion side: CLIP vectors of new images, saved after every commit.
-
-    ``add`` for each new image (the Indexer calls it), then calling the object
-    saves them under the store's generation, which the commit has just made
-    visible: a file never names a generation that did not land.
-    """
-
-    def __init__(self, store: Generation, index_dir: Path) -> None:
-        self.store = store
-        self.vectors = TextVectors(clip_vectors_folder(index_dir), writable=True)
-
-    def add(self, doc_id: int, vector: np.ndarray) -> None:
-        self.vectors.add([doc_id], np.asarray(vector, dtype=np.float32)[None, :])
-
-    def __call__(self) -> None:
-        self.vectors.save(self.store.generation)  # no-op when nothing was added
 
 
 class LazyClipText:
@@ -64,7 +27,7 @@ class LazyClipText:
 
     def __init__(self, model_dir: str | Path) -> None:
         self.model_dir = model_dir
-        self._model = None
+        self._model: Any = None
         self._failed = False
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
@@ -78,10 +41,11 @@ class LazyClipText:
                 self._failed = True
         if self._model is None:
             return np.zeros((len(texts), 1), dtype=np.float32)  # no dimension matches: nothing
-        return self._model.embed_texts(texts)
+        rows: np.ndarray = self._model.embed_texts(texts)
+        return rows
 
 
-def open_clip_matcher(index_dir: Path, model_dir: str | Path) -> SemanticMatcher | None:
+def open_clip_matcher(store: ReadStore, model_dir: str | Path) -> SemanticMatcher | None:
     """The CLIP side of semantic search, None when ``clip_model_dir`` is not set.
 
     Like ``open_matcher`` it starts before any vector exists and picks up later
@@ -96,5 +60,4 @@ def open_clip_matcher(index_dir: Path, model_dir: str | Path) -> SemanticMatcher
         log.warning("CLIP text-to-image search off: %s", exc)
         return None
     floor = ClipConfig.read(Path(model_dir)).min_similarity
-    vectors = TextVectors(clip_vectors_folder(index_dir))
-    return SemanticMatcher(LazyClipText(model_dir), vectors, min_similarity=floor)
+    return SemanticMatcher(LazyClipText(model_dir), store, space="clip", min_similarity=floor)

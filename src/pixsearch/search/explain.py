@@ -11,8 +11,9 @@ import re
 import unicodedata
 from typing import Any
 
+from pixsearch.index.store import static_multiplier
 from pixsearch.records import TEXT_FIELDS, ImageDocument
-from pixsearch.search.ranking import Explanation, multiplier
+from pixsearch.search.ranking import Explanation
 from pixsearch.search.service import Result
 
 _WORD = re.compile(r"\w+")
@@ -56,7 +57,7 @@ def explain_result(result: Result, words: list[str], position: int) -> dict[str,
         "bm25_score": note.bm25_score,
         "bm25_rank": note.bm25_rank,
         "prior_multiplier": round(note.prior, 4),
-        "prior_if_reindexed": round(multiplier(result.doc.facts), 4),
+        "prior_if_reindexed": round(static_multiplier(result.doc.facts), 4),
         "matched_fields": matched_fields(result.doc, words),
         "semantic_similarity": note.semantic_similarity,
         "semantic_rank": note.semantic_rank,

@@ -15,21 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pixsearch.index.dupes import (
-    DUP_NEIGHBOURS,
-    MIN_SIMILARITY,
-    aligner,
-    is_near_duplicate,
-    parse_layout,
-)
-from pixsearch.index.store import ReadStore
+from pixsearch.index.store import STOPWORDS, Picture, ReadStore
 from pixsearch.records import ImageDocument, ImageFacts, Occurrence
-from pixsearch.search.words import STOPWORDS, content_words
+from pixsearch.search.words import content_words
 
 MAX_PAGES = 50
 MAX_TAGS = 10
 BRQ_WORDS = 6
-GROUP_TRIES = 4  # members of a visually close group compared with an uploaded picture
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +60,7 @@ class InsightsService:
         """Insights for a picture given by bytes: indexed if its bytes or its look match.
 
         With its embedding and thumbnail, a crop the hash misses is matched too (the
-        ingest's rule, index/dupes.py).
+        ingest's rule: ``ReadStore.duplicate_of``).
         """
         doc = self.store.get_by_image_id(facts.image_id)
         return self._build(facts.image_id, facts, doc, vector, thumbnail)
@@ -109,15 +101,8 @@ class InsightsService:
         badges of a result and its insights agree; a new picture is matched by look.
         """
         if doc is None:
-            near = self.store.near_duplicates(
-                facts.phash, facts.color_layout, max_distance=self.near_distance
-            )
-            doc_id = near[0][1] if near else None
-            if thumbnail:  # the ingest's rule: hash matches verified by pixels, then crops
-                hashed = [(doc_id, None) for _, doc_id in near[:GROUP_TRIES]]
-                doc_id = self._verified(facts, hashed, thumbnail)
-                if doc_id is None and vector is not None:
-                    doc_id = self._verified(facts, self._visual_candidates(vector), thumbnail)
+            picture = Picture(facts.phash, facts.color_layout, thumbnail or None, vector)
+            doc_id = self.store.duplicate_of(picture, max_distance=self.near_distance)
             found = self.store.get([doc_id]) if doc_id is not None else []
             if not found:
                 return []
@@ -125,46 +110,11 @@ class InsightsService:
         members = self.store.group_members(doc.group_id, limit=MAX_PAGES)
         return self.store.get([doc.doc_id, *(m for m in members if m != doc.doc_id)])
 
-    def _visual_candidates(self, vector: np.ndarray) -> list[tuple[int, float | None]]:
-        """(doc_id, cosine) of images this picture may be a crop of (or a crop of it).
-
-        Similar-image hits are one per group, so each close group's other members are
-        tried too (a crop of the original may not contain the group's other crop).
-        """
-        candidates: list[tuple[int, float | None]] = []
-        for hit in self.store.similar(vector, k=DUP_NEIGHBOURS):
-            if hit.score >= MIN_SIMILARITY:
-                members = self.store.group_members(hit.group_id, limit=GROUP_TRIES)
-                ids = [hit.doc_id, *(m for m in members if m != hit.doc_id)]
-                candidates += [(doc_id, hit.score) for doc_id in ids[:GROUP_TRIES]]
-        return candidates
-
-    def _verified(
-        self, facts: ImageFacts, candidates: list[tuple[int, float | None]], thumbnail: bytes
-    ) -> int | None:
-        """The first candidate (doc_id, cosine or None) that is_near_duplicate accepts."""
-        docs = {d.doc_id: d for d in self.store.get([doc_id for doc_id, _ in candidates])}
-        verify = aligner(thumbnail, lambda doc_id: self.store.thumbnail(docs[doc_id].facts.sha256))
-        layout = parse_layout(facts.color_layout)
-        for doc_id, similarity in candidates:
-            doc = docs.get(doc_id)
-            if doc is not None and is_near_duplicate(
-                facts.phash,
-                layout,
-                doc.facts.phash,
-                parse_layout(doc.facts.color_layout),
-                self.near_distance,
-                similarity=similarity,
-                pixels=verify(doc_id),
-            ):
-                return doc_id
-        return None
-
 
 def _distinct_pages(family: list[ImageDocument]) -> list[Page]:
     """One entry per page: two files with the same bytes on one page count once."""
     seen: set[str] = set()
-    pages = []
+    pages: list[Page] = []
     for doc in family:
         for occurrence in doc.occurrences:
             key = occurrence.host_page_url or f"local:{doc.image_id}"
@@ -187,7 +137,7 @@ def _caption(pages: list[Page]) -> tuple[str, str] | None:
 
 def _best_query(occurrences: list[Occurrence]) -> str | None:
     """A short query that names the picture: the title its pages agree on most."""
-    titles = Counter()
+    titles: Counter[str] = Counter()
     for occurrence in occurrences:
         words = content_words(occurrence.text.get("name") or occurrence.title)
         if words:

@@ -1,58 +1,30 @@
-"""The query log behind trending: queries and daily counts, nothing about who asked.
+"""What search needs of a query log: recording searches and ranking popular ones.
 
-No client address, key or id is stored; rows older than the retention period
-are deleted as new days are written.
+Trending and suggestions read it; the store behind it (tenancy's SQLite log,
+or another) is chosen by the wiring root. Queries are kept normalised, with
+daily counts and nothing about who asked.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
+from typing import Protocol
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS query_log (
-    day TEXT NOT NULL,
-    market TEXT NOT NULL,
-    scope TEXT NOT NULL,  -- '' for the plain API, else a custom instance id
-    query TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (day, market, scope, query)
-);
-"""
 MAX_QUERY_CHARS = 100
 
 
 def normalise(query: str) -> str:
+    """The form a query is counted under: lower case, single spaces, at most MAX_QUERY_CHARS."""
     return re.sub(r"\s+", " ", query.strip().lower())[:MAX_QUERY_CHARS]
 
 
-class QueryLog:
-    def __init__(self, path: Path, *, retention_days: int = 90) -> None:
-        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
-        self.retention = timedelta(days=retention_days)
-        self._last_purge = ""
-
+class QueryLog(Protocol):
     def record(
         self, query: str, *, market: str, scope: str = "", now: datetime | None = None
     ) -> None:
-        text = normalise(query)
-        if not text:
-            return
-        day = (now or datetime.now(UTC)).date().isoformat()
-        self.conn.execute(
-            "INSERT INTO query_log VALUES (?, ?, ?, ?, 1) ON CONFLICT (day, market, scope, query) "
-            "DO UPDATE SET count = count + 1",
-            (day, market, scope, text),
-        )
-        if day != self._last_purge:  # once a day per process is enough
-            self._last_purge = day
-            cutoff = ((now or datetime.now(UTC)) - self.retention).date().isoformat()
-            self.conn.execute("DELETE FROM query_log WHERE day < ?", (cutoff,))
+        """Count one search of `query` (normalised) in `market` and `scope` today."""
+        ...
 
     def popular(
         self,
@@ -63,13 +35,8 @@ class QueryLog:
         limit: int = 50,
         now: datetime | None = None,
     ) -> list[tuple[str, float]]:
-        """(query, decayed count): a search today weighs twice one `half_life_days` ago."""
-        today = (now or datetime.now(UTC)).date()
-        weights: dict[str, float] = {}
-        for day, query, count in self.conn.execute(
-            "SELECT day, query, count FROM query_log WHERE market=? AND scope=?", (market, scope)
-        ):
-            age = (today - datetime.fromisoformat(day).date()).days
-            weights[query] = weights.get(query, 0.0) + count * 0.5 ** (age / half_life_days)
-        ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
-        return ranked[:limit]
+        """(query, decayed count), best first: a search today weighs twice one a half-life ago.
+
+        `scope` is "" for the plain API, else a custom instance id.
+        """
+        ...

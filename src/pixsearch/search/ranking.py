@@ -1,10 +1,9 @@
 """Ranking beyond BM25: static priors, fusion with semantic matches, host diversity.
 
-Priors are static per image, computed at indexing and stored in the index's
-``prior`` fast field as p with ``log2(2 + p)`` = the score multiplier (the
-encoding of Tantivy's ``weight_by_field``, kept so the field could be used there;
-it is not, because weighting while collecting scores every match and defeats
-top-k pruning). A multiplier below the neutral 2.0 sinks an image.
+Priors are static per image, computed when it is indexed (index/priors.py); the
+store hands each hit's score multiplier up in ``StoreHit.prior``, so ranking
+needs nothing of how they are computed or stored. A multiplier below the
+neutral 2.0 sinks an image.
 
 Priors, fusion and diversity run in the service over a fixed window of the raw
 BM25 list (its first WINDOW hits, whatever page is asked for): the window's
@@ -15,46 +14,15 @@ reordered list stay stable across pages. Beyond the window the raw order stands.
 from __future__ import annotations
 
 import heapq
-import math
 import statistics
 from dataclasses import dataclass, field
 
 from pixsearch.index.store import StoreHit
-from pixsearch.records import ImageFacts
 
 WINDOW = 100  # raw hits reordered by fusion and diversity: about three first pages
 RRF_K = 60  # reciprocal-rank-fusion constant of Cormack et al.; damps the top ranks
 SITE_DECAY = 0.55  # each earlier hit from the same site multiplies a hit's score by this
-NEUTRAL = 2.0  # the score multiplier of an ordinary image
 FRESH_WEIGHT = 0.02  # at most +2 %: breaks near-ties towards newer images, never more
-
-
-def multiplier(facts: ImageFacts) -> float:
-    """The static score multiplier of an image: size, then bytes per pixel as a sharpness hint."""
-    longest, shortest = max(facts.width, facts.height), min(facts.width, facts.height)
-    if longest < 48:  # spacers, bullets, favicons: almost never what a search is after
-        return 1.0
-    if shortest < 80:  # icons, buttons, badges; 80-150 px drawings and thumbnails are content
-        return 1.6
-    pixels = facts.width * facts.height
-    # Half a megapixel is ordinary; up to 2.2 for 2 MP and more, never below 1.9, so that
-    # size decides between copies of one picture and near-ties, not between subjects.
-    size = 0.1 * _clamp(math.log2(pixels / 500_000), -1.0, 2.0)
-    # A re-encoded, more compressed copy of the same picture has fewer bytes per pixel:
-    # in a near-duplicate group the sharper copy should lead (and so be the one shown).
-    bits = 8.0 * facts.content_size / max(pixels, 1)
-    sharp = 0.02 * _clamp(math.log2(max(bits, 1e-3)), -2.0, 2.0)
-    return NEUTRAL + size + sharp
-
-
-def static_prior(facts: ImageFacts) -> float:
-    """The value stored in the ``prior`` field so that log2(2 + prior) == multiplier(facts)."""
-    return max(2.0 ** multiplier(facts) - 2.0, 0.0)
-
-
-def prior_multiplier(stored: float) -> float:
-    """The multiplier a stored ``prior`` value encodes (an index without priors stores 0: 1.0)."""
-    return math.log2(2.0 + max(stored, 0.0))
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -77,7 +45,7 @@ class Explanation:
 
     bm25_score: float | None = None  # Tantivy's score, None if only the semantic side found it
     bm25_rank: int | None = None  # 1-based position in the BM25 list, priors applied
-    prior: float = 1.0  # the static multiplier applied (NEUTRAL = an ordinary image)
+    prior: float = 1.0  # the static multiplier applied (2.0: an ordinary image)
     semantic_similarity: float | None = None
     semantic_rank: int | None = None
     fused_score: float = 0.0

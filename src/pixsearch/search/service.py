@@ -17,6 +17,7 @@ from pixsearch.records import ImageDocument, Occurrence
 from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import ParsedQuery, parse_query
 from pixsearch.search.ranking import WINDOW, Explanation, Reranked, SemanticHit, rerank
+from pixsearch.search.scope import scoped_filters
 from pixsearch.search.semantic import Matcher
 
 MAX_SCAN = 20_000  # raw hits examined at most for one page
@@ -74,13 +75,7 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchPage:
         parsed = parse_query(request.q)
-        filters = replace(
-            request.filters,
-            sites=request.filters.sites + parsed.sites,
-            excluded_sites=request.filters.excluded_sites + parsed.excluded_sites,
-            adult_threshold=self.adult.threshold,
-            adult_hosts=self.adult.hosts,
-        )
+        filters = scoped_filters(request.filters, self.adult, query=parsed)
         base = StoreQuery(
             text=parsed.text, filters=filters, boosts=request.boosts, language=request.language
         )

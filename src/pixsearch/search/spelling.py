@@ -20,7 +20,7 @@ from itertools import combinations
 
 import numpy as np
 
-from pixsearch.search.vocabulary import Vocabulary
+from pixsearch.index.store import Vocabulary
 
 MAX_TERMS = 200_000  # the most frequent words are correction targets
 MIN_TARGET_DF = 2  # a word seen once in a large index may itself be a typo...

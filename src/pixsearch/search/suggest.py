@@ -1,10 +1,11 @@
 """Suggestions around a search: spelling, expansions, pivots, related searches, similar terms.
 
 Every suggestion returns results under the request's own filters (safe
-search, sites, a custom slice): expansions are proven by a result already on
-the page that contains the added word (its thumbnail is that result), the
-others by running them as a one-hit query. Under Moderate and Strict no
-suggestion uses a word found mostly on adult images.
+search, sites, a custom slice) as the search applies them (scope.py, with the
+server's adult policy): expansions are proven by a result already on the page
+that contains the added word (its thumbnail is that result), the others by
+running them as a one-hit query. Under Moderate and Strict no suggestion uses
+a word found mostly on adult images. Suggestions accompany a first page only.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from pixsearch.index.store import Filters, StoreQuery
+from pixsearch.index.store import Filters, StoreQuery, Vocabulary, is_content_word, tokens
 from pixsearch.records import ImageDocument
+from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import parse_query
 from pixsearch.search.querylog import QueryLog, normalise
+from pixsearch.search.scope import scoped_filters
 from pixsearch.search.service import Result, SearchPage, SearchRequest, SearchService
 from pixsearch.search.spelling import Correction, Speller
-from pixsearch.search.vocabulary import Vocabulary, VocabularyHolder, is_content_word, tokens
+from pixsearch.search.vocabulary import VocabularyHolder
 from pixsearch.search.words import content_words
 
 EXPANSIONS = 5
@@ -59,6 +62,15 @@ class Suggestions:
 class Spelling:
     altered: str | None = None  # the query actually searched, when corrected
     override: str | None = None  # the query that forces the original spelling
+
+
+def search_with_spelling(
+    search: SearchService, suggestions: SuggestionService | None, request: SearchRequest
+) -> tuple[SearchPage, Spelling]:
+    """The page for the request, or for its spelling correction when that finds far more."""
+    if suggestions is None:  # suggestions switched off: no spelling either
+        return search.search(request), Spelling()
+    return suggestions.search(request)
 
 
 class SuggestionService:
@@ -106,9 +118,9 @@ class SuggestionService:
         """Suggestions for `q` (the query searched), each proven to return results."""
         vocab = self.holder.current()
         out = Suggestions()
-        if vocab is None or not page.results:
+        if vocab is None or not page.results or page.current_offset != 0:
             return out
-        plain = replace(request.filters, exclude_adult=()) == Filters()
+        plain = _only_safe_search(request.filters) and _counts_prove(self.search_service.adult)
         run = _Run(self, request.filters, vocab, plain=plain and not _has_operators(q))
         words = [w for w in dict.fromkeys(t for w in page.parsed.words for t in tokens(w))]
         # An image pinned by id= heads the page whatever it matches: it proves nothing.
@@ -237,13 +249,9 @@ class SuggestionService:
         not counting lets the index stop early.
         """
         parsed = parse_query(text)
-        merged = replace(
-            filters,
-            sites=filters.sites + parsed.sites,
-            excluded_sites=filters.excluded_sites + parsed.excluded_sites,
-        )
+        scoped = scoped_filters(filters, self.search_service.adult, query=parsed)
         result = self.store.search(
-            StoreQuery(text=parsed.text, filters=merged, limit=1, count=count)
+            StoreQuery(text=parsed.text, filters=scoped, limit=1, count=count)
         )
         return (result.hits[0].doc_id, result.total) if result.hits else None
 
@@ -299,6 +307,28 @@ class _Run:
         out.pivots = [(p, [with_image(s) for s in ss]) for p, ss in out.pivots]
         out.related = [with_image(s) for s in out.related]
         out.similar = [with_image(s) for s in out.similar]
+
+
+def _only_safe_search(filters: Filters) -> bool:
+    """Whether `filters` narrow nothing but by safe search."""
+    unset = Filters()
+    bare = replace(
+        filters,
+        exclude_adult=(),
+        adult_threshold=unset.adult_threshold,
+        adult_hosts=unset.adult_hosts,
+    )
+    return bare == unset
+
+
+def _counts_prove(policy: AdultPolicy) -> bool:
+    """Whether the vocabulary's count of non-adult documents proves a word under `policy`.
+
+    The index marks adult pictures at the default threshold and knows no blocklist, so
+    its clean count holds only while the policy hides no more than that: a lower
+    threshold or a blocklisted host hides documents the count calls clean.
+    """
+    return policy.threshold >= AdultPolicy().threshold and not policy.hosts
 
 
 def _replace_word(q: str, word: str, replacement: str) -> str:

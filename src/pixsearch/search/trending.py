@@ -17,15 +17,16 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs installed (types-PyYAML)
 
-from pixsearch.index.store import Filters, StoreQuery, TextQuery
+from pixsearch.index.store import Filters, StoreQuery, TextQuery, is_content_word, tokens
 from pixsearch.search.querylog import QueryLog
-from pixsearch.search.service import Result, SearchRequest, SearchService
-from pixsearch.search.vocabulary import VocabularyHolder, is_content_word, tokens
+from pixsearch.search.scope import scoped_filters
+from pixsearch.search.service import Result, SearchPage, SearchRequest, SearchService
+from pixsearch.search.vocabulary import VocabularyHolder
 from pixsearch.search.words import content_words
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ TOPIC_RESULTS = 3  # top results of a query whose words make its topic
 COMMON_SHARE = 0.3  # a word in more than this share of the index is no topic
 # Fields that say what a picture shows or where it sits; folder and page words group well.
 DESCRIBING = ("caption", "name", "keywords", "tags", "page_title", "url_words")
+
+
+def counts_towards_trending(page: SearchPage) -> bool:
+    """A person's search counts when it is a first page that found something."""
+    return page.current_offset == 0 and bool(page.results)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,9 @@ class TrendingService:
         self.vocabulary = vocabulary
 
     def categories(self, *, market: str, filters: Filters, scope: str = "") -> list[Category]:
+        """Curated, popular and collection categories under `filters` (the caller's scope)."""
+        # The collection's titles come straight from the store: they need the policy too.
+        filters = scoped_filters(filters, self.search.adult)
         seen: set[int] = set()
         out = []
         for curated in self.curated:
@@ -174,7 +183,7 @@ class TrendingService:
     def _collection_queries(self, filters: Filters) -> list[str]:
         """Short queries made from the titles of indexed images, in index order."""
         store = self.search.store
-        hits = store.search(StoreQuery(text=TextQuery(), filters=replace(filters), limit=60)).hits
+        hits = store.search(StoreQuery(text=TextQuery(), filters=filters, limit=60)).hits
         queries: list[str] = []
         for doc in store.get([h.doc_id for h in hits]):
             query = " ".join(content_words(doc.occurrences[0].title)[:3])

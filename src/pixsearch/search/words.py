@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import re
 
+from pixsearch.index.store import STOPWORDS
+
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
-# Words that say nothing about a picture; kept short on purpose (English UI default).
-STOPWORDS = frozenset(
-    (  # noqa: SIM905 - a word list reads better as one string
-        "a an and are as at be by for from has have in is it its of on or over that the this "
-        "to was were with without jpg jpeg png gif webp img image images photo picture pic dsc"
-    ).split()
-)
 
 
 def content_words(text: str) -> list[str]:

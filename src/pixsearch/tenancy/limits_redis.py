@@ -1,6 +1,6 @@
 """The rate limiter on Redis, for several server machines sharing one set of keys.
 
-Same rules and answers as ratelimit.SqliteLimiter (fixed one-second windows,
+Same rules and answers as limits.SqliteLimiter (fixed one-second windows,
 per-day usage, monthly quota as this month's accepted calls), done in one Lua
 script so each call is one atomic round trip. Needs the `redis` package.
 """
@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 import redis
 
-from pixsearch.api.ratelimit import DayUsage, Decision, seconds_to_next_month
+from pixsearch.config import Settings
+from pixsearch.tenancy.limits import DayUsage, Decision, seconds_to_next_month
+from pixsearch.tenancy.state import ServiceDb
 
 PREFIX = "pixsearch:rl:"
 _DAY_TTL = 400 * 86400  # usage history kept a little over a year
@@ -43,6 +45,8 @@ return 0
 
 
 class RedisLimiter:
+    """Windows and usage under PREFIX in one Redis database (`Settings.redis_url`)."""
+
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(url)
         self._script = self.client.register_script(_SCRIPT)
@@ -76,7 +80,8 @@ class RedisLimiter:
 
     def usage(self, key_name: str) -> list[DayUsage]:
         base = PREFIX + key_name
-        days = sorted(d.decode() for d in self.client.smembers(f"{base}:days"))
+        members = self.client.smembers(f"{base}:days")
+        days = sorted(d.decode() if isinstance(d, bytes) else d for d in members)
         out = []
         for day in days:
             counts = self.client.hgetall(f"{base}:d:{day}")
@@ -87,3 +92,8 @@ class RedisLimiter:
 
     def close(self) -> None:
         self.client.close()
+
+
+def redis_limiter(*, settings: Settings, db: ServiceDb) -> RedisLimiter:
+    """The "redis" entry of limits.LIMITERS (keys stay in `db`; counters go to Redis)."""
+    return RedisLimiter(settings.redis_url)

@@ -1,13 +1,12 @@
-"""Subscription keys, stored hashed in the service database.
+"""Subscription keys: the KeyStore interface and its SQLite store in the service database.
 
-A key is shown once, at creation. The database keeps only its SHA-256 (keys
+A key is shown once, at creation. The store keeps only its SHA-256 (keys
 are 256-bit random, so a plain hash suffices: there is nothing to brute
 force), and verification compares digests in constant time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
@@ -16,28 +15,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any, Protocol
+
+from pixsearch.tenancy.state import ServiceDb
 
 KEY_PREFIX = "psk_"
 _CACHE_SECONDS = 2.0  # revocations reach every worker within this time
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS keys (
-    name TEXT PRIMARY KEY,
-    key_hash TEXT NOT NULL UNIQUE,
-    hint TEXT NOT NULL,
-    created TEXT NOT NULL,
-    enabled INTEGER NOT NULL DEFAULT 1,
-    expires TEXT
-);
-"""
-
-# Columns added after the first release; older service.db files gain them on open.
-_LIMIT_COLUMNS = (
-    ("allowed_instances", "TEXT NOT NULL DEFAULT ''"),
-    ("qps", "INTEGER"),
-    ("monthly_quota", "INTEGER"),
-)
 _COLUMNS = "name, hint, created, enabled, expires, allowed_instances, qps, monthly_quota"
 
 
@@ -60,30 +43,69 @@ class KeyInfo:
 
     @property
     def expired(self) -> bool:
-        return bool(self.expires) and datetime.fromisoformat(self.expires) <= datetime.now(UTC)
+        if not self.expires:
+            return False
+        return datetime.fromisoformat(self.expires) <= datetime.now(UTC)
 
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class KeyStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.executescript(SCHEMA)
-        self._migrate()
+class KeyStore(Protocol):
+    """Where keys live: shared by the CLI, the admin API and every server worker."""
+
+    def create(
+        self,
+        name: str,
+        *,
+        expires: datetime | None = None,
+        allowed_instances: tuple[str, ...] = (),
+        qps: int | None = None,
+        monthly_quota: int | None = None,
+    ) -> str:
+        """A new random key called `name` (ValueError if the name is taken), shown only here."""
+        ...
+
+    def install(self, name: str, key: str, *, qps: int | None, monthly_quota: int | None) -> None:
+        """Store a key its owner derived, or bring its record up to date."""
+        ...
+
+    def set_limits(
+        self,
+        name: str,
+        *,
+        allowed_instances: tuple[str, ...] | None = None,
+        qps: int | None = None,
+        monthly_quota: int | None = None,
+        clear_qps: bool = False,
+        clear_quota: bool = False,
+    ) -> bool:
+        """Change the given limits; False if there is no key `name`."""
+        ...
+
+    def get(self, name: str) -> KeyInfo | None: ...
+
+    def revoke(self, name: str) -> bool: ...
+
+    def set_enabled(self, name: str, enabled: bool) -> bool: ...
+
+    def list(self) -> list[KeyInfo]: ...
+
+    def lookup(self, key: str) -> KeyInfo | None:
+        """The record of a presented key (enabled or not), else None; may be seconds stale."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SqliteKeyStore:
+    """Keys in the `keys` table of the service database."""
+
+    def __init__(self, db: ServiceDb) -> None:
+        self.conn = db.connect()
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
-
-    def _migrate(self) -> None:
-        present = {row[1] for row in self.conn.execute("PRAGMA table_info(keys)")}
-        for column, declaration in _LIMIT_COLUMNS:
-            if column not in present:
-                # another process may add it between our look and our change
-                with contextlib.suppress(sqlite3.OperationalError):
-                    self.conn.execute(f"ALTER TABLE keys ADD COLUMN {column} {declaration}")
 
     def create(
         self,
@@ -199,6 +221,6 @@ class KeyStore:
         self.conn.close()
 
 
-def _info(row: tuple) -> KeyInfo:  # type: ignore[type-arg]
+def _info(row: tuple[Any, ...]) -> KeyInfo:
     allowed = tuple(part for part in (row[5] or "").split(",") if part)
     return KeyInfo(row[0], row[1], row[2], bool(row[3]), row[4], allowed, row[6], row[7])

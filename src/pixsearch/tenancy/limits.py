@@ -1,41 +1,30 @@
-"""Per-key rate limits and usage, shared by every worker process through SQLite.
+"""Per-key rate limits and usage: the Limiter interface, its backends by name, the SQLite one.
 
-Each accepted call is counted in two places in one short write transaction:
-a fixed one-second window per key (the QPS limit) and a per-key per-day row
-(usage, and the monthly quota as the sum of this month's days). The window
-is the wall-clock second, which every worker on the machine agrees on, so
-the limit holds across processes without any coordination beyond SQLite's
-write lock. Rejected calls are counted as throttled and do not use quota.
+A backend is chosen by `Settings.rate_limit_backend` from LIMITERS: "sqlite"
+(the service database beside the index; one machine) or "redis" (several
+machines; limits_redis.py, loaded only when named).
+
+In the SQLite backend each accepted call is counted in two places in one
+short write transaction: a fixed one-second window per key (the QPS limit)
+and a per-key per-day row (usage, and the monthly quota as the sum of this
+month's days). The window is the wall-clock second, which every worker on the
+machine agrees on, so the limit holds across processes without any
+coordination beyond SQLite's write lock. Rejected calls are counted as
+throttled and do not use quota.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from pixsearch.config import Settings
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS rate_window (
-    key_name TEXT PRIMARY KEY,
-    second INTEGER NOT NULL,
-    calls INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS usage (
-    key_name TEXT NOT NULL,
-    day TEXT NOT NULL,
-    calls INTEGER NOT NULL DEFAULT 0,
-    throttled INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (key_name, day)
-) WITHOUT ROWID;
-"""
+from pixsearch.config import Settings
+from pixsearch.registry import Registry, Unavailable
+from pixsearch.tenancy.state import ServiceDb
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +42,35 @@ class DayUsage:
 
 
 class Limiter(Protocol):
-    def hit(self, key_name: str, qps: int | None, monthly_quota: int | None) -> Decision: ...
+    def hit(self, key_name: str, qps: int | None, monthly_quota: int | None) -> Decision:
+        """Count one call of `key_name` if its limits allow it now, else refuse it."""
+        ...
 
-    def usage(self, key_name: str) -> list[DayUsage]: ...
+    def usage(self, key_name: str) -> list[DayUsage]:
+        """Calls and refused calls per day (UTC), oldest first."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LimiterUnavailable(Unavailable):
+    """The configured rate-limit backend is unknown or cannot run here."""
+
+
+# Each factory takes settings= and db= (the service database, whether it uses it or not).
+LIMITERS: Registry[Limiter] = Registry(
+    "rate limit backend",
+    {
+        "sqlite": "pixsearch.tenancy.limits:sqlite_limiter",
+        "redis": "pixsearch.tenancy.limits_redis:redis_limiter",
+    },
+    error=LimiterUnavailable,
+)
+
+
+def open_limiter(settings: Settings, db: ServiceDb) -> Limiter:
+    """The backend `settings.rate_limit_backend` names (LimiterUnavailable if none such)."""
+    return LIMITERS.create(settings.rate_limit_backend, settings=settings, db=db)
 
 
 def seconds_to_next_month(now: datetime) -> int:
@@ -65,13 +80,11 @@ def seconds_to_next_month(now: datetime) -> int:
 
 
 class SqliteLimiter:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+    """Windows and usage in the `rate_window` and `usage` tables of the service database."""
+
+    def __init__(self, db: ServiceDb) -> None:
         # Counters lost to a power cut cost at most a moment of over-admission.
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
+        self.conn = db.connect(durable=False)
         self._lock = threading.Lock()
 
     def hit(self, key_name: str, qps: int | None, monthly_quota: int | None) -> Decision:
@@ -145,14 +158,5 @@ class SqliteLimiter:
         self.conn.close()
 
 
-def build_limiter(settings: Settings) -> Limiter:
-    """The configured backend: SQLite beside the index (one machine) or Redis (several)."""
-    if settings.rate_limit_backend == "redis":
-        from pixsearch.api.ratelimit_redis import RedisLimiter  # optional dependency
-
-        return RedisLimiter(settings.redis_url)
-    if settings.rate_limit_backend != "sqlite":
-        raise ValueError(
-            f"rate_limit_backend must be sqlite or redis, not {settings.rate_limit_backend!r}"
-        )
-    return SqliteLimiter(settings.index_dir / "service.db")
+def sqlite_limiter(*, settings: Settings, db: ServiceDb) -> SqliteLimiter:
+    return SqliteLimiter(db)

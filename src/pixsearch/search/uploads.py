@@ -1,8 +1,9 @@
-"""Short-lived memory of pictures uploaded to /images/details.
+"""Short-lived memory of pictures uploaded to /images/details and visual search.
 
 An uploaded picture that is not in the index still gets an imageInsightsToken
 (the reference's follow-up GET works with it), so its measured facts are kept
-on disk, shared by all worker processes, for a bounded time.
+on disk, shared by all worker processes, for a bounded time. Only a server
+keeps one: a read-only command never writes it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from numpy.typing import NDArray
 
 from pixsearch.records import ImageFacts
 
@@ -28,7 +30,7 @@ class UploadCache:
         self._swept_at = 0.0
         root.mkdir(parents=True, exist_ok=True)
 
-    def put(self, facts: ImageFacts, vector: np.ndarray | None = None) -> None:
+    def put(self, facts: ImageFacts, vector: NDArray[np.float32] | None = None) -> None:
         if vector is not None:  # first, so a reader that finds the facts finds the vector
             raw = self.root / f"{facts.image_id}.f32"
             tmp_raw = raw.with_suffix(f".{os.getpid()}.tmp")
@@ -40,7 +42,7 @@ class UploadCache:
         os.replace(tmp, target)
         self._expire()
 
-    def vector(self, image_id: str) -> np.ndarray | None:
+    def vector(self, image_id: str) -> NDArray[np.float32] | None:
         """The visual embedding kept with an uploaded picture's facts, if one was computed."""
         if self.get(image_id) is None:
             return None

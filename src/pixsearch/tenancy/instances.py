@@ -4,26 +4,27 @@ An instance is stored as one JSON document per customConfig id in the
 service database, so the CLI, the admin API and every worker process share
 it. Workers cache an instance for CACHE_SECONDS: an edit is served everywhere
 within that time, without a restart.
+
+Which preset query parameters are valid is the HTTP API's knowledge (its
+parameter parser and market list), so the API and the CLI pass a
+`DefaultsCheck` to `parse_instance` when they read a definition from a user.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from pixsearch.api.errors import BingError
-from pixsearch.api.markets import MARKETS
-from pixsearch.api.params import parse_search
 from pixsearch.index import attributes
 from pixsearch.index.store import Filters
+from pixsearch.tenancy.state import ServiceDb
 
 CACHE_SECONDS = 1.0
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -47,17 +48,14 @@ _DEFAULT_PARAMS = {
     "minFileSize",
     "maxFileSize",
 }
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS instances (
-    config_id TEXT PRIMARY KEY,
-    body TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-"""
 
 
 class InstanceError(ValueError):
     """An instance definition that cannot be used, with the reason."""
+
+
+# Raises InstanceError for preset query parameters a search would refuse.
+DefaultsCheck = Callable[[Mapping[str, str]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +122,15 @@ def normalize_query(q: str) -> str:
     return " ".join(q.lower().split())
 
 
-def parse_instance(data: Any, *, config_id: str | None = None) -> Instance:
-    """An Instance from a decoded YAML/JSON mapping, or InstanceError saying what is wrong."""
+def parse_instance(
+    data: Any, *, config_id: str | None = None, check_defaults: DefaultsCheck | None = None
+) -> Instance:
+    """An Instance from a decoded YAML/JSON mapping, or InstanceError saying what is wrong.
+
+    `check_defaults` vets the preset query parameters of a definition from a
+    user; without it they are taken as they are (read back from the store,
+    where only checked definitions are written).
+    """
     if not isinstance(data, dict):
         raise InstanceError("an instance must be a mapping")
     known = set(Instance.__dataclass_fields__) | {"id"}
@@ -135,7 +140,7 @@ def parse_instance(data: Any, *, config_id: str | None = None) -> Instance:
     ident = str(config_id or data.get("config_id") or data.get("id") or "")
     if not _ID.match(ident):
         raise InstanceError("config_id must be 1-64 letters, digits, '-' or '_'")
-    defaults = _defaults(data.get("defaults") or {})
+    defaults = _defaults(data.get("defaults") or {}, check_defaults)
     return Instance(
         config_id=ident,
         name=str(data.get("name") or ""),
@@ -151,17 +156,13 @@ def parse_instance(data: Any, *, config_id: str | None = None) -> Instance:
     )
 
 
-def _defaults(raw: Any) -> dict[str, str]:
+def _defaults(raw: Any, check: DefaultsCheck | None) -> dict[str, str]:
     """Preset query parameters, checked now so a bad one fails here, not on every search."""
     if not isinstance(raw, dict) or not set(raw) <= _DEFAULT_PARAMS:
         raise InstanceError(f"defaults may set only: {', '.join(sorted(_DEFAULT_PARAMS))}")
     defaults = {str(k): str(v) for k, v in raw.items()}
-    try:
-        parse_search({"q": "x", **defaults})
-    except BingError as exc:
-        raise InstanceError(f"defaults: {exc.parameter}: {exc.message}") from None
-    if "mkt" in defaults and defaults["mkt"].lower() not in {m.lower() for m in MARKETS}:
-        raise InstanceError(f"defaults: mkt {defaults['mkt']!r} is not a listed market")
+    if check is not None:
+        check(defaults)
     return defaults
 
 
@@ -207,12 +208,33 @@ def _pins(raw: Any) -> tuple[Pin, ...]:
     return tuple(pins)
 
 
-class InstanceStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.executescript(SCHEMA)
+class InstanceStore(Protocol):
+    """Where instances live: shared by the CLI, the admin API and every server worker."""
+
+    def put(self, instance: Instance, *, create: bool | None = None) -> None:
+        """Save; create=True raises InstanceError if it exists, False KeyError if it does not."""
+        ...
+
+    def delete(self, config_id: str) -> bool: ...
+
+    def load(self, config_id: str) -> Instance | None:
+        """The stored definition as it is now."""
+        ...
+
+    def get(self, config_id: str) -> Instance | None:
+        """What searches use: may be up to CACHE_SECONDS old."""
+        ...
+
+    def list(self) -> list[Instance]: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteInstanceStore:
+    """Instances as JSON documents in the `instances` table of the service database."""
+
+    def __init__(self, db: ServiceDb) -> None:
+        self.conn = db.connect()
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Instance | None]] = {}
 

@@ -1,0 +1,209 @@
+"""The index's own vocabulary: words, document frequencies and co-occurrence vectors.
+
+Built per committed generation from two sources. Document frequencies come
+from one walk of the term dictionary (exact, about 0.4 s at 1M documents).
+Co-occurrence comes from a random sample of documents' text by *random
+indexing*: every frequent word gets a fixed random vector, and a word's
+context vector is the idf-weighted sum of the random vectors of the words it
+appears beside. Words used in the same contexts ("dusk", "sunset") end up
+with close context vectors, without ever building the quadratic
+word-by-word matrix. Each word's nearest words are computed once, at build
+time, so a request reads lists instead of multiplying matrices. The result is
+cached in a file named after the generation, so several workers and restarts
+build it once.
+
+Any ``ReadStore`` can be read this way: the build needs only its term
+statistics (``generation``, ``terms``, ``stats``), its change feed (which doc
+ids exist) and ``get``. search/vocabulary.py decides when to rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from pixsearch.index.store import ReadStore, Vocabulary
+from pixsearch.index.words import is_content_word, tokens
+
+log = logging.getLogger(__name__)
+
+DIM = 128  # random-indexing dimensions: enough to keep 20k random vectors near-orthogonal
+VECTOR_TERMS = 20_000  # the most frequent content words get context vectors
+NEAR = 24  # nearest words kept per word
+SAMPLE_DOCS = 30_000  # documents read for co-occurrence (all of them in a small index)
+ADULT_SHARE = 0.5  # a word found mostly on adult images is never suggested under safe search
+FORMAT = 3  # bump when the cached file's layout changes
+
+
+def build(store: ReadStore, *, sample_docs: int = SAMPLE_DOCS, seed: int = 7) -> Vocabulary:
+    generation = store.generation
+    counted = [(t, n) for t, n in store.terms() if n > 0]
+    counted.sort(key=lambda tn: (-tn[1], tn[0]))
+    terms = [t for t, _ in counted]
+    df = np.array([n for _, n in counted], dtype=np.int64)
+    num_docs = max(store.stats().get("documents", 0), int(df.max()) if len(df) else 0)
+    adult_df = dict(store.terms(adult=True))
+    adult = frozenset(
+        t for t, n in counted if adult_df.get(t, 0) >= max(1, ADULT_SHARE * n) and n > 0
+    )
+    empty = np.zeros((0, NEAR), np.int32)
+    vocab = Vocabulary(generation, num_docs, terms, df, adult, empty, empty.astype(np.float32))
+    vocab.adult_df = {t: n for t, n in adult_df.items() if n > 0}
+    vectors = _context_vectors(store, vocab, sample_docs, seed)
+    vocab.near, vocab.near_score = _nearest(vectors)
+    return vocab
+
+
+def _sample_texts(store: ReadStore, sample_docs: int, seed: int) -> list[str]:
+    """Text of `sample_docs` documents picked at random (all of them in a small index).
+
+    The ids come from the store's change feed since generation 0, i.e. every
+    visible image: ids need not be dense (deletions, a sharded store's ranges).
+    """
+    ids = store.changed_since(0)
+    if len(ids) > sample_docs:
+        ids = sorted(random.Random(seed).sample(ids, sample_docs))
+    texts: list[str] = []
+    for start in range(0, len(ids), 500):
+        for doc in store.get(ids[start : start + 500]):
+            texts.append(" ".join(v for o in doc.occurrences for v in o.text.values() if v))
+    return texts
+
+
+def _context_vectors(
+    store: ReadStore, vocab: Vocabulary, sample_docs: int, seed: int
+) -> np.ndarray:
+    chosen = [t for t in vocab.terms if is_content_word(t)][:VECTOR_TERMS]
+    # Rows of the vector matrix follow vocab.terms order, so reorder terms: chosen first.
+    chosen_set = set(chosen)
+    rest = [t for t in vocab.terms if t not in chosen_set]
+    order = [vocab.ids[t] for t in chosen] + [vocab.ids[t] for t in rest]
+    vocab.terms = [vocab.terms[i] for i in order]
+    vocab.df = vocab.df[order]
+    vocab.ids = {t: i for i, t in enumerate(vocab.terms)}
+    k = len(chosen)
+    if k == 0:
+        return np.zeros((0, DIM), np.float32)
+    rows: list[int] = []
+    cols: list[int] = []
+    for n, text in enumerate(_sample_texts(store, sample_docs, seed)):
+        ids = {vocab.ids[t] for t in tokens(text) if vocab.ids.get(t, k) < k}
+        rows.extend([n] * len(ids))
+        cols.extend(ids)
+    if not rows:
+        return np.zeros((k, DIM), np.float32)
+    x = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(max(rows) + 1, k))
+    idf = np.log((vocab.num_docs + 1) / (vocab.df[:k] + 1)).astype(np.float32)
+    randoms = np.random.default_rng(seed).standard_normal((k, DIM)).astype(np.float32)
+    weighted = randoms * idf[:, None]
+    docs = x @ weighted  # each sampled document: the sum of its words' weighted vectors
+    context = np.asarray(x.T @ docs)  # each word: the sum over documents it is in
+    context -= np.asarray(x.sum(axis=0)).ravel()[:, None] * weighted  # not its own vector
+    return _unit(_unit(context) - _unit(context).mean(axis=0)).astype(np.float32)
+
+
+def _nearest(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's NEAR most similar other rows (cosine), in blocks to bound memory."""
+    k = len(vectors)
+    width = min(NEAR, max(k - 1, 0))
+    near = np.zeros((k, width), np.int32)
+    score = np.zeros((k, width), np.float32)
+    if width == 0:
+        return near, score
+    for start in range(0, k, 1024):
+        block = vectors[start : start + 1024] @ vectors.T
+        block[np.arange(len(block)), np.arange(start, start + len(block))] = -np.inf
+        top = np.argpartition(-block, width - 1, axis=1)[:, :width]
+        top_scores = np.take_along_axis(block, top, axis=1)
+        order = np.argsort(-top_scores, axis=1)
+        near[start : start + len(block)] = np.take_along_axis(top, order, axis=1)
+        score[start : start + len(block)] = np.take_along_axis(top_scores, order, axis=1)
+    return near, score
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    unit: np.ndarray = m / np.maximum(norms, 1e-9)
+    return unit
+
+
+def save(vocab: Vocabulary, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(
+        tmp,
+        format=np.array([FORMAT, vocab.generation, vocab.num_docs]),
+        terms=np.array(vocab.terms, dtype=object),
+        df=vocab.df,
+        adult=np.array(sorted(vocab.adult), dtype=object),
+        adult_terms=np.array(list(vocab.adult_df), dtype=object),
+        adult_counts=np.array(list(vocab.adult_df.values()), dtype=np.int64),
+        near=vocab.near,
+        near_score=vocab.near_score.astype(np.float16),  # half the bytes; plenty for ranking
+    )
+    os.replace(tmp, path)  # readers see the whole file or none
+
+
+def load(path: Path) -> Vocabulary | None:
+    try:
+        with np.load(path, allow_pickle=True) as data:
+            fmt, generation, num_docs = (int(v) for v in data["format"])
+            if fmt != FORMAT:
+                return None
+            return Vocabulary(
+                generation=generation,
+                num_docs=num_docs,
+                terms=[str(t) for t in data["terms"]],
+                df=data["df"],
+                adult=frozenset(str(t) for t in data["adult"]),
+                adult_df={
+                    str(t): int(n)
+                    for t, n in zip(data["adult_terms"], data["adult_counts"], strict=True)
+                },
+                near=data["near"],
+                near_score=data["near_score"],
+            )
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class VocabularyCache:
+    """The vocabulary of a store's committed generation, kept in `folder` (None: not kept).
+
+    Calling it loads the file of the store's generation, or builds the vocabulary
+    and writes the file, removing older generations' files.
+    """
+
+    def __init__(self, store: ReadStore, folder: Path | None) -> None:
+        self.store = store
+        self.folder = folder
+
+    def __call__(self) -> Vocabulary:
+        gen = self.store.generation
+        path = self.folder / f"vocabulary-{gen}.npz" if self.folder else None
+        vocab = load(path) if path and path.exists() else None
+        if vocab is None or vocab.generation != gen:
+            started = time.perf_counter()
+            vocab = build(self.store)
+            log.info("vocabulary of generation %d in %.1f s", gen, time.perf_counter() - started)
+            if path is not None:
+                _store_file(vocab, path)
+        return vocab
+
+
+def _store_file(vocab: Vocabulary, path: Path) -> None:
+    try:
+        save(vocab, path)
+        for old in path.parent.glob("vocabulary-*.npz"):
+            # Only older generations: another worker may already serve a newer one.
+            gen = old.stem.removeprefix("vocabulary-")
+            if gen.isdigit() and int(gen) < vocab.generation:
+                old.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not cache the vocabulary in %s", path.parent)

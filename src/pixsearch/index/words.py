@@ -1,0 +1,67 @@
+"""How the index reads words: folding, glue words, content words and adult words.
+
+These rules are applied when an image is indexed (its adult-text mark, the
+vocabulary's terms) and again on queries (adult intent, spelling, suggestions),
+and both sides must agree, so they are defined once, here; ``index/store.py``
+passes them on to the query side.
+
+Why this adult word list: it holds only words whose usual sense in captions,
+titles and queries is sexual content. Ambiguous words stay out even though adult
+pages use them, because Strict would otherwise hide ordinary pictures: "sex" (sex
+education, sex chromosomes), "breast" (chicken breast, breast cancer), "tits" (blue
+tits), "pussy" (willow, cats), "cock" (roosters), "stripper" (paint), "nipple"
+(baby bottles), "sexy" and "hardcore" (cars, dresses, punk), "bikini", "lingerie"
+and "underwear" (shopping; the detector still sees exposed parts). "nude" and
+"naked" are in: Strict exists for people who accept losing "nude lipstick" to also
+lose nude photos. Prefixes catch compounds that URLs and hashtags glue together
+("pornhub", "xxxvideos", "nsfwart").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+# Words that say nothing about a picture; kept short on purpose (English UI default).
+STOPWORDS = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "a an and are as at be by for from has have in is it its of on or over that the this "
+        "to was were with without jpg jpeg png gif webp img image images photo picture pic dsc"
+    ).split()
+)
+
+ADULT_WORDS: frozenset[str] = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "porn porno pornography pornographic xxx nsfw hentai nude nudes naked nudity "
+        "topless bottomless erotic erotica fetish bdsm milf milfs blowjob handjob cumshot "
+        "camgirl camgirls onlyfans gangbang threesome orgy striptease upskirt genitals "
+        "genitalia vagina penis dildo sexcam"
+    ).split()
+)
+ADULT_PREFIXES: tuple[str, ...] = ("porn", "xxx", "nsfw", "hentai")
+
+
+def tokens(text: str) -> list[str]:
+    """Words as the index folds them: lower case, accents off ('Nüde_Photo-2': nude, photo, 2)."""
+    folded = text.lower()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return _TOKEN.findall(folded)
+
+
+def is_content_word(term: str) -> bool:
+    """A word that can name what a picture shows: alphabetic, longer than one letter, not glue."""
+    return len(term) > 1 and term.isalpha() and term not in STOPWORDS
+
+
+def is_adult_word(word: str) -> bool:
+    return word in ADULT_WORDS or word.startswith(ADULT_PREFIXES)
+
+
+def is_adult_text(texts: Iterable[str]) -> bool:
+    """Whether any of the texts contains an adult word."""
+    return any(is_adult_word(w) for text in texts if text for w in tokens(text))

@@ -1,0 +1,8 @@
+"""Tenancy: who may search what and how often, and what was searched.
+
+keys (subscription keys, stored hashed), instances (custom search slices with
+pins, boosts and preset parameters), limits (QPS, monthly quota and usage; a
+backend by name), querylog (the searches trending learns from). Each is a
+Protocol with a SQLite store; `state` is the one owner of the service
+database those stores share. `wiring.build_tenancy` puts them together.
+"""
