@@ -181,8 +181,7 @@ def _normalize(im: Image.Image) -> tuple[Image.Image, bool]:
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
     if has_alpha:
         rgba = im if mode == "RGBA" else im.convert("RGBA")
-        low, _high = rgba.getchannel("A").getextrema()
-        if low < 255:
+        if rgba.getchannel("A").getextrema() != (255, 255):  # some pixel not fully opaque
             return rgba, True
         return rgba.convert("RGB"), False
     if mode == "RGB":
