@@ -1,5 +1,9 @@
+import pytest
+
 from pixsearch.index.store import Clause
 from pixsearch.search.query import parse_query
+
+pytestmark = pytest.mark.memory
 
 
 def test_words_phrases_exclusions_and_or() -> None:

@@ -11,6 +11,8 @@ from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import parse_query
 from pixsearch.search.scope import excluded_adult, scoped_filters
 
+pytestmark = pytest.mark.memory
+
 POLICY = AdultPolicy(threshold=0.2, hosts=("blocked.example",))
 
 

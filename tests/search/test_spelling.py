@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pixsearch.index import vocabulary
 from pixsearch.index.store import Vocabulary
 from pixsearch.search.highlight import highlight
 from pixsearch.search.spelling import Speller, edit_distance
+
+pytestmark = pytest.mark.memory
 
 WORDS = {
     "sunset": 120,
