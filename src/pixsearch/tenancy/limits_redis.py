@@ -11,7 +11,12 @@ import math
 import time
 from datetime import UTC, datetime
 
-import redis
+try:
+    import redis
+except ImportError as exc:  # an extra, not a dependency: say which one
+    raise ImportError(
+        f"{exc}: the redis rate limiter needs pip install 'pixsearch[redis]'", name="redis"
+    ) from exc
 
 from pixsearch.config import Settings
 from pixsearch.tenancy.limits import DayUsage, Decision, seconds_to_next_month
