@@ -72,6 +72,20 @@ class Settings:
     )
     page_key_qps: int = _setting(20, "Calls per second the page key allows, all visitors together.")
     page_key_quota: int = _setting(0, "Calls per month the page key allows (0: no monthly quota).")
+    log_format: str = _setting(
+        "text",
+        "Log lines as text (warnings and errors) or json (from level info, with one access "
+        "line per request).",
+    )
+    log_client_ip: bool = _setting(False, "Put the client's address in access log lines.")
+    metrics: bool = _setting(
+        True, "Count requests and serve /metrics (guarded by admin_key; off without one)."
+    )
+    metrics_textfile: str = _setting(
+        "",
+        "Prometheus textfile (*.prom) that ingest and crawl rewrite with their counters every "
+        "15 s and at the end (empty: none).",
+    )
 
     def __repr__(self) -> str:
         # The admin key must never reach a log line through a printed Settings.

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -11,6 +15,8 @@ import uvicorn
 
 from pixsearch.cli.options import index_option, load_settings, setting_option
 from pixsearch.config import Settings
+from pixsearch.observe.logs import LOG_FORMATS, logging_config
+from pixsearch.observe.metrics import MULTIPROC_ENV
 
 
 @click.command()
@@ -20,8 +26,15 @@ from pixsearch.config import Settings
 @setting_option("workers")
 @setting_option("public_url")
 @setting_option("require_key", "--require-key/--no-auth")
+@setting_option("log_format", type=click.Choice(LOG_FORMATS))
 def serve(
-    index_dir: Path, host: str, port: int, workers: int, public_url: str, require_key: bool
+    index_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    public_url: str,
+    require_key: bool,
+    log_format: str,
 ) -> None:
     """Serve the Bing-compatible API and the search page over the index."""
     if not (index_dir / "meta.db").exists():
@@ -33,6 +46,7 @@ def serve(
         workers=workers,
         public_url=public_url,
         require_key=require_key,
+        log_format=log_format,
     )
     run_server(settings)
 
@@ -42,13 +56,43 @@ def run_server(settings: Settings) -> None:
     # through the environment, which Settings.load reads back. An absolute index
     # path, so a worker started elsewhere finds the same index.
     settings = dataclasses.replace(settings, index_dir=settings.index_dir.resolve())
+    try:
+        log_config = logging_config(settings.log_format)
+    except ValueError as exc:  # from the environment: the option itself is a Choice
+        raise click.ClickException(str(exc)) from None
     os.environ.update(settings.to_environ())
-    uvicorn.run(
-        "pixsearch.api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="warning",
-        access_log=False,
-    )
+    with _shared_metrics(settings):
+        uvicorn.run(
+            "pixsearch.api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=log_config,  # applied by uvicorn in every worker too
+            log_level="warning",
+            access_log=False,  # ours is api/accesslog.py: trace ids and key names
+        )
+
+
+@contextmanager
+def _shared_metrics(settings: Settings) -> Iterator[None]:
+    """With several workers, a fresh folder where each keeps its metric values for /metrics.
+
+    prometheus_client reads the variable when a worker imports it, so it is set
+    before uvicorn starts them, and the folder is new each run: old values
+    from a previous server must not be summed in.
+    """
+    if not settings.metrics or settings.workers <= 1:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="pixsearch-metrics-")
+    before = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = folder
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = before
+        shutil.rmtree(folder, ignore_errors=True)
