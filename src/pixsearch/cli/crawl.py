@@ -40,6 +40,8 @@ from pixsearch.crawl.warc import import_warcs
 from pixsearch.index.store import WriteStore
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
+from pixsearch.observe.jobs import JobCollector, log_summary, textfile_writer
+from pixsearch.observe.logs import configure_logging
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +240,8 @@ def _crawl(
     setup: Callable[[Frontier], None] | None = None,
 ) -> None:
     console = Console(stderr=True)
+    settings = load_settings(index_dir=index_dir)
+    configure_logging(settings)
     store, indexer, frontier = _open(index_dir, options.pipeline.analyzers)
     if setup is not None:
         try:
@@ -247,8 +251,11 @@ def _crawl(
             store.close()
             raise
     crawler = Crawler(options, indexer, frontier)
+    job = JobCollector("crawl", ingest=lambda: indexer.summary, crawl=lambda: crawler.stats)
+    textfile = Path(settings.metrics_textfile) if settings.metrics_textfile else None
     try:
-        stats = _run(crawler, console, quiet)
+        with textfile_writer(textfile, job):
+            stats = _run(crawler, console, quiet)
     except KeyboardInterrupt:
         crawler.checkpoint()
         console.print("[yellow]interrupted: rerun the same command to resume[/]")
@@ -256,6 +263,7 @@ def _crawl(
     finally:
         frontier.close()
         store.close()
+    log_summary(job)
     _summary(console, stats, indexer, frontier)
 
 

@@ -36,6 +36,8 @@ from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer, IngestSummary
 from pixsearch.ingest.parallel import process_many, tune_worker_memory
 from pixsearch.ingest.sources import iter_files
+from pixsearch.observe.jobs import JobCollector, log_summary, textfile_writer
+from pixsearch.observe.logs import LOG_FORMATS, configure_logging
 from pixsearch.records import Rejection
 
 MEGAPIXEL = 1_000_000
@@ -61,6 +63,8 @@ T = TypeVar("T")
     help="Reject images declaring more pixels than this (decompression bombs).",
 )
 @setting_option("commit_every")
+@setting_option("metrics_textfile")
+@setting_option("log_format", type=click.Choice(LOG_FORMATS))
 @click.option("--show-rejected", is_flag=True, help="List every rejected file with its reason.")
 @analyzer_options
 def ingest(
@@ -70,12 +74,20 @@ def ingest(
     max_file_mb: float,
     max_megapixels: float,
     commit_every: int,
+    metrics_textfile: str,
+    log_format: str,
     show_rejected: bool,
     analyzers: str | None,
     no_neural: bool,
 ) -> None:
     """Index the image files under PATHS (folders are walked recursively)."""
-    settings = load_settings(index_dir=index_dir, commit_every=commit_every)
+    settings = load_settings(
+        index_dir=index_dir,
+        commit_every=commit_every,
+        metrics_textfile=metrics_textfile,
+        log_format=log_format,
+    )
+    configure_logging(settings)
     console = Console(stderr=True)
     choice = resolve_analyzers(analyzers, no_neural, console)
     config = PipelineConfig(
@@ -86,16 +98,20 @@ def ingest(
     models = Models(choice.used, choice.skipped + semantic_skipped(settings))
     tune_worker_memory()  # the in-process path (--workers 1) gains what pool workers get
     store, indexer = open_indexer(settings, config.analyzers)
+    job = JobCollector("ingest", ingest=lambda: indexer.summary)
+    textfile = Path(settings.metrics_textfile) if settings.metrics_textfile else None
     try:
-        run_ingest(list(paths), config, indexer, workers=workers, console=console)
+        with textfile_writer(textfile, job):
+            run_ingest(list(paths), config, indexer, workers=workers, console=console)
+            indexer.commit()  # inside: the last textfile counts this commit
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: keeping what was processed[/]")
         indexer.commit()
         print_summary(console, indexer, models, show_rejected)
         store.close()
         sys.exit(130)
-    indexer.commit()
     store.close()
+    log_summary(job)
     print_summary(console, indexer, models, show_rejected)
 
 
