@@ -79,3 +79,21 @@ def test_unsafe_destination_refused_without_allow_private() -> None:
     with pytest.raises(FetchFailed) as caught:
         asyncio.run(go())
     assert caught.value.reason == "unsafe-destination"
+
+
+def test_every_hop_is_normalised_before_it_is_fetched() -> None:
+    """Numeric hosts in one spelling (what httpx parses), user info refused."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path == "/hop":
+            return httpx.Response(302, headers={"Location": "http://0x7f.1:8080/end"})
+        return httpx.Response(200, text="ok")
+
+    _fetch(handler, "http://0177.0.0.1/hop")
+    assert seen == ["http://127.0.0.1/hop", "http://127.0.0.1:8080/end"]
+    for url in ("http://a@site.test/", "http://0999.1/", "http://[::1%25lo]/"):
+        with pytest.raises(FetchFailed) as caught:
+            _fetch(handler, url)
+        assert caught.value.reason == "bad-url"

@@ -15,8 +15,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixsearch import __version__
 from pixsearch.api import errors
+from pixsearch.api.accesslog import AccessLog
 from pixsearch.api.context import ApiContext
 from pixsearch.api.errors import BingError
+from pixsearch.api.metrics import RequestMetrics, metrics_route
 from pixsearch.api.openapi import openapi_document
 from pixsearch.api.responses import bing_error
 from pixsearch.api.routes_admin import admin_routes
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
         # Cheap on purpose (load balancers poll it): counting a million rows takes 0.4 s.
         Route("/healthz", lambda r: JSONResponse({"ok": True})),
         Route("/stats", lambda r: JSONResponse(ctx.store.stats())),
+        metrics_route(),
         *page_routes(ctx),
         Mount("/static", StaticFiles(directory=str(static)), name="static"),
     ]
@@ -106,6 +109,10 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
     app.state.ctx = ctx
     app.state.static = static
     app.add_middleware(_UrlLengthGuard)
+    # Added last, so outermost: over-long URLs are counted and logged too.
+    if ctx.settings.metrics:
+        app.add_middleware(RequestMetrics)
+    app.add_middleware(AccessLog, client_ip=ctx.settings.log_client_ip)
     return app
 
 

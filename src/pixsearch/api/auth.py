@@ -68,6 +68,7 @@ def identify(request: Request, keys: KeyStore) -> KeyInfo:
     info = keys.lookup(key)
     if info is None:
         raise errors.unauthorized("Subscription key is not recognized.")
+    request.state.key_name = info.name  # for the access log: the name, never the key
     if not info.enabled:
         raise BingError(
             403,

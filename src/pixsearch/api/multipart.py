@@ -4,18 +4,26 @@ Starlette's form parser turns a part without a filename into text, but the
 visual search client sends its image part exactly so (no filename,
 application/octet-stream), so the bytes would be lost. This reads the raw
 parts with python-multipart, refusing bodies over the cap as they stream in.
+
+Whatever the body holds, the answer is a result or a 400 ErrorResponse naming
+``image``: a boundary missing, over RFC 2046's 70 characters or not found in the
+body, a header line over python-multipart's 4 KB or a ninth header in one part,
+and a body that ends before its closing boundary (python-multipart's
+``finalize`` does not check that; the parser's state says it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import Request
 
 from pixsearch.api import errors
 
 MAX_PARTS = 8
+MAX_BOUNDARY = 70  # RFC 2046 section 5.1.1
 
 
 @dataclass(slots=True)
@@ -77,16 +85,34 @@ class _Collector:
 async def read_parts(request: Request, max_bytes: int) -> list[Part]:
     """Every part of a multipart body of at most `max_bytes` bytes (a 400 when larger)."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
-    boundary = options.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
+    if content_type != b"multipart/form-data":
         raise errors.missing("image")
     collector = _Collector()
-    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+    parser = MultipartParser(_boundary(options), collector.callbacks())  # type: ignore[arg-type]
     received = 0
     async for chunk in request.stream():
         received += len(chunk)
         if received > max_bytes:
             raise errors.invalid("image", "", f"The request is larger than {max_bytes} bytes.")
-        parser.write(chunk)
-    parser.finalize()
+        try:
+            parser.write(chunk)
+        except FormParserError as exc:
+            raise _malformed(str(exc)) from None
+    if received == 0:
+        raise errors.missing("image")
+    if parser.state != MultipartState.END:
+        raise _malformed("the body ends before its closing boundary")
     return collector.parts
+
+
+def _boundary(options: dict[bytes, bytes]) -> bytes:
+    boundary = options.get(b"boundary", b"")
+    if not boundary:
+        raise _malformed("the Content-Type has no boundary parameter")
+    if len(boundary) > MAX_BOUNDARY:
+        raise _malformed(f"the boundary is longer than {MAX_BOUNDARY} characters")
+    return boundary
+
+
+def _malformed(why: str) -> errors.BingError:
+    return errors.invalid("image", "", f"The multipart body is malformed: {why[:200]}.")

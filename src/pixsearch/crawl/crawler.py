@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from pixsearch import __version__
 from pixsearch.crawl.extract import ImageRef, Page, extract_page
 from pixsearch.crawl.fetcher import Fetcher, FetchFailed, FetchSettings, Response
@@ -24,6 +22,7 @@ from pixsearch.crawl.occurrences import occurrence_for
 from pixsearch.crawl.policy import RobotsCache, hop_check
 from pixsearch.crawl.scope import Scope
 from pixsearch.crawl.sitemaps import parse_sitemap
+from pixsearch.crawl.transport import checked_client
 from pixsearch.crawl.urls import normalize
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
@@ -81,11 +80,11 @@ class Crawler:
 
     async def run(self, progress: Callable[[CrawlStats], None] | None = None) -> CrawlStats:
         settings = self.options.fetch
-        async with httpx.AsyncClient(
-            headers={"User-Agent": settings.user_agent},
-            follow_redirects=False,  # every hop is checked by Fetcher.get
+        async with checked_client(
+            allow_private=settings.allow_private,
             timeout=settings.timeout,
-            limits=httpx.Limits(max_connections=self.options.concurrency * 2),
+            headers={"User-Agent": settings.user_agent},
+            max_connections=self.options.concurrency * 2,
         ) as client:
             self.fetcher = Fetcher(client, settings)
             self.robots = RobotsCache(

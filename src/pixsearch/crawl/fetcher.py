@@ -1,10 +1,16 @@
-"""One polite, capped, checked HTTP fetch: redirects hop by hop, retries, per-host delays."""
+"""One polite, capped, checked HTTP fetch: redirects hop by hop, retries, per-host delays.
+
+Every hop's URL is normalised first (urls.normalize: numeric hosts in one form,
+no user info), its host checked (safety.py) before the request, and the client
+from transport.checked_client dials only the addresses that check returned.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -12,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pixsearch.crawl.safety import Unresolvable, UnsafeDestination, check_host
-from pixsearch.crawl.urls import host_of, normalize
+from pixsearch.crawl.urls import DEFAULT_PORTS, host_of, normalize
 
 MAX_REDIRECTS = 5
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -81,6 +87,10 @@ class Fetcher:
     ) -> Response:
         """Follow at most MAX_REDIRECTS redirects, each hop checked; raise FetchFailed."""
         for _ in range(MAX_REDIRECTS + 1):
+            canonical = normalize(url)
+            if canonical is None:
+                raise FetchFailed("bad-url", url[:300])
+            url = canonical
             reason = await check(url)
             if reason:
                 raise FetchFailed(reason, url)
@@ -105,27 +115,26 @@ class Fetcher:
 
     async def _once(self, url: str, headers: dict[str, str]) -> Response:
         parts = urlsplit(url)
-        try:
-            await check_host(
-                parts.hostname or "", parts.port or 443, allow_private=self.settings.allow_private
-            )
-        except Unresolvable as exc:
-            raise FetchFailed("dns-failure", str(exc)) from None
-        except UnsafeDestination as exc:
-            raise FetchFailed("unsafe-destination", str(exc)) from None
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+        with _safety_failures():
+            # Early and cached; the connection itself is checked again (transport.py).
+            await check_host(parts.hostname or "", port, allow_private=self.settings.allow_private)
         gate = self.gate(host_of(url))
         async with gate.lock:
             pause = gate.next_at - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
             try:
-                return await asyncio.wait_for(
-                    self._stream(url, headers), timeout=self.settings.timeout
-                )
+                with _safety_failures():
+                    return await asyncio.wait_for(
+                        self._stream(url, headers), timeout=self.settings.timeout
+                    )
             except TimeoutError:
                 raise FetchFailed("timeout", f"over {self.settings.timeout}s") from None
             except httpx.HTTPError as exc:
                 raise FetchFailed("network", f"{type(exc).__name__}: {exc}"[:300]) from None
+            except httpx.InvalidURL as exc:  # what normalize let through and httpx would not
+                raise FetchFailed("bad-url", str(exc)[:300]) from None
             finally:
                 gate.next_at = time.monotonic() + gate.delay
 
@@ -150,6 +159,17 @@ class Fetcher:
                 headers={k.lower(): v for k, v in response.headers.items()},
                 body=b"".join(chunks),
             )
+
+
+@contextmanager
+def _safety_failures() -> Iterator[None]:
+    """The safety module's refusals as FetchFailed."""
+    try:
+        yield
+    except Unresolvable as exc:
+        raise FetchFailed("dns-failure", str(exc)) from None
+    except UnsafeDestination as exc:
+        raise FetchFailed("unsafe-destination", str(exc)) from None
 
 
 def _retry_after(value: str | None, default: float) -> float:

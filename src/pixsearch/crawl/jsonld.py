@@ -9,8 +9,15 @@ from typing import Any
 import orjson
 
 IMAGE_TYPES = {"ImageObject", "Product", "Recipe", "Article", "NewsArticle", "BlogPosting"}
-RECIPE_KEYS = ("name", "recipeYield", "totalTime", "cookTime", "prepTime", "recipeCategory")
-RECIPE_KEYS += ("recipeCuisine",)
+RECIPE_KEYS = (
+    "name",
+    "recipeYield",
+    "totalTime",
+    "cookTime",
+    "prepTime",
+    "recipeCategory",
+    "recipeCuisine",
+)
 
 
 @dataclass(slots=True)

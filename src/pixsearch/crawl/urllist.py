@@ -22,8 +22,16 @@ URL_COLUMNS = ("url", "image_url", "imageurl", "content_url", "contenturl", "src
 CAPTION_COLUMNS = ("caption", "text", "alt", "description", "title")
 PAGE_COLUMNS = ("page_url", "pageurl", "host_page_url", "page", "source_url")
 LICENSE_COLUMNS = ("license", "licence", "license_url", "licence_url")
-KNOWN_KEYS = ("cc0", "pdm", "cc-by", "cc-by-sa", "cc-by-nd", "cc-by-nc", "cc-by-nc-sa")
-KNOWN_KEYS += ("cc-by-nc-nd",)
+KNOWN_KEYS = (
+    "cc0",
+    "pdm",
+    "cc-by",
+    "cc-by-sa",
+    "cc-by-nd",
+    "cc-by-nc",
+    "cc-by-nc-sa",
+    "cc-by-nc-nd",
+)
 
 
 class UrlListError(Exception):

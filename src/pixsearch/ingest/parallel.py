@@ -5,7 +5,8 @@ chunks are in flight, so millions of files cost no more memory than a hundred.
 A worker that dies (segfault in a decoder, OOM kill) breaks the whole pool in
 ``concurrent.futures``; the pool is rebuilt and the paths whose chunks were lost
 are retried one at a time, alone in the pool, so that only the real culprit is
-reported as Rejection("crashed").
+reported as Rejection("crashed"). The other way round, workers end with the
+process that owns the pool however it ends, ``kill -9`` included (lifeline.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.pipeline import Processed, process_file
+from pixsearch.lifeline import die_with
 from pixsearch.records import Rejection
 
 CHUNK_SIZE = 4  # paths per task: amortises IPC, keeps crash blast radius small
@@ -91,6 +93,12 @@ def tune_worker_memory() -> None:
     mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
 
 
+def _start_worker(owner_pid: int) -> None:
+    """Pool initializer: follow the owner out (kill -9 included), then tune memory."""
+    die_with(owner_pid)
+    tune_worker_memory()
+
+
 def _process_chunk(paths: tuple[Path, ...], config: PipelineConfig) -> list[Outcome]:
     """Worker entry point; top level so that spawn/forkserver can pickle it by name."""
     return [process_file(path, config) for path in paths]
@@ -136,7 +144,10 @@ class _PoolRunner:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=self.context, initializer=tune_worker_memory
+            max_workers=self.workers,
+            mp_context=self.context,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
 
     def _fill(self, chunks: Iterator[tuple[Path, ...]]) -> bool:

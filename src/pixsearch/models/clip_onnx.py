@@ -1,7 +1,7 @@
 """``clip-onnx``: a CLIP-style image/text embedder from ONNX files the user provides.
 
 pixsearch ships no CLIP weights; point ``Settings.clip_model_dir``
-(``PIXSEARCH_CLIP_MODEL_DIR``) at a folder holding:
+(docs/settings.md) at a folder holding:
 
 ``image_model.onnx``
     input ``pixel_values`` float32 [n, 3, S, S] (S = ``image_size``, default 224),
@@ -34,8 +34,8 @@ import numpy as np
 from PIL import Image
 from tokenizers import Tokenizer
 
-from pixsearch.models.cache import session
 from pixsearch.models.efficientnet import center_square, l2_normalise
+from pixsearch.models.runtime import new_session
 
 IMAGE_MODEL = "image_model.onnx"
 TEXT_MODEL = "text_model.onnx"
@@ -93,8 +93,8 @@ class ClipOnnx:
         if missing:
             raise FileNotFoundError(f"clip-onnx: {folder} lacks {', '.join(missing)}")
         self.config = ClipConfig.read(folder)
-        self._image = session(folder / IMAGE_MODEL, threads)
-        self._text = session(folder / TEXT_MODEL, threads)
+        self._image = new_session(folder / IMAGE_MODEL, threads)
+        self._text = new_session(folder / TEXT_MODEL, threads)
         self._text_inputs = {i.name for i in self._text.get_inputs()}
         self._tokenizer = _tokenizer(folder / TOKENIZER, self.config)
         self.dim = int(self.embed_texts(["a photo"]).shape[1])

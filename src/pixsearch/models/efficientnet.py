@@ -19,7 +19,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from pixsearch.models.cache import cached_onnx, session
+from pixsearch.models.cache import cached_onnx
+from pixsearch.models.runtime import new_session
 from pixsearch.models.torchfile import load_state_dict
 
 INPUT_SIZE = 224
@@ -189,7 +190,7 @@ class EfficientNetLite0:
         path = cached_onnx(
             "efficientnet-lite0", source, lambda: build_graph(load_state_dict(source))
         )
-        self._session = session(path, threads)
+        self._session = new_session(path, threads)
 
     def run(self, images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
         """L2-normalised features [n,1280] and raw logits [n,1000]."""

@@ -18,8 +18,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer
 
-from pixsearch.models.cache import cached_onnx, session
+from pixsearch.models.cache import cached_onnx
 from pixsearch.models.efficientnet import l2_normalise
+from pixsearch.models.runtime import new_session
 
 DIM = 384
 LAYERS = 6
@@ -192,7 +193,9 @@ class MiniLM:
 
             return build_graph(load_file(str(weights_file)))
 
-        self._session = session(cached_onnx("all-minilm-l6-v2", weights_file, build), threads)
+        self._session = new_session(
+            cached_onnx("all-minilm-l6-v2", weights_file, build), threads
+        )
         self._tokenizer = load_tokenizer(source / "tokenizer.json", max_tokens)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:

@@ -23,7 +23,6 @@ Semantics the rest of pixsearch relies on (and the quality evaluation reads):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -31,8 +30,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pixsearch.ingest.understand import AnalyzerUnavailable, Understanding
+from pixsearch.models.analyzer import AnalyzerUnavailable, Understanding
 from pixsearch.models.faces import confirms as lbp_confirms
+from pixsearch.models.runtime import new_session
 
 LABELS: tuple[str, ...] = (
     "FEMALE_GENITALIA_COVERED",
@@ -134,20 +134,11 @@ class NudeNetAnalyzer:
     name = "nudenet"
 
     def __init__(self, path: Path | None = None, *, threads: int = 1) -> None:
+        model = path or model_path()
         try:
-            import onnxruntime as ort
+            self.session = new_session(model, threads)
         except ImportError as exc:
             raise AnalyzerUnavailable(f"onnxruntime is not installed: {exc}") from exc
-        options = ort.SessionOptions()
-        # One thread: ingestion runs one worker per core, so per-core throughput is
-        # what counts, and threads would only fight the other workers.
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            os.fspath(path or model_path()), options, providers=["CPUExecutionProvider"]
-        )
         self.input_name = self.session.get_inputs()[0].name
 
     def run(self, image: Image.Image) -> np.ndarray:

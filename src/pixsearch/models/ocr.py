@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from pixsearch.ingest.understand import AnalyzerUnavailable, Understanding
+from pixsearch.models.analyzer import AnalyzerUnavailable, Understanding
 
 # Tesseract reads glyphs about 20-40 px tall best; thumbnails shrink a page's print
 # below that, so small pictures are enlarged up to this longest side. Twice the
