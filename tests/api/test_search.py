@@ -236,7 +236,7 @@ def test_unknown_route_and_long_url(api: httpx.Client) -> None:
     response = api.get("/v7.0/images/nothing")
     assert response.status_code == 404 and error_of(response)["code"] == "InvalidRequest"
     long = api.get("/v7.0/images/search", params={"q": "x" * 2100})
-    assert long.status_code == 404
+    assert long.status_code == 414 and error_of(long)["code"] == "InvalidRequest"
     posted = api.post("/v7.0/images/search", params={"q": "x"})
     assert posted.status_code == 405 and error_of(posted)["code"] == "InvalidRequest"
 

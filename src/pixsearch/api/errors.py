@@ -8,6 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The values the SDKs' ErrorCode and ErrorSubCode enums know; /openapi.json lists them, so
+# the schema tests catch an answer an SDK could not map.
+CODES = (
+    "None",
+    "ServerError",
+    "InvalidRequest",
+    "RateLimitExceeded",
+    "InvalidAuthorization",
+    "InsufficientAuthorization",
+)
+SUB_CODES = (
+    "UnexpectedError",
+    "ResourceError",
+    "NotImplemented",
+    "ParameterMissing",
+    "ParameterInvalidValue",
+    "HttpNotAllowed",
+    "Blocked",
+    "AuthorizationMissing",
+    "AuthorizationRedundancy",
+    "AuthorizationDisabled",
+    "AuthorizationExpired",
+)
+
 
 @dataclass(slots=True)
 class BingError(Exception):
@@ -47,6 +71,10 @@ def invalid(parameter: str, value: str, why: str = "") -> BingError:
 
 
 def unauthorized(detail: str) -> BingError:
+    """401 for a missing key and for an unknown one alike, as the reference answers both.
+
+    The SDKs' subCode enum has no "invalid key" value; moreDetails tells the two apart.
+    """
     return BingError(
         401,
         "InvalidAuthorization",
@@ -60,8 +88,25 @@ def not_found(path: str) -> BingError:
     return BingError(404, "InvalidRequest", f"Resource not found: {path[:200]}")
 
 
-def method_not_allowed(method: str) -> BingError:
-    return BingError(405, "InvalidRequest", f"Method {method} is not allowed here.")
+def method_not_allowed(method: str, allowed: list[str]) -> BingError:
+    """405 naming the methods the path takes, in an Allow header as RFC 9110 requires."""
+    return BingError(
+        405,
+        "InvalidRequest",
+        f"Method {method[:20]} is not allowed here.",
+        more_details=f"Allowed: {', '.join(allowed)}.",
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
+def uri_too_long(length: int, limit: int) -> BingError:
+    """414 rather than the reference's bare 404: a 404 reads as "no such endpoint"."""
+    return BingError(
+        414,
+        "InvalidRequest",
+        f"The URL is {length} characters long; the limit is {limit}.",
+        more_details="Keep the query string under 1,500 characters.",
+    )
 
 
 def server_error() -> BingError:
