@@ -1,6 +1,7 @@
 """Search latency at scale: load N synthetic documents, then time queries.
 
     python bench/search_bench.py --docs 1000000 [--dir .bench/search-1m] [--queries 300]
+        [--rounds 3] [--clock wall|cpu] [--profile 25] [--no-http]
 
 Documents go straight into the embedded store (no images, no thumbnails), with
 Zipf-distributed words and realistic field lengths and attribute spreads. The
@@ -9,15 +10,26 @@ Latency is measured in-process (the SearchService, SQLite fetch and collapse
 included) and over HTTP (a real `pixsearch serve` process, one client), with
 and without two filters, each after one unmeasured pass over the same queries
 so that the index's pages are in the OS cache, as they are on a serving machine.
+
+The same documents also go into a bare Tantivy index (bench/bare_tantivy.py:
+their body text folded into one field, the filtered attributes as fast fields)
+that answers the same queries with no pixsearch code on the query path. Each
+round times pixsearch and the bare engine back to back on the same queries, so
+the ratio pixsearch ÷ bare holds even on a busy machine; --rounds repeats that
+and reports every round. --profile N prints the N costliest functions of the
+in-process loop (cProfile).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
+import pstats
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import start_server, stop_server
 
+from bare_tantivy import BareIndex, BareQuery
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.store import Filters
 from pixsearch.records import COLOR_NAMES, ImageDocument, ImageFacts, Occurrence
@@ -111,12 +124,26 @@ class Corpus:
         picks = np.searchsorted(self.cdf, self.rng.random(n) * 0.9)
         return " ".join(self.words[i] for i in picks)
 
+    def queries(self, n: int, seed: int = 7) -> list[str]:
+        """1-3 words each, drawn from the head of the distribution like real queries.
+
+        From their own generator: the same queries whether or not the index was
+        just loaded (loading draws from the corpus's generator).
+        """
+        rng = np.random.default_rng(seed)
+        out = []
+        for _ in range(n):
+            picks = np.searchsorted(self.cdf, rng.random(int(rng.choice([1, 2, 2, 3]))) * 0.9)
+            out.append(" ".join(self.words[i] for i in picks))
+        return out
+
 
 def load(root: Path, docs: int, corpus: Corpus) -> None:
     store = EmbeddedStore(root, writable=True)
     have = store.stats()["images"]
     if have >= docs:
         print(f"reusing {root}: {have} documents")
+        store.close()
         return
     now = datetime.now(UTC)
     start = time.perf_counter()
@@ -131,6 +158,25 @@ def load(root: Path, docs: int, corpus: Corpus) -> None:
     print(f"loaded {docs - have} documents in {time.perf_counter() - start:.0f} s")
 
 
+def load_bare(path: Path, root: Path, docs: int) -> BareIndex:
+    """The bare index of the documents in `root`, read back from it (reused when complete)."""
+    bare = BareIndex(path)
+    if len(bare) == docs:
+        print(f"reusing {path}: {docs} documents")
+        return bare
+    store = EmbeddedStore(root)
+    start = time.perf_counter()
+    batch = 2_000
+    bare = BareIndex.empty(path)
+    bare.load(
+        doc
+        for first in range(1, docs + 1, batch)
+        for doc in store.get(range(first, min(first + batch, docs + 1)))
+    )
+    print(f"bare Tantivy: loaded {len(bare)} documents in {time.perf_counter() - start:.0f} s")
+    return bare
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -139,21 +185,105 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 FILTERS = Filters(size="large", color="blue")
 HTTP_FILTERS = {"size": "Large", "color": "Blue"}
+COUNT = 35
+Search = Callable[[str], object]
 
 
-def time_in_process(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
+def timed(
+    search: Search, queries: list[str], clock: Callable[[], float] = time.perf_counter
+) -> tuple[float, float]:
+    """p50 and p99 in ms over `queries`, after one unmeasured pass (a serving index is warm)."""
+    for q in queries:
+        search(q)
+    samples = []
+    for q in queries:
+        t0 = clock()
+        search(q)
+        samples.append(clock() - t0)
+    return percentiles(samples)
+
+
+# --clock cpu times each query by its thread's CPU time: what it costs, without the time
+# it waited for a core, which on a shared machine is most of the spread of wall times.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def searchers(root: Path, bare: BareIndex) -> dict[str, dict[str, Search]]:
+    """Per filter setting: the in-process pixsearch search and the bare engine's.
+
+    "pixsearch" is the service as it serves, with its cache of decoded images
+    (index/docrecords.py) warm after the first pass; "no image cache" decodes
+    every hit of every page from its record.
+    """
     service = SearchService(EmbeddedStore(root))
-    out = {}
-    for label, filters in (("no filter", Filters()), ("2 filters", FILTERS)):
-        for q in queries:  # one pass to warm the page cache, as a serving index is
-            service.search(SearchRequest(q=q, filters=filters))
-        samples = []
-        for q in queries:
-            t0 = time.perf_counter()
-            service.search(SearchRequest(q=q, filters=filters))
-            samples.append(time.perf_counter() - t0)
-        out[label] = percentiles(samples)
-    return out
+    uncached = SearchService(EmbeddedStore(root, record_cache=0))
+
+    def pixsearch(target: SearchService, filters: Filters) -> Search:
+        return lambda q: target.search(SearchRequest(q=q, filters=filters, count=COUNT))
+
+    def engine(large: bool, color: str | None, *, total: bool = True) -> Search:
+        return lambda q: bare.search(BareQuery.of(q, large=large, color=color), COUNT, total=total)
+
+    return {
+        "no filter": {
+            "pixsearch": pixsearch(service, Filters()),
+            "no image cache": pixsearch(uncached, Filters()),
+            "bare": engine(False, None),
+            "bare, no count": engine(False, None, total=False),
+        },
+        "2 filters": {
+            "pixsearch": pixsearch(service, FILTERS),
+            "no image cache": pixsearch(uncached, FILTERS),
+            "bare": engine(True, "blue"),
+            "bare, no count": engine(True, "blue", total=False),
+        },
+    }
+
+
+def side_by_side(
+    root: Path, bare: BareIndex, queries: list[str], rounds: int, clock: str = "wall"
+) -> None:
+    """Each round times every searcher on the same queries, back to back; ratios per round."""
+    ratios: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    print(f"{'round':<7}{'filters':<11}{'searcher':<22}{'p50 ms':>8}{'p99 ms':>8}")
+    for n in range(1, rounds + 1):
+        for label, by_name in searchers(root, bare).items():
+            times = {
+                name: timed(search, queries, CLOCKS[clock]) for name, search in by_name.items()
+            }
+            for name, (p50, p99) in times.items():
+                print(f"{n:<7}{label:<11}{name:<22}{p50:>8.3f}{p99:>8.3f}")
+            bare50, bare99 = times["bare"]
+            for name in ("pixsearch", "no image cache"):
+                p50, p99 = times[name]
+                ratio = (p50 / bare50, p99 / bare99)
+                ratios.setdefault((label, name), []).append(ratio)
+                print(f"{n:<7}{label:<11}{name + ' ÷ bare':<22}{ratio[0]:>8.2f}{ratio[1]:>8.2f}")
+    print()
+    for (label, name), values in ratios.items():
+        p50s = sorted(r[0] for r in values)
+        p99s = sorted(r[1] for r in values)
+        print(
+            f"{name} ÷ bare, {label}: p50 {statistics.median(p50s):.2f} "
+            f"({p50s[0]:.2f}–{p50s[-1]:.2f}), p99 {statistics.median(p99s):.2f} "
+            f"({p99s[0]:.2f}–{p99s[-1]:.2f}), median and range of {rounds} rounds"
+        )
+
+
+def profile(root: Path, queries: list[str], top: int) -> None:
+    """The costliest functions of the in-process loop, both filter settings, warm."""
+    service = SearchService(EmbeddedStore(root))
+    requests = [SearchRequest(q=q, filters=f) for f in (Filters(), FILTERS) for q in queries]
+    for request in requests:
+        service.search(request)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for request in requests:
+        service.search(request)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 def time_http(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
@@ -165,14 +295,12 @@ def time_http(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
     try:
         with httpx.Client(base_url=base, headers={"Ocp-Apim-Subscription-Key": key}) as client:
             for label, extra in (("no filter", {}), ("2 filters", HTTP_FILTERS)):
-                for q in queries:
-                    client.get("/v7.0/images/search", params={"q": q, **extra})
-                samples = []
-                for q in queries:
-                    t0 = time.perf_counter()
-                    client.get("/v7.0/images/search", params={"q": q, **extra}).raise_for_status()
-                    samples.append(time.perf_counter() - t0)
-                out[label] = percentiles(samples)
+
+                def get(q: str, extra: dict[str, str] = extra) -> object:
+                    params = {"q": q, "count": str(COUNT), **extra}
+                    return client.get("/v7.0/images/search", params=params).raise_for_status()
+
+                out[label] = timed(get, queries)
     finally:
         stop_server(process)
     return out
@@ -183,17 +311,25 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=3, help="side-by-side rounds")
+    parser.add_argument("--profile", type=int, default=0, help="print the top N of a profile")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="in-process timer")
     args = parser.parse_args()
     root = args.dir or Path(".bench") / f"search-{args.docs}"
     corpus = Corpus()
     load(root, args.docs, corpus)
-    queries = [corpus.query() for _ in range(args.queries)]
-    rows = [("in-process", time_in_process(root, queries)), ("HTTP", time_http(root, queries))]
-    print(f"\n{args.docs:,} documents, {args.queries} queries, count=35")
-    print(f"{'path':<12}{'filters':<12}{'p50 ms':>9}{'p99 ms':>9}")
-    for path, results in rows:
-        for label, (p50, p99) in results.items():
-            print(f"{path:<12}{label:<12}{p50:>9.2f}{p99:>9.2f}")
+    bare = load_bare(root.with_name(root.name + "-bare"), root, args.docs)
+    queries = corpus.queries(args.queries)
+    print(f"\n{args.docs:,} documents, {args.queries} queries, count={COUNT}")
+    print(f"clock: {args.clock}")
+    side_by_side(root, bare, queries, args.rounds, args.clock)
+    if args.profile:
+        profile(root, queries, args.profile)
+    if not args.no_http:
+        print(f"\n{'path':<12}{'filters':<12}{'p50 ms':>9}{'p99 ms':>9}")
+        for label, (p50, p99) in time_http(root, queries).items():
+            print(f"{'HTTP':<12}{label:<12}{p50:>9.2f}{p99:>9.2f}")
 
 
 if __name__ == "__main__":

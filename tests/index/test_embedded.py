@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,18 @@ def test_a_writer_killed_between_the_two_commits_is_rolled_forward(tmp_path: Pat
     assert writer.recover() is None  # already rolled forward on open
     assert writer.meta.committed_gen() == 2
     assert count(writer, "late") == 1
+
+
+def test_words_only_in_tags_or_ocr_text_still_match(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, writable=True)
+    tagged = make_doc(1, "harbour at dusk")
+    tagged.facts = replace(tagged.facts, tags=(("lighthouse", 0.9),), ocr_text="keep out")
+    store.add(tagged, None)
+    store.add(make_doc(2, "lighthouse on the rocks"), None)
+    store.commit()
+    hits = store.search(StoreQuery(words("lighthouse"), limit=10)).hits
+    assert [h.doc_id for h in hits] == [2, 1]  # the caption outweighs the tag
+    assert count(store, "keep", "out") == 1
+    phrase = TextQuery(required=((Clause(("keep", "out")),),))
+    assert store.search(StoreQuery(phrase, limit=10)).total == 1
+    assert count(store, "dusk", "lighthouse") == 1

@@ -7,16 +7,19 @@ checked here so that both stores are seen to rank alike.
 
 from __future__ import annotations
 
+import heapq
+import random
+from dataclasses import fields, replace
 from urllib.parse import urlsplit
 
 import pytest
 
 from pixsearch.index.memory import MemoryStore
 from pixsearch.index.priors import multiplier, static_prior
-from pixsearch.index.store import StoreHit
+from pixsearch.index.store import Clause, Filters, SiteBoost, StoreHit, StoreQuery, TextQuery
 from pixsearch.records import ImageDocument
-from pixsearch.search.ranking import WINDOW, diversify, rerank
-from pixsearch.search.service import SearchRequest, SearchService
+from pixsearch.search.ranking import SITE_DECAY, WINDOW, Explanation, diversify, rerank
+from pixsearch.search.service import SearchRequest, SearchService, _paged
 from tests.search.corpus import ranking_corpus, sized
 
 pytestmark = pytest.mark.memory
@@ -122,3 +125,80 @@ def test_fresher_wins_ties_only_when_freshness_is_asked() -> None:
 def test_rerank_keeps_hits_beyond_the_window_in_order() -> None:
     hits = [StoreHit(doc_id=i, group_id=i, score=1000.0 - i) for i in range(1, WINDOW + 20)]
     assert [h.doc_id for h in rerank(hits, []).hits] == [h.doc_id for h in hits]
+
+
+def greedy(fused: list[tuple[StoreHit, float]]) -> tuple[list[int], dict[int, float]]:
+    """(doc ids, site penalties) of the lazy-heap greedy pick diversify replaced: its spec.
+
+    A heap holds each site's best remaining hit; the best decayed one is popped,
+    and its site's next hit comes in with one more decay. No site twice: as is.
+    """
+    queues: dict[int, list[tuple[int, StoreHit, float]]] = {}
+    heap: list[tuple[float, int, int]] = []
+    for position, (hit, score) in enumerate(fused):
+        if hit.site == 0:
+            heapq.heappush(heap, (-score, position, -1 - position))
+            queues[-1 - position] = [(position, hit, score)]
+        else:
+            queues.setdefault(hit.site, []).append((position, hit, score))
+    if len(queues) == len(fused):
+        return [hit.doc_id for hit, _ in fused], {}
+    picked: dict[int, int] = {}
+    for key, queue in queues.items():
+        queue.reverse()
+        if key >= 0:
+            heapq.heappush(heap, (-queue[-1][2], queue[-1][0], key))
+    order, penalties = [], {}
+    while heap:
+        _, _, key = heapq.heappop(heap)
+        _, hit, _ = queues[key].pop()
+        order.append(hit.doc_id)
+        if key >= 0 and queues[key]:
+            picked[key] = picked.get(key, 0) + 1
+            decay = SITE_DECAY ** picked[key]
+            position, following, score = queues[key][-1]
+            penalties[following.doc_id] = decay
+            heapq.heappush(heap, (-score * decay, position, key))
+    return order, penalties
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_diversify_is_the_greedy_pick_of_the_best_decayed_hit(seed: int) -> None:
+    rng = random.Random(seed)
+    n = rng.randint(1, 60)
+    scores = [rng.choice([rng.uniform(0, 20), 5.0]) for _ in range(n)]
+    if seed % 4:  # best first, as searches give them; else any order, some negative
+        scores.sort(reverse=True)
+    else:
+        scores = [s - 6 for s in scores]
+    sites = [0, 0, 11, 12, 13, 14, 15, 16]
+    hits = [StoreHit(i + 1, i + 1, s, site=rng.choice(sites)) for i, s in enumerate(scores)]
+    fused = [(h, h.score) for h in hits]
+    notes = {h.doc_id: Explanation() for h in hits}
+    order, penalties = greedy(fused)
+    assert [h.doc_id for h in diversify(fused, notes)] == order
+    assert {d: e.site_penalty for d, e in notes.items() if e.site_penalty != 1.0} == penalties
+
+
+def test_explanations_cost_nothing_unless_asked() -> None:
+    hits = [StoreHit(i, i, 10.0 - i / 10, site=i % 3, published=i) for i in range(1, 50)]
+    plain = rerank(hits, [], fresh_since=0, now=100, explain=False)
+    explained = rerank(hits, [], fresh_since=0, now=100)
+    assert plain.hits == explained.hits and plain.explanations == {}
+    assert len(explained.explanations) == len(hits)
+
+
+def test_paged_queries_keep_every_field() -> None:
+    every = StoreQuery(
+        text=TextQuery(required=((Clause(("tulip",)),),)),
+        filters=Filters(color="red"),
+        limit=7,
+        offset=3,
+        boosts=(SiteBoost("a.example", 1.0),),
+        language="fr",
+        doc_ids=(1, 2),
+        count=False,
+    )
+    defaults = StoreQuery(text=TextQuery())
+    assert all(getattr(every, f.name) != getattr(defaults, f.name) for f in fields(StoreQuery))
+    assert _paged(every, 100) == replace(every, limit=100, offset=0)

@@ -28,6 +28,7 @@ import tantivy
 
 from pixsearch.index import lookalike
 from pixsearch.index.derived import DerivedVectors, folder_of
+from pixsearch.index.docrecords import CACHE_SIZE
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
 from pixsearch.index.metadb import MetaDB
 from pixsearch.index.nearscan import NearScan
@@ -48,16 +49,26 @@ from pixsearch.records import ImageDocument, Occurrence
 
 
 class EmbeddedStore:
-    """ReadStore always; WriteStore when opened with writable=True (one writer at a time)."""
+    """ReadStore always; WriteStore when opened with writable=True (one writer at a time).
 
-    def __init__(self, root: Path, *, writable: bool = False, dup_distance: int = 6) -> None:
+    `record_cache`: how many decoded images result pages keep (index/docrecords.py).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        writable: bool = False,
+        dup_distance: int = 6,
+        record_cache: int = CACHE_SIZE,
+    ) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.text = TextIndex(root / "text")
         # A reader must never write: not even CREATE IF NOT EXISTS, which would wait
         # for the writer's open transaction.
         db = root / "meta.db"
-        self.meta = MetaDB(db, readonly=not writable and db.exists())
+        self.meta = MetaDB(db, readonly=not writable and db.exists(), record_cache=record_cache)
         self.thumbs = ThumbnailStore(root / "thumbs")
         self.vectors = VectorIndex(root / "vectors", writable=writable)
         self._vectors_loaded = False
@@ -283,10 +294,13 @@ class EmbeddedStore:
         if not self.meta.upsert_occurrence(doc_id, occurrence, gen=self.gen):
             return False
         if doc_id in self._pending:
-            doc, existed = self._pending[doc_id]
-            doc.occurrences = [o for o in doc.occurrences if o.source != occurrence.source]
-            doc.occurrences.append(occurrence)
-            self._pending[doc_id] = (doc, existed)
+            doc, _ = self._pending[doc_id]
+            # In place, as the row's update keeps its place: the record keeps the rows' order.
+            places = [o.source for o in doc.occurrences]
+            if occurrence.source in places:
+                doc.occurrences[places.index(occurrence.source)] = occurrence
+            else:
+                doc.occurrences.append(occurrence)
         else:
             docs = self.meta.fetch([doc_id], max_gen=None)
             if docs:
@@ -315,6 +329,7 @@ class EmbeddedStore:
     def commit(self) -> int:
         """Make everything added since the last commit visible, atomically."""
         self._require_writer()
+        self.meta.write_records((doc for doc, _ in self._pending.values()), gen=self.gen)
         self.meta.commit()
         for doc_id, (doc, existed) in self._pending.items():
             if existed:

@@ -3,47 +3,41 @@
 Every row carries the generation that wrote it. Readers see rows up to the
 last committed generation; a writer that died mid-generation is rolled back
 or forward on the next open (see EmbeddedStore.recover).
+
+Result pages read each image's committed record (index/docrecords.py) rather
+than its rows when there is one; the rows stay the authority.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-from pixsearch.records import ImageDocument, ImageFacts, Occurrence
-
-_FACT_FIELDS = [f.name for f in dataclasses.fields(ImageFacts)]
-_FACT_COLUMNS = ", ".join(_FACT_FIELDS)
-# Column affinity and encoding follow the dataclass's declared type, so a new
-# fact cannot get the wrong column: integers and booleans INTEGER, floats REAL,
-# tuples of words comma-joined TEXT, nested tuples JSON TEXT, dates ISO TEXT.
-_FACT_TYPES = {f.name: str(f.type) for f in dataclasses.fields(ImageFacts)}
-_INTEGER_FACTS = {n for n, t in _FACT_TYPES.items() if t in ("int", "bool")}
-_REAL_FACTS = {n for n, t in _FACT_TYPES.items() if t == "float"}
-_WORD_TUPLES = {n for n, t in _FACT_TYPES.items() if t == "tuple[str, ...]"}
-_JSON_FACTS = {n for n, t in _FACT_TYPES.items() if t.startswith("tuple[tuple")}
-
-
-def _affinity(name: str) -> str:
-    if name in _INTEGER_FACTS:
-        return "INTEGER"
-    return "REAL" if name in _REAL_FACTS else "TEXT"
-
-
-_FACT_DDL = ",\n    ".join(f"{name} {_affinity(name)}" for name in _FACT_FIELDS)
+from pixsearch.index import docrecords
+from pixsearch.index.docrecords import Decoded, GenerationCache
+from pixsearch.index.factrows import (
+    FACT_COLUMNS,
+    FACT_DDL,
+    FACT_FIELDS,
+    affinity,
+    as_stored,
+    facts_to_row,
+    occurrence_from_dict,
+    occurrence_from_json,
+    row_to_doc,
+    to_unsigned,
+)
+from pixsearch.records import ImageDocument, Occurrence
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS images (
     doc_id INTEGER PRIMARY KEY,
     image_id TEXT NOT NULL UNIQUE,
-    {_FACT_DDL},
+    {FACT_DDL},
     first_seen TEXT NOT NULL,
     group_id INTEGER NOT NULL,
     gen INTEGER NOT NULL,
@@ -63,22 +57,21 @@ CREATE TABLE IF NOT EXISTS occurrences (
 CREATE INDEX IF NOT EXISTS occurrences_page ON occurrences(host_page_url);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('committed_gen', '0');
+CREATE TABLE IF NOT EXISTS records (
+    doc_id INTEGER PRIMARY KEY,
+    gen INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
 """
-
-_SIGN_BIT = 1 << 63
-
-
-def _to_signed(value: int) -> int:
-    """SQLite integers are signed 64-bit; a 64-bit hash is stored two's complement."""
-    return value - (1 << 64) if value & _SIGN_BIT else value
-
-
-def _to_unsigned(value: int) -> int:
-    return value + (1 << 64) if value < 0 else value
+GROUP_CACHE_SIZE = 16384
 
 
 class MetaDB:
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    """`record_cache`: decoded images kept for result pages (0: decode every time)."""
+
+    def __init__(
+        self, path: Path, *, readonly: bool = False, record_cache: int = docrecords.CACHE_SIZE
+    ) -> None:
         self.path = path
         self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -90,17 +83,21 @@ class MetaDB:
         if not readonly:
             self.conn.executescript(SCHEMA)
         self._add_missing_fact_columns()
+        self.decoded: GenerationCache[int, Decoded] = GenerationCache(record_cache)
+        self._groups: GenerationCache[int, tuple[int, int]] = GenerationCache(GROUP_CACHE_SIZE)
+        self._has_records = False
+        self._records_gen = -1  # the generation _has_records was probed at
 
     def _add_missing_fact_columns(self) -> None:
         """Indexes made before a fact was added to ImageFacts get its column (empty)."""
         present = {row[1] for row in self.conn.execute("PRAGMA table_info(images)")}
         if not present:
             return
-        for name in _FACT_FIELDS:
+        for name in FACT_FIELDS:
             if name not in present:
                 # another process may have added it a moment ago
                 with contextlib.suppress(sqlite3.OperationalError):
-                    self.conn.execute(f"ALTER TABLE images ADD COLUMN {name} {_affinity(name)}")
+                    self.conn.execute(f"ALTER TABLE images ADD COLUMN {name} {affinity(name)}")
 
     def close(self) -> None:
         self.conn.close()
@@ -124,6 +121,7 @@ class MetaDB:
             self.conn.execute("UPDATE meta SET value=? WHERE key='committed_gen'", (str(gen),))
             doomed = "SELECT doc_id FROM images WHERE deleted_gen IS NOT NULL AND deleted_gen<=?"
             self.conn.execute(f"DELETE FROM occurrences WHERE doc_id IN ({doomed})", (gen,))
+            self.conn.execute(f"DELETE FROM records WHERE doc_id IN ({doomed})", (gen,))
             self.conn.execute(
                 "DELETE FROM images WHERE deleted_gen IS NOT NULL AND deleted_gen<=?", (gen,)
             )
@@ -132,6 +130,8 @@ class MetaDB:
         """Undo every row write of an uncommitted generation."""
         with self.conn:
             self.conn.execute("DELETE FROM occurrences WHERE gen>=?", (gen,))
+            # an older image whose record this generation rewrote falls back to its rows
+            self.conn.execute("DELETE FROM records WHERE gen>=?", (gen,))
             self.conn.execute("DELETE FROM images WHERE gen>=?", (gen,))
             self.conn.execute("UPDATE images SET deleted_gen=NULL WHERE deleted_gen>=?", (gen,))
 
@@ -145,10 +145,10 @@ class MetaDB:
     # -- writes ----------------------------------------------------------------
 
     def insert_image(self, doc: ImageDocument, *, gen: int) -> int:
-        row = _facts_to_row(doc.facts)
-        placeholders = ", ".join("?" for _ in _FACT_FIELDS)
+        row = facts_to_row(doc.facts)
+        placeholders = ", ".join("?" for _ in FACT_FIELDS)
         cursor = self.conn.execute(
-            f"INSERT INTO images (image_id, {_FACT_COLUMNS}, first_seen, group_id, gen) "
+            f"INSERT INTO images (image_id, {FACT_COLUMNS}, first_seen, group_id, gen) "
             f"VALUES (?, {placeholders}, ?, ?, ?)",
             (doc.image_id, *row.values(), doc.first_seen.isoformat(), doc.group_id, gen),
         )
@@ -178,6 +178,13 @@ class MetaDB:
         )
         return True
 
+    def write_records(self, docs: Iterable[ImageDocument], *, gen: int) -> None:
+        """Store each document's record as of generation `gen` (inside its transaction)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO records (doc_id, gen, data) VALUES (?, ?, ?)",
+            ((doc.doc_id, gen, _record(doc)) for doc in docs),
+        )
+
     def mark_deleted(self, doc_id: int, *, gen: int) -> None:
         self.conn.execute("UPDATE images SET deleted_gen=? WHERE doc_id=?", (gen, doc_id))
 
@@ -192,17 +199,57 @@ class MetaDB:
 
     def fetch(self, doc_ids: Sequence[int], *, max_gen: int | None) -> list[ImageDocument]:
         """Documents by doc_id in the given order; `max_gen` None means pending rows too."""
+        if max_gen is None:
+            return self._fetch_rows(doc_ids, max_gen)
+        if max_gen != self._records_gen:
+            self._has_records = self._records_table()
+            self._records_gen = max_gen
+        found = self.decoded.lookup(max_gen, doc_ids)
+        missing = [d for d in doc_ids if d not in found]
+        if missing:
+            decoded = self._decode(missing, max_gen)
+            self.decoded.store(max_gen, decoded)
+            found.update(decoded)
+        return [found[d].document(d) for d in doc_ids if d in found]
+
+    def _decode(self, doc_ids: list[int], max_gen: int) -> dict[int, Decoded]:
+        """Visible images by their records; by their rows where a record is missing or newer."""
+        out: dict[int, Decoded] = {}
+        if self._has_records:
+            marks = ", ".join("?" for _ in doc_ids)
+            rows = self.conn.execute(
+                f"SELECT i.doc_id, r.gen, r.data FROM images i LEFT JOIN records r USING (doc_id) "
+                f"WHERE i.doc_id IN ({marks}) AND i.gen<=? "
+                "AND (i.deleted_gen IS NULL OR i.deleted_gen>?)",
+                (*doc_ids, max_gen, max_gen),
+            ).fetchall()
+            for doc_id, gen, data in rows:
+                if data is not None and gen <= max_gen:
+                    decoded = docrecords.decode(data, occurrence_from_dict)
+                    if decoded is not None:
+                        out[doc_id] = decoded
+            doc_ids = [d for d, _, _ in rows if d not in out]
+        for doc in self._fetch_rows(doc_ids, max_gen):
+            out[doc.doc_id] = docrecords.decoded_of(doc)
+        return out
+
+    def _records_table(self) -> bool:
+        """Whether this database has records yet (a reader never creates the table)."""
+        probe = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='records'"
+        return self.conn.execute(probe).fetchone() is not None
+
+    def _fetch_rows(self, doc_ids: Sequence[int], max_gen: int | None) -> list[ImageDocument]:
         if not doc_ids:
             return []
         marks = ", ".join("?" for _ in doc_ids)
         limit = max_gen if max_gen is not None else 1 << 62
         rows = self.conn.execute(
-            f"SELECT doc_id, {_FACT_COLUMNS}, first_seen, group_id FROM images "
+            f"SELECT doc_id, {FACT_COLUMNS}, first_seen, group_id FROM images "
             f"WHERE doc_id IN ({marks}) AND gen<=? AND (deleted_gen IS NULL OR deleted_gen>?)",
             (*doc_ids, limit, limit),
         ).fetchall()
         occurrences = self._occurrences([r[0] for r in rows], limit)
-        docs = {r[0]: _row_to_doc(r, occurrences.get(r[0], [])) for r in rows}
+        docs = {r[0]: row_to_doc(r, occurrences.get(r[0], [])) for r in rows}
         return [docs[d] for d in doc_ids if d in docs]
 
     def _occurrences(self, doc_ids: list[int], max_gen: int) -> dict[int, list[Occurrence]]:
@@ -215,7 +262,7 @@ class MetaDB:
             "ORDER BY id",
             (*doc_ids, max_gen),
         ):
-            out.setdefault(doc_id, []).append(_occurrence_from_json(data))
+            out.setdefault(doc_id, []).append(occurrence_from_json(data))
         return out
 
     def changed_since(self, gen: int, *, max_gen: int) -> list[int]:
@@ -255,6 +302,15 @@ class MetaDB:
         These are availableSizesCount and pagesIncludingCount; a local file's page
         is the image's own page, so copies of one file in two folders count once.
         """
+        out = self._groups.lookup(max_gen, group_ids)
+        missing = [g for g in group_ids if g not in out]
+        if missing:
+            counted = self._count_groups(missing, max_gen)
+            self._groups.store(max_gen, counted)
+            out.update(counted)
+        return out
+
+    def _count_groups(self, group_ids: Sequence[int], max_gen: int) -> dict[int, tuple[int, int]]:
         if not group_ids:
             return {}
         marks = ", ".join("?" for _ in group_ids)
@@ -284,7 +340,7 @@ class MetaDB:
             "WHERE deleted_gen IS NULL AND gen<=?",
             (limit,),
         ):
-            yield _to_unsigned(phash), doc_id, group_id, layout
+            yield to_unsigned(phash), doc_id, group_id, layout
 
     def count_images(self, *, max_gen: int) -> int:
         row = self.conn.execute(
@@ -299,73 +355,6 @@ class MetaDB:
         return int(row[0])
 
 
-def _row_to_doc(row: tuple[Any, ...], occurrences: list[Occurrence]) -> ImageDocument:
-    first_seen, group_id = row[1 + len(_FACT_FIELDS) :]
-    return ImageDocument(
-        facts=_facts_from_row(row[1 : 1 + len(_FACT_FIELDS)]),
-        occurrences=occurrences,
-        first_seen=datetime.fromisoformat(first_seen),
-        group_id=group_id,
-        doc_id=row[0],
-    )
-
-
-def _facts_to_row(facts: ImageFacts) -> dict[str, object]:
-    row: dict[str, object] = {name: getattr(facts, name) for name in _FACT_FIELDS}
-    row["phash"] = _to_signed(facts.phash)
-    row["captured_at"] = facts.captured_at.isoformat() if facts.captured_at else None
-    for name in _WORD_TUPLES:
-        row[name] = ",".join(row[name])  # type: ignore[arg-type]
-    for name in _JSON_FACTS:
-        row[name] = orjson.dumps(row[name]).decode()
-    return row
-
-
-# Text facts with a default: they were added to ImageFacts later, so old rows hold NULL.
-_LATE_TEXT = {f.name for f in dataclasses.fields(ImageFacts) if f.type == "str" and f.default == ""}
-
-
-def _words(raw: object) -> tuple[str, ...]:
-    return tuple(t for t in str(raw).split(",") if t) if raw else ()
-
-
-def _nested(raw: object) -> tuple[tuple[Any, ...], ...]:
-    return tuple(tuple(item) for item in orjson.loads(raw)) if raw else ()  # type: ignore[arg-type]
-
-
-def _reader(name: str) -> Callable[[object], object] | None:
-    """How one column's stored value becomes the fact; None where it is stored as is."""
-    if name == "phash":
-        return lambda raw: _to_unsigned(int(raw))  # type: ignore[call-overload]
-    if name == "captured_at":
-        return lambda raw: datetime.fromisoformat(str(raw)) if raw else None
-    if _FACT_TYPES[name] == "bool":
-        return bool
-    if name in _REAL_FACTS:
-        return lambda raw: float(raw or 0.0)  # type: ignore[arg-type]
-    if name in _WORD_TUPLES:
-        return _words
-    if name in _JSON_FACTS:
-        return _nested
-    if name in _LATE_TEXT:
-        return lambda raw: raw or ""  # NULL in a column added after the row was written
-    return None
-
-
-# Built once: a result page decodes ~35 rows per search, so per-row type dispatch shows.
-_READERS = [(i, reader) for i, name in enumerate(_FACT_FIELDS) if (reader := _reader(name))]
-
-
-def _facts_from_row(values_row: Sequence[object]) -> ImageFacts:
-    """Inverse of _facts_to_row; NULLs of columns added after a row was written get defaults."""
-    values = list(values_row)
-    for i, reader in _READERS:
-        values[i] = reader(values[i])
-    return ImageFacts(*values)  # type: ignore[arg-type]
-
-
-def _occurrence_from_json(data: bytes) -> Occurrence:
-    raw = orjson.loads(data)
-    published = raw.get("date_published")
-    raw["date_published"] = datetime.fromisoformat(published) if published else None
-    return Occurrence(**raw)
+def _record(doc: ImageDocument) -> bytes:
+    # The facts as their row gives them back, so both paths read equal documents.
+    return docrecords.encode(doc, as_stored(doc.facts))

@@ -130,7 +130,7 @@ class StoreQuery:
     count: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a search makes 100, and frozen ones cost 4x (1.3 µs)
 class StoreHit:
     doc_id: int
     group_id: int

@@ -22,6 +22,7 @@ Occur = tantivy.Occur
 Q = tantivy.Query
 Clauses = list[tuple[tantivy.Occur, tantivy.Query]]
 COMMON_TERM_SHARE = 0.5  # a word in more than this share of documents is 'common'
+PART_CACHE = 50_000  # cached word parts; past it the cache starts over
 
 
 class QueryTranslator:
@@ -42,8 +43,18 @@ class QueryTranslator:
         self.side_weights = dict(SIDE_FIELDS)
         self._stamp = stamp  # changes with every commit seen: when host lists go stale
         self._blocked: tuple[tuple[str, ...], float, list[str]] | None = None
+        # Per-word parts of queries, valid for one commit: their analysis and the
+        # document frequencies that shape them cost more than the search of a rare word.
+        self._parts: dict[tuple[tuple[str, ...], str], tantivy.Query | None] = {}
+        self._freqs: dict[tuple[Clause, ...], int] = {}
+        self._parts_stamp: float | None = None
 
     def build(self, query: StoreQuery) -> tantivy.Query:
+        stamp = self._stamp()
+        if stamp != self._parts_stamp or len(self._parts) > PART_CACHE:
+            self._parts.clear()
+            self._freqs.clear()
+            self._parts_stamp = stamp
         clauses: Clauses = []
         groups = self._informative(query.text.required)
         if not groups:  # every document, but not the commit marker (index/textindex.py)
@@ -97,19 +108,35 @@ class QueryTranslator:
         """Documents a one-word group can match (phrases and OR groups count as rare)."""
         if len(group) != 1 or len(group[0].words) != 1:
             return 0
-        tokens = self.analyzer.analyze(group[0].words[0])
-        return int(searcher.doc_freq(BODY_FIELD, tokens[0])) if len(tokens) == 1 else 0
+        freq = self._freqs.get(group)
+        if freq is None:
+            tokens = self.analyzer.analyze(group[0].words[0])
+            freq = int(searcher.doc_freq(BODY_FIELD, tokens[0])) if len(tokens) == 1 else 0
+            self._freqs[group] = freq
+        return freq
 
     def _clause(self, clause: Clause, language: str = "en") -> tantivy.Query | None:
+        key = (clause.words, language)
+        try:
+            return self._parts[key]
+        except KeyError:
+            part = self._parts[key] = self._word_part(clause, language)
+            return part
+
+    def _word_part(self, clause: Clause, language: str) -> tantivy.Query | None:
         tokens = [t for word in clause.words for t in self.analyzer.analyze(word)]
         if not tokens:
             return None
+        searcher = self.index.searcher()
         main = languages.word_match(
-            self.schema, self.stemmers, tokens, clause.words, language, self.index.searcher()
+            self.schema, self.stemmers, tokens, clause.words, language, searcher
         )
+        # A side field none of whose documents holds every token adds no match and no
+        # score: left out, it costs no posting lists (tags and OCR text are sparse).
         sides = [
             (Occur.Should, Q.boost_query(self._match(name, tokens), weight))
             for name, weight in self.side_weights.items()
+            if all(searcher.doc_freq(name, token) for token in tokens)
         ]
         return Q.boolean_query([(Occur.Should, main), *sides]) if sides else main
 

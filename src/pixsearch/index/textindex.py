@@ -110,8 +110,8 @@ class TextIndex:
         stamp = self._meta_stamp()
         if stamp == self._meta_mtime:
             return False
-        self._meta_mtime = stamp
         self.index.reload()
+        self._meta_mtime = stamp  # after the reload: what is cached under it saw the new commit
         return True
 
     def num_docs(self) -> int:
@@ -123,21 +123,22 @@ class TextIndex:
         result = searcher.search(tquery, query.limit, count=query.count, offset=query.offset)
         addresses = [address for _, address in result.hits]
         # Priors apply in the service's rerank window: weight_by_field would score every
-        # match (3x slower at 1M). A version-1 index has no site field: read doc_id twice.
-        site = SITE_FIELD if self.version >= 2 else "doc_id"
-        names = ("doc_id", "group_id", "published", "prior", site)
-        columns = [searcher.fast_field_values(name, addresses) for name in names]
+        # match (3x slower at 1M). A version-1 index has no site field.
+        ids, groups, published, stored = (
+            searcher.fast_field_values(name, addresses)
+            for name in ("doc_id", "group_id", "published", "prior")
+        )
+        sites = (
+            searcher.fast_field_values(SITE_FIELD, addresses)
+            if self.version >= 2
+            else [0] * len(ids)
+        )
+        # Positional and unconverted (fast fields come as ints and floats): this runs
+        # for the 100 hits of every search.
         hits = [
-            StoreHit(
-                int(doc_id),
-                int(group or 0),
-                float(score),
-                site=int(site or 0) if self.version >= 2 else 0,
-                published=int(when or 0),
-                prior=prior_multiplier(prior or 0.0),
-            )
-            for (score, _), doc_id, group, when, prior, site in zip(
-                result.hits, *columns, strict=True
+            StoreHit(doc_id, group or 0, score, site or 0, when or 0, prior_multiplier(p or 0.0))
+            for (score, _), doc_id, group, when, p, site in zip(
+                result.hits, ids, groups, published, stored, sites, strict=True
             )
             if doc_id  # the commit marker has doc_id 0
         ]

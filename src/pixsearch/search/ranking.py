@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pixsearch.index.store import StoreHit
@@ -70,28 +71,35 @@ def rerank(
     now: int = 0,
     diversity: bool = True,
     priors: bool = True,
+    explain: bool = True,
 ) -> Reranked:
-    """The raw list with its first WINDOW hits weighted, fused, freshened and diversified."""
+    """The raw list with its first WINDOW hits weighted, fused, freshened and diversified.
+
+    `explain` False leaves the explanations empty (they cost about as much as the rest).
+    """
     head, tail = hits[:WINDOW], hits[WINDOW:]
     if priors:
         # Stable sort: equal weighted scores keep Tantivy's order.
         head = sorted(head, key=lambda h: -h.score * h.prior)
-    fused, notes, added = fuse(head, semantic, priors=priors)
+    fused, notes, added = fuse(head, semantic, priors=priors, explain=explain)
     if fresh_since is not None and now > fresh_since:
         fused = _freshen(fused, fresh_since, now, notes)
-    for rank, (hit, score) in enumerate(fused, start=1):
-        notes[hit.doc_id].fused_rank = rank
-        notes[hit.doc_id].fused_score = score
-    ordered = diversify(fused, notes) if diversity else [hit for hit, _ in fused]
-    placed = {h.doc_id for h in ordered}
-    for rank, hit in enumerate(ordered, start=1):
-        notes[hit.doc_id].final_rank = rank
-    rest = [h for h in tail if h.doc_id not in placed]
-    return Reranked(hits=ordered + rest, explanations=notes, added=added)
+    if explain:
+        for rank, (hit, score) in enumerate(fused, start=1):
+            notes[hit.doc_id].fused_rank = rank
+            notes[hit.doc_id].fused_score = score
+    ordered = diversify(fused, notes if explain else None) if diversity else [h for h, _ in fused]
+    if explain:
+        for rank, hit in enumerate(ordered, start=1):
+            notes[hit.doc_id].final_rank = rank
+    if tail:
+        placed = {h.doc_id for h in ordered}
+        ordered += [h for h in tail if h.doc_id not in placed]
+    return Reranked(hits=ordered, explanations=notes, added=added)
 
 
 def fuse(
-    head: list[StoreHit], semantic: list[SemanticHit], *, priors: bool = True
+    head: list[StoreHit], semantic: list[SemanticHit], *, priors: bool = True, explain: bool = True
 ) -> tuple[list[tuple[StoreHit, float]], dict[int, Explanation], int]:
     """Reciprocal-rank fusion of the BM25 window and the semantic candidates.
 
@@ -103,18 +111,23 @@ def fuse(
     The penalty is relative to the median candidate: where everything that
     matched is small (a clip-art or icon collection), small is no signal.
     """
-    notes = {
-        h.doc_id: Explanation(bm25_score=h.score, bm25_rank=i, prior=h.prior)
-        for i, h in enumerate(head, 1)
-    }
+    notes = (
+        {
+            h.doc_id: Explanation(bm25_score=h.score, bm25_rank=i, prior=h.prior)
+            for i, h in enumerate(head, 1)
+        }
+        if explain
+        else {}
+    )
     if not semantic:
         return [(h, h.score * (h.prior if priors else 1.0)) for h in head], notes, 0
     scores = {h.doc_id: 1.0 / (RRF_K + i) for i, h in enumerate(head, 1)}
     by_id = {h.doc_id: h for h in head}
     added = 0
     for rank, s in enumerate(semantic, start=1):
-        note = notes.setdefault(s.doc_id, Explanation(prior=s.prior))
-        note.semantic_similarity, note.semantic_rank = s.similarity, rank
+        if explain:
+            note = notes.setdefault(s.doc_id, Explanation(prior=s.prior))
+            note.semantic_similarity, note.semantic_rank = s.similarity, rank
         scores[s.doc_id] = scores.get(s.doc_id, 0.0) + 1.0 / (RRF_K + rank)
         if s.doc_id not in by_id:
             by_id[s.doc_id] = StoreHit(
@@ -141,46 +154,48 @@ def _freshen(
     out = []
     for hit, score in fused:
         bonus = 1.0 + FRESH_WEIGHT * _clamp((hit.published - since) / span, 0.0, 1.0)
-        notes[hit.doc_id].fresh_bonus = bonus
+        if notes:
+            notes[hit.doc_id].fresh_bonus = bonus
         out.append((hit, score * bonus))
     out.sort(key=lambda pair: -pair[1])  # stable: equal scores keep their order
     return out
 
 
-def diversify(fused: list[tuple[StoreHit, float]], notes: dict[int, Explanation]) -> list[StoreHit]:
+def diversify(
+    fused: list[tuple[StoreHit, float]], notes: dict[int, Explanation] | None = None
+) -> list[StoreHit]:
     """Greedy re-ranking where each earlier pick from a site decays that site's next hit.
 
-    A lazy heap holds each site's best remaining hit; since decays only lower
-    scores, popping the best decayed candidate is exact, in O(n log sites).
+    A site's hits are picked in their fused order, so its j-th hit always competes
+    with its score times SITE_DECAY**j: the greedy order is a merge of the sites'
+    lists by those keys (ties: the earlier hit). When every site's keys fall along
+    its list, as they do for the best-first scores of a search, the merge is one
+    sort; otherwise (negative scores of demoted sites) it is merged lazily.
     Hits of unknown site (local files: site 0) are never penalised.
     """
-    queues: dict[int, list[tuple[int, StoreHit, float]]] = {}
-    heap: list[tuple[float, int, int]] = []
-    for position, (hit, score) in enumerate(fused):
-        if hit.site == 0:
-            heapq.heappush(heap, (-score, position, -1 - position))
-            queues[-1 - position] = [(position, hit, score)]
-        else:
-            queues.setdefault(hit.site, []).append((position, hit, score))
-    if len(queues) == len(fused):  # every hit from its own site: nothing to move
+    sites = [hit.site for hit, _ in fused]
+    repeated = {site for site, n in Counter(sites).items() if n > 1 and site != 0}
+    if not repeated:
         return [hit for hit, _ in fused]
-    picked: dict[int, int] = {}
-    for key, queue in queues.items():
-        queue.reverse()  # pop() from the end gives the site's best remaining hit
-        if key >= 0:
-            position, _, score = queue[-1]
-            heapq.heappush(heap, (-score, position, key))
-    out: list[StoreHit] = []
-    while heap:
-        _, _, key = heapq.heappop(heap)
-        position, hit, score = queues[key].pop()
-        out.append(hit)
-        if key < 0:
+    keys = [-score for _, score in fused]  # negated: ascending order is best first
+    picks: dict[int, int] = {}
+    last: dict[int, int] = {}  # each repeated site's previous position
+    merged = True
+    for position, site in enumerate(sites):
+        if site not in repeated:
             continue
-        picked[key] = picked.get(key, 0) + 1
-        if queues[key]:
-            decay = SITE_DECAY ** picked[key]
-            next_position, next_hit, next_score = queues[key][-1]
-            notes[next_hit.doc_id].site_penalty = decay
-            heapq.heappush(heap, (-next_score * decay, next_position, key))
-    return out
+        j = picks[site] = picks.get(site, -1) + 1
+        if j:
+            decay = SITE_DECAY**j
+            keys[position] *= decay
+            merged = merged and keys[position] >= keys[last[site]]
+            if notes is not None:
+                notes[fused[position][0].doc_id].site_penalty = decay
+        last[site] = position
+    if merged:
+        order = sorted(zip(keys, range(len(keys)), strict=True))
+        return [fused[position][0] for _, position in order]
+    queues: dict[int, list[tuple[float, int]]] = {}
+    for position, site in enumerate(sites):
+        queues.setdefault(site or -1 - position, []).append((keys[position], position))
+    return [fused[position][0] for _, position in heapq.merge(*queues.values())]
