@@ -7,18 +7,46 @@ import logging
 import click
 
 from pixsearch import __version__
-from pixsearch.cli.crawl import crawl, import_urls, import_warc
-from pixsearch.cli.custom import custom
-from pixsearch.cli.demo import demo
-from pixsearch.cli.ingest import ingest
-from pixsearch.cli.keys import keys
-from pixsearch.cli.models import models
-from pixsearch.cli.search import search
-from pixsearch.cli.serve import serve
-from pixsearch.cli.settings import settings_command
+from pixsearch.registry import Registry
+
+# Imported only when run (or listed by --help): spawned server workers re-import this
+# module, and importing every command took seconds (onnx, the crawler, the demo)
+# before a worker could answer uvicorn's health check.
+COMMANDS: Registry[click.Command] = Registry(
+    "command",
+    {
+        "ingest": "pixsearch.cli.ingest:ingest",
+        "crawl": "pixsearch.cli.crawl:crawl",
+        "import-warc": "pixsearch.cli.crawl:import_warc",
+        "import-urls": "pixsearch.cli.crawl:import_urls",
+        "index": "pixsearch.cli.index_cmd:index_group",
+        "reindex": "pixsearch.cli.index_cmd:reindex",
+        "serve": "pixsearch.cli.serve:serve",
+        "search": "pixsearch.cli.search:search",
+        "keys": "pixsearch.cli.keys:keys",
+        "models": "pixsearch.cli.models:models",
+        "custom": "pixsearch.cli.custom:custom",
+        "demo": "pixsearch.cli.demo:demo",
+        "settings": "pixsearch.cli.settings:settings_command",
+    },
+)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported from COMMANDS when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        command = COMMANDS.factory(cmd_name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pixsearch")
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def cli(verbose: bool) -> None:
@@ -27,22 +55,6 @@ def cli(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-for command in (
-    ingest,
-    crawl,
-    import_warc,
-    import_urls,
-    serve,
-    search,
-    keys,
-    models,
-    custom,
-    demo,
-    settings_command,
-):
-    cli.add_command(command)
 
 
 if __name__ == "__main__":

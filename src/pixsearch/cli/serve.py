@@ -18,6 +18,8 @@ from pixsearch.config import Settings
 from pixsearch.observe.logs import LOG_FORMATS, logging_config
 from pixsearch.observe.metrics import MULTIPROC_ENV
 
+WORKER_START_SECONDS = 60  # how long uvicorn lets a new worker take to answer its health check
+
 
 @click.command()
 @index_option
@@ -27,6 +29,10 @@ from pixsearch.observe.metrics import MULTIPROC_ENV
 @setting_option("public_url")
 @setting_option("require_key", "--require-key/--no-auth")
 @setting_option("log_format", type=click.Choice(LOG_FORMATS))
+@setting_option("backend")
+@setting_option("shards")
+@setting_option("replicas")
+@setting_option("ray_address")
 def serve(
     index_dir: Path,
     host: str,
@@ -35,9 +41,19 @@ def serve(
     public_url: str,
     require_key: bool,
     log_format: str,
+    backend: str,
+    shards: str,
+    replicas: int,
+    ray_address: str,
 ) -> None:
-    """Serve the Bing-compatible API and the search page over the index."""
-    if not (index_dir / "meta.db").exists():
+    """Serve the Bing-compatible API and the search page over the index.
+
+    With --backend sharded or ray, the index is N shard directories (--shards, or
+    the shard-N folders of --index) and --index holds the service state; with
+    ray, every shard is a Ray Serve deployment of --replicas replicas and
+    --workers is the number of API replicas (docs/distributed.md).
+    """
+    if backend == "embedded" and not (index_dir / "meta.db").exists():
         raise click.ClickException(f"no index at {index_dir}: run `pixsearch ingest` first")
     settings = load_settings(
         index_dir=index_dir,
@@ -47,8 +63,19 @@ def serve(
         public_url=public_url,
         require_key=require_key,
         log_format=log_format,
+        backend=backend,
+        shards=shards,
+        replicas=replicas,
+        ray_address=ray_address,
     )
-    run_server(settings)
+    if backend == "ray":
+        try:
+            from pixsearch.cli.serve_ray import run_ray  # Ray is an optional extra
+        except ImportError as exc:
+            raise click.ClickException(f"{exc}: pip install 'pixsearch[ray]'") from None
+        run_ray(settings)
+    else:
+        run_server(settings)
 
 
 def run_server(settings: Settings) -> None:
@@ -71,6 +98,10 @@ def run_server(settings: Settings) -> None:
             log_config=log_config,  # applied by uvicorn in every worker too
             log_level="warning",
             access_log=False,  # ours is api/accesslog.py: trace ids and key names
+            # A new worker imports the app and opens the index before it can answer
+            # uvicorn's health check; under load that passed the 5 s default, and
+            # uvicorn then killed and respawned workers in a loop (issue 13's cliff).
+            timeout_worker_healthcheck=WORKER_START_SECONDS,
         )
 
 

@@ -19,6 +19,7 @@ ids exist) and ``get``. search/vocabulary.py decides when to rebuild.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import random
@@ -186,15 +187,37 @@ class VocabularyCache:
 
     def __call__(self) -> Vocabulary:
         gen = self.store.generation
-        path = self.folder / f"vocabulary-{gen}.npz" if self.folder else None
-        vocab = load(path) if path and path.exists() else None
-        if vocab is None or vocab.generation != gen:
-            started = time.perf_counter()
-            vocab = build(self.store)
-            log.info("vocabulary of generation %d in %.1f s", gen, time.perf_counter() - started)
-            if path is not None:
+        if self.folder is None:
+            return self._build(gen)
+        path = self.folder / f"vocabulary-{gen}.npz"
+        vocab = _load_current(path, gen)
+        if vocab is not None:
+            return vocab
+        # Every server worker wants the new generation's vocabulary at once: one
+        # builds it under the lock, the others wait, then read its file.
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = (self.folder / ".build.lock").open("a")
+        except OSError:
+            return self._build(gen)
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            vocab = _load_current(path, gen)
+            if vocab is None:
+                vocab = self._build(gen)
                 _store_file(vocab, path)
         return vocab
+
+    def _build(self, gen: int) -> Vocabulary:
+        started = time.perf_counter()
+        vocab = build(self.store)
+        log.info("vocabulary of generation %d in %.1f s", gen, time.perf_counter() - started)
+        return vocab
+
+
+def _load_current(path: Path, gen: int) -> Vocabulary | None:
+    vocab = load(path) if path.exists() else None
+    return vocab if vocab is not None and vocab.generation == gen else None
 
 
 def _store_file(vocab: Vocabulary, path: Path) -> None:

@@ -13,10 +13,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-
-import onnx
+from typing import TYPE_CHECKING
 
 from pixsearch.config import Settings
+
+if TYPE_CHECKING:  # importing onnx costs seconds; only its builders need it at run time
+    import onnx
 
 # Bump when a builder changes the graph it makes from the same weights.
 BUILDER_VERSION = "1"

@@ -90,6 +90,9 @@ class Speller:
         order = np.argsort(np.array(keys, dtype=np.uint32), kind="stable")
         self.keys = np.array(keys, dtype=np.uint32)[order]
         self.owners = np.array(owners, dtype=np.int32)[order]
+        # Deletes of a word grow with the cube of its length: a word longer than any
+        # target by more than two edits can match none, so it is never expanded.
+        self.longest = max((len(vocab.terms[i]) for i in targets), default=0)
 
     def candidates(self, word: str) -> list[tuple[int, int, str]]:
         """(distance, -documents, word) of vocabulary words near `word`, best first."""
@@ -109,7 +112,7 @@ class Speller:
         return sorted(out)
 
     def correct_word(self, word: str, *, avoid: frozenset[str] = frozenset()) -> str | None:
-        if len(word) < MIN_LENGTH or not word.isalpha():
+        if len(word) < MIN_LENGTH or len(word) > self.longest + 2 or not word.isalpha():
             return None
         own = self.vocab.freq(word)
         for distance, neg_df, term in self.candidates(word):
