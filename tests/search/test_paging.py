@@ -158,11 +158,6 @@ def test_a_pinned_copy_heads_the_first_page_and_its_group_never_returns(built: C
     assert len(hashes) == len(set(hashes))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="search/service.py cuts the pinned first page to `count` after choosing nextOffset, "
-    "so the last group head of that page is shown on no page",
-)
 def test_pinning_leaves_no_gap(built: Corpus) -> None:
     pinned = smallest_of_three(built)
     shown = flat(built.walk("pattern", count=10, pin_image_id=pinned.image_id))

@@ -80,13 +80,15 @@ class SearchService:
             text=parsed.text, filters=filters, boosts=request.boosts, language=request.language
         )
         semantic = self._semantic_hits(parsed, base)
-        shown, total, next_offset, notes = self._collapsed_page(
-            base, request.offset, request.count, semantic, explain=request.explain
-        )
         pinned = self._pinned(request) if request.offset == 0 else None
-        if pinned is not None or request.pin_image_id:
-            pin_group = pinned.group_id if pinned else self._group_of(request.pin_image_id)
-            shown = [h for h in shown if h.group_id != pin_group]
+        pin_group = pinned.group_id if pinned else self._group_of(request.pin_image_id)
+        # The pin takes one place of the first page, so that page asks for one head
+        # less: cutting it afterwards would drop a head that no later page shows.
+        # (With count 1 it cannot: the next page's offset 0 would pin again.)
+        wanted = request.count - 1 if pinned is not None and request.count > 1 else request.count
+        shown, total, next_offset, notes = self._collapsed_page(
+            base, request.offset, wanted, semantic, explain=request.explain, skip_group=pin_group
+        )
         docs = {d.doc_id: d for d in self.store.get([h.doc_id for h in shown])}
         words = [w.lower() for w in parsed.words]
         ranked = [(docs[h.doc_id], h.score) for h in shown if h.doc_id in docs]
@@ -117,6 +119,7 @@ class SearchService:
         semantic: list[SemanticHit],
         *,
         explain: bool = False,
+        skip_group: int | None = None,
     ) -> tuple[list[StoreHit], int, int, dict[int, Explanation]]:
         if count <= 0:
             return [], self.store.search(replace(base, limit=1)).total + len(semantic), offset, {}
@@ -125,7 +128,7 @@ class SearchService:
         while True:
             result = self.store.search(_paged(base, fetch))
             ranked = self._rerank(result.hits, semantic, base, explain)
-            page = _group_heads_from(ranked.hits, offset, count)
+            page = _group_heads_from(ranked.hits, offset, count, skip_group)
             exhausted = len(result.hits) < fetch
             if len(page) == count or exhausted or fetch >= MAX_SCAN:
                 break
@@ -201,9 +204,14 @@ def _paged(base: StoreQuery, limit: int) -> StoreQuery:
     )
 
 
-def _group_heads_from(hits: list[StoreHit], offset: int, count: int) -> list[tuple[int, StoreHit]]:
-    """(raw position, hit) of each group's first hit, from `offset` on, `count` at most."""
-    seen: set[int] = set()
+def _group_heads_from(
+    hits: list[StoreHit], offset: int, count: int, skip_group: int | None = None
+) -> list[tuple[int, StoreHit]]:
+    """(raw position, hit) of each group's first hit, from `offset` on, `count` at most.
+
+    `skip_group` (the pinned image's) is shown on no page of the list.
+    """
+    seen: set[int] = set() if skip_group is None else {skip_group}
     heads: list[tuple[int, StoreHit]] = []
     for position, hit in enumerate(hits):
         if hit.group_id in seen:
