@@ -219,3 +219,20 @@ def test_every_metric_and_stage_is_documented() -> None:
         assert f"| `{name}` |" in page, f"{name} is not in docs/operations.md"
     for name in STAGES:
         assert f"| `{name}` |" in page, f"stage {name} is not in docs/operations.md"
+
+
+def test_a_search_times_its_stages_and_logs_its_result_count(workers2: LoggedServer) -> None:
+    _, before = scrape(workers2)
+    response = httpx.get(
+        workers2.base + SEARCH,
+        params={"q": "red circle", "count": "3"},
+        headers={"Ocp-Apim-Subscription-Key": workers2.key},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    shown = len(response.json()["value"])
+    assert workers2.access(response.headers["BingAPIs-TraceId"])["result_count"] == shown
+    _, after = scrape(workers2)
+    count = "pixsearch_search_stage_seconds_count"
+    for name in ("parse", "text", "rerank", "fetch", "render", "suggest"):
+        assert value(after, count, stage=name) > value(before, count, stage=name), name

@@ -22,6 +22,7 @@ from pixsearch.api.params import CUSTOM_CONFIG as CUSTOM_CONFIG_PARAM
 from pixsearch.api.params import Params, parse_search
 from pixsearch.api.render import Renderer
 from pixsearch.api.responses import bing_json
+from pixsearch.observe.metrics import stage
 from pixsearch.search.scope import scoped_filters
 from pixsearch.search.trending import counts_towards_trending
 from pixsearch.tenancy.instances import Instance
@@ -59,8 +60,10 @@ async def custom_images_search(request: Request) -> Response:
         page = place_pins(instance, page, q=search.q, count=search.count, lookup=lookup)
     if ctx.query_log is not None and counts_towards_trending(page):
         ctx.query_log.record(search.q, market=market, scope=config_id)
-    renderer = Renderer(ctx.urls(request), ctx.signer, custom_config=config_id)
-    return bing_json(request, renderer.answer(search.q, page), market=market)
+    request.state.result_count = len(page.results)  # for the access log
+    with stage("render"):
+        renderer = Renderer(ctx.urls(request), ctx.signer, custom_config=config_id)
+        return bing_json(request, renderer.answer(search.q, page), market=market)
 
 
 def with_defaults(given: Mapping[str, str], instance: Instance) -> dict[str, str]:

@@ -25,6 +25,7 @@ from pixsearch.api.params import Params
 from pixsearch.api.render import Renderer
 from pixsearch.api.responses import bing_json
 from pixsearch.api.tokens import TokenClaims
+from pixsearch.observe.metrics import stage
 from pixsearch.search.insights import Insights
 from pixsearch.search.measure import Crop, UnreadablePicture, measure
 from pixsearch.search.visual import NoPixels, PictureInsights, UnknownImage
@@ -68,12 +69,14 @@ async def images_details(request: Request) -> Response:
         insights = await insights_for_bytes(pictures, data, crop, modules, parameter="imgUrl")
     else:
         insights = await insights_for_reference(pictures, params, claims, crop, modules)
-    insights = pictures.visible(scope.confine(insights), scope.filters)
-    found = pictures.gather(insights, modules, scope.filters)
-    renderer = Renderer(ctx.urls(request), ctx.signer, custom_config=custom_config)
-    q = params.text("q") or insights.best_query or ""
-    payloads = render_modules(renderer, q, modules, found)
-    return bing_json(request, render(renderer, q, insights, modules, payloads))
+    with stage("insights"):
+        insights = pictures.visible(scope.confine(insights), scope.filters)
+        found = pictures.gather(insights, modules, scope.filters)
+    with stage("render"):
+        renderer = Renderer(ctx.urls(request), ctx.signer, custom_config=custom_config)
+        q = params.text("q") or insights.best_query or ""
+        payloads = render_modules(renderer, q, modules, found)
+        return bing_json(request, render(renderer, q, insights, modules, payloads))
 
 
 async def insights_for_bytes(

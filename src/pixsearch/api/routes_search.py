@@ -17,6 +17,7 @@ from pixsearch.api.params import parse_search
 from pixsearch.api.render import Renderer
 from pixsearch.api.responses import bing_json
 from pixsearch.api.suggestions import add_suggestions
+from pixsearch.observe.metrics import stage
 from pixsearch.search.suggest import Suggestions, search_with_spelling
 from pixsearch.search.trending import counts_towards_trending
 
@@ -35,21 +36,23 @@ async def images_search(request: Request) -> Response:
     q = spelling.altered or params.request.q  # the query actually searched
     if ctx.query_log is not None and counts_towards_trending(page):
         ctx.query_log.record(q, market=market)
-    renderer = Renderer(ctx.urls(request), ctx.signer)
-    body = renderer.answer(params.request.q, page)
+    request.state.result_count = len(page.results)  # for the access log
     found = Suggestions()
     if ctx.suggestions is not None:
         found = ctx.suggestions.suggest(searched, page, q, market=market)
-    add_suggestions(
-        renderer.urls,
-        body,
-        page,
-        spelling,
-        found,
-        decorations=params.text_decorations,
-        text_format=params.text_format,
-    )
-    return bing_json(request, body, market=market)
+    with stage("render"):
+        renderer = Renderer(ctx.urls(request), ctx.signer)
+        body = renderer.answer(params.request.q, page)
+        add_suggestions(
+            renderer.urls,
+            body,
+            page,
+            spelling,
+            found,
+            decorations=params.text_decorations,
+            text_format=params.text_format,
+        )
+        return bing_json(request, body, market=market)
 
 
 def _is_admin(request: Request, ctx: ApiContext) -> bool:

@@ -27,6 +27,7 @@ from pixsearch.api.render import Renderer
 from pixsearch.api.responses import bing_json
 from pixsearch.api.tokens import TokenClaims
 from pixsearch.api.visual_actions import knowledge_tags
+from pixsearch.observe.metrics import stage
 from pixsearch.search.insights import Insights
 from pixsearch.search.measure import UnreadablePicture, measure
 from pixsearch.search.visual import NoPixels, PictureInsights, UnknownImage
@@ -48,17 +49,19 @@ async def visual_search(request: Request) -> Response:
     ctx.refresh()
     assert ctx.pictures is not None  # build_context makes it
     insights = await _insights(ctx.pictures, ctx, knowledge, image, claims)
-    insights = ctx.pictures.visible(scope.confine(insights), scope.filters)
     # filters.site narrows the similar images and products, not the pages of the picture
     similar = replace(scope.filters, sites=(knowledge.site,)) if knowledge.site else scope.filters
-    data = ctx.pictures.gather(
-        insights, knowledge.modules, similar, offset=knowledge.offset, count=knowledge.count
-    )
-    renderer = Renderer(ctx.urls(request), ctx.signer, custom_config=custom_config)
-    tags = knowledge_tags(renderer, insights, data, knowledge)
-    return bing_json(
-        request, wire.image_knowledge(token=renderer.token(insights.image_id), tags=tags)
-    )
+    with stage("insights"):
+        insights = ctx.pictures.visible(scope.confine(insights), scope.filters)
+        data = ctx.pictures.gather(
+            insights, knowledge.modules, similar, offset=knowledge.offset, count=knowledge.count
+        )
+    with stage("render"):
+        renderer = Renderer(ctx.urls(request), ctx.signer, custom_config=custom_config)
+        tags = knowledge_tags(renderer, insights, data, knowledge)
+        return bing_json(
+            request, wire.image_knowledge(token=renderer.token(insights.image_id), tags=tags)
+        )
 
 
 async def _insights(

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from pixsearch.index.store import Filters, ReadStore, SiteBoost, StoreHit, StoreQuery, TextQuery
+from pixsearch.observe.metrics import stage
 from pixsearch.records import ImageDocument, Occurrence
 from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import ParsedQuery, parse_query
@@ -74,8 +75,9 @@ class SearchService:
         self.priors = priors  # False only to measure ranking without them
 
     def search(self, request: SearchRequest) -> SearchPage:
-        parsed = parse_query(request.q)
-        filters = scoped_filters(request.filters, self.adult, query=parsed)
+        with stage("parse"):
+            parsed = parse_query(request.q)
+            filters = scoped_filters(request.filters, self.adult, query=parsed)
         base = StoreQuery(
             text=parsed.text, filters=filters, boosts=request.boosts, language=request.language
         )
@@ -89,12 +91,13 @@ class SearchService:
         shown, total, next_offset, notes = self._collapsed_page(
             base, request.offset, wanted, semantic, explain=request.explain, skip_group=pin_group
         )
-        docs = {d.doc_id: d for d in self.store.get([h.doc_id for h in shown])}
+        with stage("fetch"):
+            docs = {d.doc_id: d for d in self.store.get([h.doc_id for h in shown])}
+            ranked = [(docs[h.doc_id], h.score) for h in shown if h.doc_id in docs]
+            if pinned is not None:
+                ranked = [(pinned, 0.0), *ranked][: request.count]
+            counts = self.store.group_counts(sorted({d.group_id for d, _ in ranked}))
         words = [w.lower() for w in parsed.words]
-        ranked = [(docs[h.doc_id], h.score) for h in shown if h.doc_id in docs]
-        if pinned is not None:
-            ranked = [(pinned, 0.0), *ranked][: request.count]
-        counts = self.store.group_counts(sorted({d.group_id for d, _ in ranked}))
         results = []
         for doc, score in ranked:
             sizes, pages = counts.get(doc.group_id, (1, 1))
@@ -126,7 +129,8 @@ class SearchService:
         # At least the whole rerank window, so its order is the same whatever page is asked.
         fetch = max(offset + count + 16, WINDOW)  # grows below when collapsing needs more
         while True:
-            result = self.store.search(_paged(base, fetch))
+            with stage("text"):
+                result = self.store.search(_paged(base, fetch))
             ranked = self._rerank(result.hits, semantic, base, explain)
             page = _group_heads_from(ranked.hits, offset, count, skip_group)
             exhausted = len(result.hits) < fetch
@@ -137,6 +141,7 @@ class SearchService:
         total = result.total + ranked.added
         return [hit for _, hit in page], total, next_offset, ranked.explanations
 
+    @stage("rerank")
     def _rerank(
         self, hits: list[StoreHit], semantic: list[SemanticHit], base: StoreQuery, explain: bool
     ) -> Reranked:
@@ -151,6 +156,7 @@ class SearchService:
             explain=explain,
         )
 
+    @stage("semantic")
     def _semantic_hits(self, parsed: ParsedQuery, base: StoreQuery) -> list[SemanticHit]:
         """Nearest image texts to the query that pass its filters and exclusions, best first."""
         if self.semantic is None or not parsed.words:

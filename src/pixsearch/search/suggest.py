@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from pixsearch.index.store import Filters, StoreQuery, Vocabulary, is_content_word, tokens
+from pixsearch.observe.metrics import stage
 from pixsearch.records import ImageDocument
 from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import parse_query
@@ -99,7 +100,8 @@ class SuggestionService:
         if page.total_estimated > LITTLE:
             return page, Spelling()
         avoid = vocab.adult if request.filters.exclude_adult else frozenset()
-        fix: Correction | None = speller.correct(request.q, avoid=avoid)
+        with stage("spelling"):
+            fix: Correction | None = speller.correct(request.q, avoid=avoid)
         if fix is None:
             return page, Spelling()
         probe = self._probe(fix.query, request.filters, count=True)  # "finds much" needs totals
@@ -112,6 +114,7 @@ class SuggestionService:
 
     # -- suggestions -------------------------------------------------------------
 
+    @stage("suggest")
     def suggest(
         self, request: SearchRequest, page: SearchPage, q: str, *, market: str, scope: str = ""
     ) -> Suggestions:
