@@ -27,7 +27,11 @@ def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
 @dataclass(frozen=True, slots=True)
 class Settings:
     index_dir: Path = _setting(Path("pixsearch-index"), "Directory holding the index.")
-    backend: str = _setting("embedded", "Storage backend holding the index, by name: embedded.")
+    backend: str = _setting(
+        "embedded",
+        "Storage backend holding the index, by name: embedded (one directory), sharded (shard "
+        "directories on this machine) or ray (shards served by Ray Serve; docs/distributed.md).",
+    )
     host: str = _setting("127.0.0.1", "Address the server listens on.")
     port: int = _setting(8080, "Port the server listens on.")
     workers: int = _setting(1, "Server worker processes.")
@@ -37,11 +41,38 @@ class Settings:
     refresh_seconds: float = _setting(0.5, "How often the server looks for new commits.")
     dup_distance: int = _setting(6, "Hamming distance under which images are near-duplicates.")
     commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
+    distributor: str = _setting(
+        "local",
+        "Who runs the image pipeline at ingest: local (this machine's process pool) or ray "
+        "(Ray Data actors on the cluster ray_address names; docs/distributed.md).",
+    )
+    shard_files: int = _setting(
+        256, "Files per input shard when ingest writes feature shards (ray, or --features)."
+    )
+    shard_attempts: int = _setting(
+        3, "Tries of an input shard before a distributed ingest reports it failed."
+    )
     query_log_days: int = _setting(90, "Days of search counts kept for trending.")
     admin_key: str = _setting(
         "", "Key guarding the /admin API (empty: /admin is off).", secret=True
     )
-    rate_limit_backend: str = _setting("sqlite", "Where rate-limit counters live: sqlite|redis.")
+    state_backend: str = _setting(
+        "sqlite",
+        "Where keys, instances, usage and the query log live: sqlite (service.db in the index "
+        "directory; one machine) or postgres (postgres_url; shared by servers on several "
+        "machines).",
+    )
+    postgres_url: str = _setting(
+        "",
+        "PostgreSQL of the postgres state backend, a libpq URL or key=value string "
+        "(postgresql://user:password@host:5432/pixsearch).",
+        secret=True,
+    )
+    rate_limit_backend: str = _setting(
+        "",
+        "Where rate-limit counters live: sqlite|postgres|redis (empty: with the rest of the "
+        "service state, as state_backend says).",
+    )
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for the redis rate limiter.")
     analyzers: str = _setting(
         "nudenet,visual",
@@ -85,6 +116,23 @@ class Settings:
         "",
         "Prometheus textfile (*.prom) that ingest and crawl rewrite with their counters every "
         "15 s and at the end (empty: none).",
+    )
+    shards: str = _setting(
+        "",
+        "Shard index directories of the sharded and ray backends, comma-separated, shard 0 "
+        "first (empty: the shard-0, shard-1, ... folders of index_dir).",
+    )
+    shard_timeout: float = _setting(
+        2.0, "Seconds a sharded answer waits for a shard before answering without it."
+    )
+    replicas: int = _setting(1, "Ray Serve replicas of each shard (ray backend).")
+    ray_address: str = _setting(
+        "",
+        "Ray cluster the ray backend and the ray distributor join (auto, ray://host:10001; "
+        "empty: a local Ray).",
+    )
+    ray_replica_cpus: float = _setting(
+        1.0, "CPUs Ray reserves for each shard and API replica (ray backend)."
     )
 
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pixsearch.config import Settings
-from pixsearch.index.backends import open_reader, open_writer
+from pixsearch.index.backends import open_reader, open_writer, reader_options
 from pixsearch.index.clipvectors import ClipVectorSync
 from pixsearch.index.store import ReadStore, WriteStore
 from pixsearch.index.textvectors import TextVectorSync
@@ -27,11 +27,10 @@ from pixsearch.search.service import SearchService
 from pixsearch.search.suggest import SuggestionService
 from pixsearch.search.trending import TrendingService, load_curated
 from pixsearch.search.vocabulary import VocabularyHolder
-from pixsearch.tenancy.instances import InstanceStore, SqliteInstanceStore
-from pixsearch.tenancy.keys import KeyStore, SqliteKeyStore
+from pixsearch.tenancy.backends import open_state
+from pixsearch.tenancy.instances import InstanceStore
+from pixsearch.tenancy.keys import KeyStore
 from pixsearch.tenancy.limits import Limiter, open_limiter
-from pixsearch.tenancy.querylog import SqliteQueryLog
-from pixsearch.tenancy.state import FILE_NAME, ServiceDb
 
 
 @dataclass(slots=True)
@@ -53,7 +52,7 @@ class Searcher:
 
 def open_store(settings: Settings) -> ReadStore:
     """The configured backend over ``settings.index_dir``, read-only."""
-    return open_reader(settings.backend, settings.index_dir, dup_distance=settings.dup_distance)
+    return open_reader(settings.backend, settings.index_dir, **reader_options(settings))
 
 
 def build_searcher(settings: Settings, *, query_log: QueryLog | None = None) -> Searcher:
@@ -114,16 +113,19 @@ class Tenancy:
 
 
 def build_tenancy(settings: Settings) -> Tenancy:
-    """The stores over the index's service database, created (with the index dir) if missing.
+    """The stores over the service state ``Settings.state_backend`` names, its schema migrated.
 
-    Nothing tenancy-related touches the disk before this is called, so commands
-    that only read the index never create ``service.db``. The rate limiter is
-    the backend ``Settings.rate_limit_backend`` names.
+    With "sqlite" (the default) that is the index's ``service.db``, created
+    (with the index dir) if missing; nothing tenancy-related touches the disk
+    before this is called, so commands that only read the index never create
+    it. With "postgres" it is the database ``Settings.postgres_url`` names,
+    shared by servers on several machines. The rate limiter is the backend
+    ``Settings.rate_limit_backend`` names, by default the state's own.
     """
-    db = ServiceDb(settings.index_dir / FILE_NAME)
+    state = open_state(settings)
     return Tenancy(
-        keys=SqliteKeyStore(db),
-        instances=SqliteInstanceStore(db),
-        limiter=open_limiter(settings, db),
-        query_log=SqliteQueryLog(db, retention_days=settings.query_log_days),
+        keys=state.key_store(),
+        instances=state.instance_store(),
+        limiter=open_limiter(settings, state),
+        query_log=state.query_log(retention_days=settings.query_log_days),
     )

@@ -1,29 +1,25 @@
-"""Custom instances: parsing with an injected defaults check, and the SQLite instance store."""
+"""Custom instances: parsing with an injected defaults check, and each backend's store."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 
 import pytest
 
 from pixsearch.api.instance_defaults import check_defaults
 from pixsearch.tenancy import instances
-from pixsearch.tenancy.instances import (
-    InstanceError,
-    InstanceStore,
-    SqliteInstanceStore,
-    parse_instance,
-)
-from pixsearch.tenancy.state import ServiceDb
+from pixsearch.tenancy.backends import ServiceState
+from pixsearch.tenancy.instances import InstanceError, InstanceStore, parse_instance
 
 SHOP = {"config_id": "shop", "sites": ["Shop.Example."], "defaults": {"mkt": "en-GB"}}
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> InstanceStore:
-    return SqliteInstanceStore(ServiceDb(tmp_path / "service.db"))
+def store(state: ServiceState) -> Iterator[InstanceStore]:
+    instance_store = state.instance_store()
+    yield instance_store
+    instance_store.close()
 
 
 def test_the_defaults_check_is_the_callers() -> None:
@@ -67,3 +63,13 @@ def test_store_round_trip(store: InstanceStore, monkeypatch: pytest.MonkeyPatch)
     time.sleep(0.02)
     assert store.get("shop") is None
     assert store.get("not an id!") is None
+
+
+def test_store_updates_and_lists_in_byte_order(store: InstanceStore) -> None:
+    store.put(parse_instance({"config_id": "b", "name": "first"}))
+    store.put(parse_instance({"config_id": "b", "name": "second"}))  # create=None: upsert
+    store.put(parse_instance({"config_id": "b", "name": "third"}), create=False)
+    store.put(parse_instance({"config_id": "B"}), create=True)
+    loaded = store.load("b")
+    assert loaded is not None and loaded.name == "third"
+    assert [i.config_id for i in store.list()] == ["B", "b"]  # as SQLite sorts, any locale

@@ -1,29 +1,31 @@
-"""Subscription keys in the SQLite key store: hashed, limited, switchable."""
+"""Subscription keys in each backend's key store: hashed, limited, switchable."""
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from pixsearch.tenancy.keys import KEY_PREFIX, KeyStore, SqliteKeyStore, hash_key
-from pixsearch.tenancy.state import ServiceDb
+from pixsearch.tenancy.backends import ServiceState, SqliteState
+from pixsearch.tenancy.keys import KEY_PREFIX, KeyStore, hash_key
+from tests.tenancy.conftest import Rows
 
 
 @pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return SqliteKeyStore(ServiceDb(tmp_path / "service.db"))
+def keys(state: ServiceState) -> Iterator[KeyStore]:
+    store = state.key_store()
+    yield store
+    store.close()
 
 
-def test_a_key_is_stored_only_as_its_hash(keys: KeyStore, tmp_path: Path) -> None:
+def test_a_key_is_stored_only_as_its_hash(keys: KeyStore, state: ServiceState, rows: Rows) -> None:
     key = keys.create("shop", qps=5, monthly_quota=100, allowed_instances=("a", "b"))
     assert key.startswith(KEY_PREFIX)
-    assert key.encode() not in (tmp_path / "service.db").read_bytes()
-    with sqlite3.connect(tmp_path / "service.db") as conn:
-        (stored,) = conn.execute("SELECT key_hash FROM keys").fetchone()
-    assert stored == hash_key(key)
+    if isinstance(state, SqliteState):
+        assert key.encode() not in state.db.path.read_bytes()
+    (stored,) = rows("keys")
+    assert key not in repr(stored) and hash_key(key) in stored
     info = keys.lookup(key)
     assert info is not None
     assert (info.name, info.hint, info.qps, info.monthly_quota) == ("shop", key[:8], 5, 100)

@@ -114,6 +114,11 @@ class Instance:
         return body
 
 
+def is_config_id(text: str) -> bool:
+    """Whether `text` can name an instance (stores look nothing else up)."""
+    return bool(_ID.match(text))
+
+
 def url_host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
@@ -274,7 +279,7 @@ class SqliteInstanceStore:
         cached = self._cache.get(config_id)
         if cached and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-        instance = self.load(config_id) if _ID.match(config_id) else None
+        instance = self.load(config_id) if is_config_id(config_id) else None
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[config_id] = (now, instance)

@@ -1,5 +1,7 @@
 """Subscription keys: the KeyStore interface and its SQLite store in the service database.
 
+(The PostgreSQL store, postgres_stores.PostgresKeyStore, shares the helpers below.)
+
 A key is shown once, at creation. The store keeps only its SHA-256 (keys
 are 256-bit random, so a plain hash suffices: there is nothing to brute
 force), and verification compares digests in constant time.
@@ -20,8 +22,9 @@ from typing import Any, Protocol
 from pixsearch.tenancy.state import ServiceDb
 
 KEY_PREFIX = "psk_"
-_CACHE_SECONDS = 2.0  # revocations reach every worker within this time
-_COLUMNS = "name, hint, created, enabled, expires, allowed_instances, qps, monthly_quota"
+CACHE_SECONDS = 2.0  # revocations reach every worker within this time
+# The columns key_info reads, in its order, in the SQLite and the PostgreSQL tables alike.
+COLUMNS = "name, hint, created, enabled, expires, allowed_instances, qps, monthly_quota"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,29 @@ class KeyInfo:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def limit_changes(
+    *,
+    allowed_instances: tuple[str, ...] | None,
+    qps: int | None,
+    monthly_quota: int | None,
+    clear_qps: bool,
+    clear_quota: bool,
+) -> dict[str, object]:
+    """Column → new value for KeyStore.set_limits (None leaves a limit, clear_* removes it)."""
+    changes: dict[str, object] = {}
+    if allowed_instances is not None:
+        changes["allowed_instances"] = ",".join(allowed_instances)
+    if qps is not None or clear_qps:
+        changes["qps"] = None if clear_qps else qps
+    if monthly_quota is not None or clear_quota:
+        changes["monthly_quota"] = None if clear_quota else monthly_quota
+    return changes
 
 
 class KeyStore(Protocol):
@@ -116,7 +142,7 @@ class SqliteKeyStore:
         qps: int | None = None,
         monthly_quota: int | None = None,
     ) -> str:
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = new_key()
         try:
             self.conn.execute(
                 "INSERT INTO keys (name, key_hash, hint, created, expires, allowed_instances,"
@@ -167,13 +193,13 @@ class SqliteKeyStore:
         clear_quota: bool = False,
     ) -> bool:
         """Change the given limits only (None leaves a limit as it is; clear_* removes it)."""
-        changes: dict[str, object] = {}
-        if allowed_instances is not None:
-            changes["allowed_instances"] = ",".join(allowed_instances)
-        if qps is not None or clear_qps:
-            changes["qps"] = None if clear_qps else qps
-        if monthly_quota is not None or clear_quota:
-            changes["monthly_quota"] = None if clear_quota else monthly_quota
+        changes = limit_changes(
+            allowed_instances=allowed_instances,
+            qps=qps,
+            monthly_quota=monthly_quota,
+            clear_qps=clear_qps,
+            clear_quota=clear_quota,
+        )
         if not changes:
             return self.get(name) is not None
         assignments = ", ".join(f"{column}=?" for column in changes)
@@ -183,8 +209,8 @@ class SqliteKeyStore:
         return cursor.rowcount > 0
 
     def get(self, name: str) -> KeyInfo | None:
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM keys WHERE name=?", (name,)).fetchone()
-        return _info(row) if row else None
+        row = self.conn.execute(f"SELECT {COLUMNS} FROM keys WHERE name=?", (name,)).fetchone()
+        return key_info(row) if row else None
 
     def revoke(self, name: str) -> bool:
         cursor = self.conn.execute("DELETE FROM keys WHERE name=?", (name,))
@@ -195,8 +221,8 @@ class SqliteKeyStore:
         return cursor.rowcount > 0
 
     def list(self) -> list[KeyInfo]:
-        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM keys ORDER BY name").fetchall()
-        return [_info(r) for r in rows]
+        rows = self.conn.execute(f"SELECT {COLUMNS} FROM keys ORDER BY name").fetchall()
+        return [key_info(r) for r in rows]
 
     def lookup(self, key: str) -> KeyInfo | None:
         """The key's record if it exists (enabled or not), else None."""
@@ -204,14 +230,14 @@ class SqliteKeyStore:
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(digest)
-            if cached and now - cached[0] < _CACHE_SECONDS:
+            if cached and now - cached[0] < CACHE_SECONDS:
                 return cached[1]
             row = self.conn.execute(
-                f"SELECT {_COLUMNS}, key_hash FROM keys WHERE key_hash=?", (digest,)
+                f"SELECT {COLUMNS}, key_hash FROM keys WHERE key_hash=?", (digest,)
             ).fetchone()
             info = None
             if row is not None and hmac.compare_digest(row[-1], digest):
-                info = _info(row)
+                info = key_info(row)
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[digest] = (now, info)
@@ -221,6 +247,7 @@ class SqliteKeyStore:
         self.conn.close()
 
 
-def _info(row: tuple[Any, ...]) -> KeyInfo:
+def key_info(row: tuple[Any, ...]) -> KeyInfo:
+    """A KeyInfo from a row that starts with COLUMNS."""
     allowed = tuple(part for part in (row[5] or "").split(",") if part)
     return KeyInfo(row[0], row[1], row[2], bool(row[3]), row[4], allowed, row[6], row[7])

@@ -1,8 +1,11 @@
 """Per-key rate limits and usage: the Limiter interface, its backends by name, the SQLite one.
 
 A backend is chosen by `Settings.rate_limit_backend` from LIMITERS: "sqlite"
-(the service database beside the index; one machine) or "redis" (several
-machines; limits_redis.py, loaded only when named).
+(the service database beside the index; one machine), "postgres" (the shared
+PostgreSQL state; postgres_limits.py) or "redis" (limits_redis.py); the last
+two serve several machines and are loaded only when named. Left empty, the
+setting means the counters live with the rest of the service state
+(`Settings.state_backend`).
 
 In the SQLite backend each accepted call is counted in two places in one
 short write transaction: a fixed one-second window per key (the QPS limit)
@@ -24,6 +27,7 @@ from typing import Protocol
 
 from pixsearch.config import Settings
 from pixsearch.registry import Registry, Unavailable
+from pixsearch.tenancy.backends import ServiceState, SqliteState
 from pixsearch.tenancy.state import ServiceDb
 
 
@@ -57,20 +61,34 @@ class LimiterUnavailable(Unavailable):
     """The configured rate-limit backend is unknown or cannot run here."""
 
 
-# Each factory takes settings= and db= (the service database, whether it uses it or not).
+# Each factory takes settings= and state= (the service state, whether it uses it or not).
 LIMITERS: Registry[Limiter] = Registry(
     "rate limit backend",
     {
         "sqlite": "pixsearch.tenancy.limits:sqlite_limiter",
+        "postgres": "pixsearch.tenancy.postgres_limits:postgres_limiter",
         "redis": "pixsearch.tenancy.limits_redis:redis_limiter",
     },
     error=LimiterUnavailable,
 )
 
 
-def open_limiter(settings: Settings, db: ServiceDb) -> Limiter:
-    """The backend `settings.rate_limit_backend` names (LimiterUnavailable if none such)."""
-    return LIMITERS.create(settings.rate_limit_backend, settings=settings, db=db)
+def open_limiter(settings: Settings, state: ServiceState) -> Limiter:
+    """The backend `settings.rate_limit_backend` names, else the one of the state's own name.
+
+    LimiterUnavailable if there is none such, or if it needs a state other than `state`.
+    """
+    name = settings.rate_limit_backend or settings.state_backend
+    return LIMITERS.create(name, settings=settings, state=state)
+
+
+def wrong_state(name: str, settings: Settings) -> LimiterUnavailable:
+    """Counters kept in one backend's tables cannot run over another backend's state."""
+    return LimiterUnavailable(
+        f"rate limit backend {name!r} keeps its counters in the {name} service state, but"
+        f" state_backend is {settings.state_backend!r}: leave rate_limit_backend empty"
+        f" (counters with the state) or name {settings.state_backend!r} or 'redis'"
+    )
 
 
 def seconds_to_next_month(now: datetime) -> int:
@@ -158,5 +176,7 @@ class SqliteLimiter:
         self.conn.close()
 
 
-def sqlite_limiter(*, settings: Settings, db: ServiceDb) -> SqliteLimiter:
-    return SqliteLimiter(db)
+def sqlite_limiter(*, settings: Settings, state: ServiceState) -> SqliteLimiter:
+    if not isinstance(state, SqliteState):
+        raise wrong_state("sqlite", settings)
+    return SqliteLimiter(state.db)

@@ -19,8 +19,8 @@ except ImportError as exc:  # an extra, not a dependency: say which one
     ) from exc
 
 from pixsearch.config import Settings
+from pixsearch.tenancy.backends import ServiceState
 from pixsearch.tenancy.limits import DayUsage, Decision, seconds_to_next_month
-from pixsearch.tenancy.state import ServiceDb
 
 PREFIX = "pixsearch:rl:"
 _DAY_TTL = 400 * 86400  # usage history kept a little over a year
@@ -99,6 +99,6 @@ class RedisLimiter:
         self.client.close()
 
 
-def redis_limiter(*, settings: Settings, db: ServiceDb) -> RedisLimiter:
-    """The "redis" entry of limits.LIMITERS (keys stay in `db`; counters go to Redis)."""
+def redis_limiter(*, settings: Settings, state: ServiceState) -> RedisLimiter:
+    """The "redis" entry of limits.LIMITERS (keys stay in `state`; counters go to Redis)."""
     return RedisLimiter(settings.redis_url)
