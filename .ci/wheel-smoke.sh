@@ -79,7 +79,12 @@ import importlib, pkgutil, sys
 import pixsearch
 if "site-packages" not in pixsearch.__file__:
     sys.exit(f"pixsearch imported from {pixsearch.__file__}, not the installed wheel")
-EXTRAS = {"pixsearch.tenancy.limits_redis": "redis"}  # the [redis] extra
+EXTRAS = {  # modules of an optional extra, and the package whose absence is expected
+    "pixsearch.tenancy.limits_redis": "redis",  # [redis]
+    "pixsearch.tenancy.postgres_state": "psycopg",  # [postgres]
+    "pixsearch.tenancy.postgres_stores": "psycopg",
+    "pixsearch.tenancy.postgres_limits": "psycopg",
+}
 bad = []
 for module in pkgutil.walk_packages(pixsearch.__path__, "pixsearch."):
     if module.name.endswith(".__main__"):

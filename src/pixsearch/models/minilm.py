@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -52,7 +53,7 @@ class _Bert:
         self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def op(self, kind: str, inputs: list[str], **attrs: object) -> str:
+    def op(self, kind: str, inputs: list[str], **attrs: Any) -> str:
         self.count += 1
         out = f"{kind.lower()}_{self.count}"
         self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))
@@ -193,9 +194,7 @@ class MiniLM:
 
             return build_graph(load_file(str(weights_file)))
 
-        self._session = new_session(
-            cached_onnx("all-minilm-l6-v2", weights_file, build), threads
-        )
+        self._session = new_session(cached_onnx("all-minilm-l6-v2", weights_file, build), threads)
         self._tokenizer = load_tokenizer(source / "tokenizer.json", max_tokens)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
