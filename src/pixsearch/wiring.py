@@ -49,6 +49,12 @@ class Searcher:
         """Pick up commits made since the last call; True if anything changed."""
         return self.store.refresh()
 
+    def warm(self) -> None:
+        """Load the query-side models now: the first search loading them waited ~0.6 s
+        (seconds under load) inside a server worker's event loop."""
+        if self.search.semantic is not None:
+            self.search.semantic.candidates(["warm"])  # loads only if vectors exist
+
 
 def open_store(settings: Settings) -> ReadStore:
     """The configured backend over ``settings.index_dir``, read-only."""

@@ -29,6 +29,7 @@ from pixsearch.api.routes_page import page_routes
 from pixsearch.api.routes_search import images_search
 from pixsearch.api.routes_trending import images_trending
 from pixsearch.api.routes_visualsearch import visual_search
+from pixsearch.api.shardstatus import MissingShardsHeader, readyz
 from pixsearch.api.tokens import TokenSigner
 from pixsearch.config import Settings
 from pixsearch.lifeline import die_with_multiprocessing_parent
@@ -45,6 +46,7 @@ def build_context(settings: Settings) -> ApiContext:
     root = settings.index_dir
     tenancy = build_tenancy(settings)
     searcher = build_searcher(settings, query_log=tenancy.query_log)
+    searcher.warm()
     return ApiContext(
         settings=settings,
         store=searcher.store,
@@ -53,7 +55,6 @@ def build_context(settings: Settings) -> ApiContext:
         signer=TokenSigner.from_file(root / "secret.key"),
         limiter=tenancy.limiter,
         instances=tenancy.instances,
-        insights=searcher.insights,
         pictures=PictureInsights(
             searcher.store, searcher.insights, UploadCache(root / "uploads"), searcher.search.adult
         ),
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
         Route("/openapi.json", lambda r: JSONResponse(openapi_document(__version__))),
         # Cheap on purpose (load balancers poll it): counting a million rows takes 0.4 s.
         Route("/healthz", lambda r: JSONResponse({"ok": True})),
+        Route("/readyz", readyz),  # asks every shard of a sharded index
         Route("/stats", lambda r: JSONResponse(ctx.store.stats())),
         metrics_route(),
         *page_routes(ctx),
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
     )
     app.state.ctx = ctx
     app.state.static = static
+    app.add_middleware(MissingShardsHeader)
     app.add_middleware(_UrlLengthGuard)
     # Added last, so outermost: over-long URLs are counted and logged too.
     if ctx.settings.metrics:

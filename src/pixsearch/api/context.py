@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from pixsearch.api.tokens import TokenClaims, TokenSigner
+from pixsearch.api.tokens import TokenSigner
 from pixsearch.api.urls import Urls
 from pixsearch.config import Settings
 from pixsearch.index.store import ReadStore
-from pixsearch.search.insights import InsightsService
 from pixsearch.search.querylog import QueryLog
 from pixsearch.search.service import SearchService
 from pixsearch.search.suggest import SuggestionService
@@ -31,7 +30,6 @@ class ApiContext:
     signer: TokenSigner
     limiter: Limiter | None = None
     instances: InstanceStore | None = None
-    insights: InsightsService | None = None
     pictures: PictureInsights | None = None  # insights and visual search, uploads kept
     query_log: QueryLog | None = None
     trending: TrendingService | None = None
@@ -49,6 +47,3 @@ class ApiContext:
         if self.settings.public_url:
             return Urls(self.settings.public_url)
         return Urls(f"{request.url.scheme}://{request.url.netloc}")
-
-    def token_for(self, image_id: str, custom_config: str | None = None) -> str:
-        return self.signer.sign(TokenClaims(image_id=image_id, custom_config=custom_config))
