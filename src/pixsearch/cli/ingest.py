@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.console import Console
@@ -21,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from pixsearch.cli.index_cmd import open_target, require_parquet
 from pixsearch.cli.options import (
     MB,
     SkippedModel,
@@ -32,13 +36,25 @@ from pixsearch.cli.options import (
     semantic_skipped,
     setting_option,
 )
+from pixsearch.config import Settings
 from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.distributors import (
+    DISTRIBUTORS,
+    DistributorUnavailable,
+    ShardOutcome,
+    ingest_shards,
+    open_distributor,
+    split_paths,
+)
 from pixsearch.ingest.indexer import Indexer, IngestSummary
 from pixsearch.ingest.parallel import process_many, tune_worker_memory
 from pixsearch.ingest.sources import iter_files
 from pixsearch.observe.jobs import JobCollector, log_summary, textfile_writer
 from pixsearch.observe.logs import LOG_FORMATS, configure_logging
 from pixsearch.records import Rejection
+
+if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: imported when used
+    from pixsearch.index.features.build import Target
 
 MEGAPIXEL = 1_000_000
 T = TypeVar("T")
@@ -66,6 +82,19 @@ T = TypeVar("T")
 @setting_option("metrics_textfile")
 @setting_option("log_format", type=click.Choice(LOG_FORMATS))
 @click.option("--show-rejected", is_flag=True, help="List every rejected file with its reason.")
+@setting_option("distributor", type=click.Choice(list(DISTRIBUTORS)))
+@setting_option("ray_address")
+@click.option(
+    "--features",
+    "features_dir",
+    default=None,
+    metavar="DIR",
+    help="Keep the pipeline's output as feature shards here (a folder or URI, shared by all "
+    "Ray nodes), and build the index from them; a rerun skips the shards already written. "
+    "Default: none with --distributor local, a temporary folder with ray.",
+)
+@setting_option("shard_files")
+@setting_option("shard_attempts")
 @analyzer_options
 def ingest(
     paths: tuple[Path, ...],
@@ -77,10 +106,20 @@ def ingest(
     metrics_textfile: str,
     log_format: str,
     show_rejected: bool,
+    distributor: str,
+    ray_address: str,
+    features_dir: str | None,
+    shard_files: int,
+    shard_attempts: int,
     analyzers: str | None,
     no_neural: bool,
 ) -> None:
-    """Index the image files under PATHS (folders are walked recursively)."""
+    """Index the image files under PATHS (folders are walked recursively).
+
+    With --distributor ray (or --features) the pipeline writes feature shards,
+    processed on a Ray cluster (or this machine's pool), and the index is built
+    from each shard as it is written.
+    """
     settings = load_settings(
         index_dir=index_dir,
         commit_every=commit_every,
@@ -97,6 +136,10 @@ def ingest(
     )
     models = Models(choice.used, choice.skipped + semantic_skipped(settings))
     tune_worker_memory()  # the in-process path (--workers 1) gains what pool workers get
+    if distributor != "local" or features_dir is not None:
+        sharded = ShardedRun(distributor, ray_address, features_dir, shard_files, shard_attempts)
+        sharded.run(list(paths), settings, config, workers, console, models, show_rejected)
+        return
     store, indexer = open_indexer(settings, config.analyzers)
     job = JobCollector("ingest", ingest=lambda: indexer.summary)
     textfile = Path(settings.metrics_textfile) if settings.metrics_textfile else None
@@ -165,6 +208,91 @@ def _timed(items: Iterator[T], progress: Progress, task: TaskID) -> Iterator[T]:
 
 
 @dataclass(frozen=True, slots=True)
+class ShardedRun:
+    """An ingest through feature shards: a distributor runs the pipeline over input
+    shards, and the index loads each feature shard as soon as it is written."""
+
+    distributor: str
+    ray_address: str
+    features_dir: str | None  # None: a temporary folder beside the index, removed after
+    shard_files: int
+    attempts: int
+
+    def run(
+        self,
+        paths: list[Path],
+        settings: Settings,
+        config: PipelineConfig,
+        workers: int | None,
+        console: Console,
+        models: Models,
+        show_rejected: bool,
+    ) -> None:
+        require_parquet()
+        from pixsearch.index.features.build import Loader
+        from pixsearch.index.features.folder import FeatureFolder
+
+        walked = list(iter_files(paths))
+        rejections = [item for item in walked if isinstance(item, Rejection)]
+        shards = split_paths((p for p in walked if isinstance(p, Path)), self.shard_files)
+        try:
+            distributor = open_distributor(
+                self.distributor, workers=workers, address=self.ray_address, attempts=self.attempts
+            )
+        except DistributorUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+        location, temporary = self._location(settings.index_dir)
+        features = FeatureFolder(location)
+        target = open_target(settings, settings.index_dir)
+        live = IngestSummary()
+        job = JobCollector("ingest", ingest=lambda: live)
+        textfile = Path(settings.metrics_textfile) if settings.metrics_textfile else None
+        loader = Loader(features, [target], commit_every=settings.commit_every)
+        sizes = {shard.name: len(shard.paths) for shard in shards}
+        try:
+            with textfile_writer(textfile, job), _bar(console, sum(sizes.values())) as progress:
+
+                def on_shard(outcome: ShardOutcome) -> None:
+                    progress.advance(progress.task_ids[0], sizes[outcome.name])
+                    _tally(live, target, rejections)
+
+                run = ingest_shards(
+                    distributor, shards, features, config, loader, on_shard=on_shard
+                )
+                rejections += run.rejections
+                _tally(live, target, rejections)
+        finally:
+            target.store.close()
+            if temporary is not None:
+                shutil.rmtree(temporary, ignore_errors=True)
+        log_summary(job)
+        print_counts(console, live, rejections, models, show_rejected, run.failed)
+        if run.failed:
+            sys.exit(1)
+
+    def _location(self, index_dir: Path) -> tuple[str, Path | None]:
+        if self.features_dir is not None:
+            return self.features_dir, None
+        parent = index_dir.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.features-", dir=parent))
+        return str(temporary), temporary
+
+
+def _tally(live: IngestSummary, target: Target, rejections: list[Rejection]) -> None:
+    live.indexed, live.duplicates = target.indexed, target.duplicates
+    live.unchanged, live.commits = target.unchanged, target.commits
+    live.rejected = Counter(r.reason for r in rejections)
+
+
+def _bar(console: Console, total: int) -> Progress:
+    columns = (TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    progress = Progress(*columns, console=console, transient=False)
+    progress.add_task("ingest", total=total)
+    return progress
+
+
+@dataclass(frozen=True, slots=True)
 class Models:
     """The analyzers a run used and the default models it went without."""
 
@@ -173,7 +301,17 @@ class Models:
 
 
 def print_summary(console: Console, indexer: Indexer, models: Models, show_rejected: bool) -> None:
-    summary = indexer.summary
+    print_counts(console, indexer.summary, indexer.rejections, models, show_rejected)
+
+
+def print_counts(
+    console: Console,
+    summary: IngestSummary,
+    rejections: list[Rejection],
+    models: Models,
+    show_rejected: bool,
+    failed: list[ShardOutcome] | None = None,
+) -> None:
     table = Table(title="ingest summary", show_header=False)
     table.add_row("indexed (new images)", str(summary.indexed))
     table.add_row("duplicates (new places of indexed images)", str(summary.duplicates))
@@ -181,6 +319,10 @@ def print_summary(console: Console, indexer: Indexer, models: Models, show_rejec
     for reason, count in sorted(summary.rejected.items()):
         table.add_row(f"rejected: {reason}", str(count))
     table.add_row("commits", str(summary.commits))
+    for shard in failed or []:
+        table.add_row(
+            f"[bold red]failed shard {shard.name}[/]", f"[bold red]{escape(shard.error)}[/]"
+        )
     table.add_row("analyzers", ", ".join(models.used) or "none")
     # Last and in bold: a skipped default means an index without tags, similar images
     # or safe search, which a warning above the progress bar is too easy to miss.
@@ -189,5 +331,5 @@ def print_summary(console: Console, indexer: Indexer, models: Models, show_rejec
         table.add_row(f"[bold red]skipped: {skipped.name}[/]", f"[bold red]{reason}[/]")
     console.print(table)
     if show_rejected:
-        for rejection in indexer.rejections:
+        for rejection in rejections:
             console.print(f"  {rejection.reason:14} {rejection.source}  {rejection.detail}")

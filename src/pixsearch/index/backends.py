@@ -1,9 +1,13 @@
 """Storage backends by name: what ``Settings.backend`` chooses.
 
 Each factory takes the index location and ``writable``/``dup_distance``
-keywords and returns a store implementing ``index.store.ReadStore`` (and
-``WriteStore`` when writable). A second backend registers here; nothing above
-``index/`` names a backend's class.
+keywords (plus what ``reader_options`` adds for its kind) and returns a store
+implementing ``index.store.ReadStore`` (and ``WriteStore`` when writable). A
+second backend registers here; nothing above ``index/`` names a backend's class.
+
+- ``embedded``: one directory (Tantivy + SQLite + files), read and written.
+- ``sharded``: N embedded directories on this machine, merged (index/sharded/).
+- ``ray``: N shards served by Ray Serve deployments, merged in the API's process.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pixsearch.config import Settings
 from pixsearch.index.store import ReadStore, WriteStore
 from pixsearch.registry import Registry, Unavailable
 
@@ -21,9 +26,22 @@ class BackendUnavailable(Unavailable):
 
 BACKENDS: Registry[Any] = Registry(
     "storage backend",
-    {"embedded": "pixsearch.index.embedded:EmbeddedStore"},
+    {
+        "embedded": "pixsearch.index.embedded:EmbeddedStore",
+        "sharded": "pixsearch.index.sharded.local:open_sharded",
+        "ray": "pixsearch.index.sharded.ray_shards:open_ray",
+    },
     error=BackendUnavailable,
 )
+SHARDED = frozenset({"sharded", "ray"})  # backends over several shard directories
+
+
+def reader_options(settings: Settings) -> dict[str, Any]:
+    """The keywords ``settings.backend``'s factory takes beyond the index location."""
+    options: dict[str, Any] = {"dup_distance": settings.dup_distance}
+    if settings.backend in SHARDED:
+        options.update(shards=settings.shards, timeout=settings.shard_timeout)
+    return options
 
 
 def open_reader(name: str, root: Path, **options: Any) -> ReadStore:

@@ -1,0 +1,383 @@
+"""Sharded serving: agreement with one index, router overhead through Ray Serve, QPS by shards.
+
+    python bench/shard_bench.py build   --docs 100000 [--dir .bench/shards] [--shards 1,2,4]
+    python bench/shard_bench.py overlap --docs 100000 [--shards 4] [--queries 1000]
+    python bench/shard_bench.py latency --docs 100000 [--queries 300] [--rounds 3]
+    python bench/shard_bench.py qps     --docs 100000 [--shards 1,2,4] [--clients 4] [--seconds 20]
+
+build: the search bench's synthetic corpus (bench/search_bench.py: Zipf words,
+realistic fields) as one embedded index, then copied into N shards by group
+(index/sharded/split.py) for each N; everything is reused when present.
+
+overlap: for each query, the sharded store's top 10 against the one index's
+top 10 (overlap@10, store level and as the search service ranks them), and
+whether the hit counts are identical.
+
+latency: the router's cost. The same index served twice over HTTP, one client
+at a time: `pixsearch serve` (embedded, one uvicorn worker) and `pixsearch
+serve --backend ray` with that index as its one shard (Ray Serve proxy →
+ingress replica → shard replica). Rounds alternate between the two on the same
+queries, so both see the same machine load.
+
+qps: Ray Serve with 1, 2 and 4 shards (one replica each, one ingress), `--clients`
+concurrent clients for `--seconds`: queries per second and p50/p99 latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import ray
+from ray import serve
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.conftest import free_port, stop_server
+
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.sharded.local import open_sharded
+from pixsearch.index.sharded.merge import ShardedStore
+from pixsearch.index.sharded.split import split_store
+from pixsearch.index.store import StoreHit, StoreQuery
+from pixsearch.search.query import parse_query
+from pixsearch.search.service import SearchRequest, SearchService
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
+from search_bench import Corpus, load, percentiles
+
+BENCH = Path(__file__).resolve().parent
+
+
+def whole_dir(root: Path) -> Path:
+    return root / "whole"
+
+
+def shards_dir(root: Path, n: int) -> Path:
+    return root / f"shards-{n}"
+
+
+def build(root: Path, docs: int, counts: list[int]) -> None:
+    load(whole_dir(root), docs, Corpus())
+    whole = EmbeddedStore(whole_dir(root))
+    for n in counts:
+        folder = shards_dir(root, n)
+        if (folder / f"shard-{n - 1}" / "meta.db").exists():
+            print(f"reusing {folder}")
+            continue
+        started = time.perf_counter()
+        targets = [EmbeddedStore(folder / f"shard-{i}", writable=True) for i in range(n)]
+        sizes = split_store(whole, targets, commit_every=50_000)
+        for target in targets:
+            target.close()
+        print(f"{n} shards {sizes} in {time.perf_counter() - started:.0f} s")
+
+
+def overlap(root: Path, n: int, queries: list[str]) -> None:
+    """Agreement of the sharded top 10 with the one index's, with and without global idf."""
+    whole = EmbeddedStore(whole_dir(root))
+    rescaled = open_sharded(shards_dir(root, n))
+    plain = ShardedStore(rescaled.shards, names=rescaled.names)  # each shard's own idf
+    same_totals = 0
+    found: dict[str, list[float]] = {"store, shard idf": [], "store, global idf": []}
+    found["service, global idf"] = []
+    one_service, many_service = SearchService(whole), SearchService(rescaled)
+    for q in queries:
+        text = parse_query(q).text
+        one = whole.search(StoreQuery(text, limit=10))
+        same_totals += one.total == rescaled.search(StoreQuery(text, limit=10)).total
+        if not one.hits:
+            continue
+        ids_one = image_ids(whole, one.hits)
+        for label, store in (("store, shard idf", plain), ("store, global idf", rescaled)):
+            many = store.search(StoreQuery(text, limit=10)).hits
+            found[label].append(len(ids_one & image_ids(store, many)) / len(ids_one))
+        shown_one = {r.doc.image_id for r in one_service.search(SearchRequest(q=q)).results[:10]}
+        shown = {r.doc.image_id for r in many_service.search(SearchRequest(q=q)).results[:10]}
+        found["service, global idf"].append(len(shown_one & shown) / max(len(shown_one), 1))
+    answered = len(found["store, shard idf"])
+    print(
+        f"{n} shards, {len(queries)} queries ({answered} with hits): "
+        f"identical hit counts {same_totals}/{len(queries)}"
+    )
+    for label, values in found.items():
+        exact = sum(v == 1 for v in values)
+        print(f"  overlap@10 {label:<22} {statistics.mean(values):.4f}  ({exact} lists identical)")
+
+
+def image_ids(store: EmbeddedStore | ShardedStore, hits: list[StoreHit]) -> set[str]:
+    return {d.image_id for d in store.get([h.doc_id for h in hits])}
+
+
+def start(index_dir: Path, extra: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [sys.executable, "-m", "pixsearch.cli.main", "serve", "--index", str(index_dir)]
+    command += ["--port", str(port), *extra]
+    environment = {**os.environ, "PIXSEARCH_ANALYZERS": "", "PIXSEARCH_SEMANTIC": "0", **env}
+    process = subprocess.Popen(command, env=environment)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_server(process)  # terminate first: a Ray server shuts its cluster down
+    raise RuntimeError("server did not start")
+
+
+def service_dir(root: Path, name: str) -> tuple[Path, str]:
+    """A folder for the service state of one server (its own key), apart from the shards."""
+    folder = root / f"service-{name}"
+    folder.mkdir(exist_ok=True)
+    key = SqliteKeyStore(ServiceDb(folder / "service.db")).create(f"bench-{time.time_ns()}")
+    return folder, key
+
+
+def http_search(base: str, key: str) -> Callable[[str], object]:
+    client = httpx.Client(base_url=base, headers={"Ocp-Apim-Subscription-Key": key}, timeout=30)
+
+    def search(q: str) -> object:
+        response = client.get("/v7.0/images/search", params={"q": q, "count": 35})
+        response.raise_for_status()
+        return response
+
+    return search
+
+
+def timed(search: Callable[[str], object], queries: list[str]) -> list[float]:
+    """Seconds per query, one client, no warm-up."""
+    samples = []
+    for q in queries:
+        t0 = time.perf_counter()
+        search(q)
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def ray_server(root: Path, shards: list[Path], name: str) -> tuple[subprocess.Popen, str, str]:
+    folder, key = service_dir(root, name)
+    extra = ["--backend", "ray", "--shards", ",".join(str(s) for s in shards)]
+    process, base = start(folder, extra, {"PIXSEARCH_RAY_REPLICA_CPUS": "0.5"})
+    return process, base, key
+
+
+def latency(root: Path, queries: list[str], rounds: int) -> None:
+    whole = whole_dir(root)
+    folder, key = service_dir(root, "embedded")
+    embedded, embedded_base = start(folder, ["--backend", "sharded", "--shards", str(whole)], {})
+    plain, plain_base = start(whole, [], {})
+    plain_key = SqliteKeyStore(ServiceDb(whole / "service.db")).create(f"bench-{time.time_ns()}")
+    ray, ray_base, ray_key = ray_server(root, [whole], "ray-1")
+    servers = {
+        "embedded": http_search(plain_base, plain_key),
+        "sharded, 1 local shard": http_search(embedded_base, key),
+        "ray serve, 1 shard": http_search(ray_base, ray_key),
+    }
+    try:
+        for search in servers.values():  # warm: index pages cached, vocabularies built
+            timed(search, queries)
+        print(f"{'round':<7}{'queries':<9}{'server':<26}{'p50 ms':>8}{'p99 ms':>8}")
+        results: dict[tuple[str, str], list[float]] = {}
+        names = list(servers)
+        for n in range(1, rounds + 1):
+            # "seen": the warm-up's queries again; "new": never asked of any server before.
+            fresh = Corpus().queries(len(queries), seed=1000 + n)
+            for name in names[n % len(names) :] + names[: n % len(names)]:  # rotated
+                for kind, batch in (("seen", queries), ("new", fresh)):
+                    samples = timed(servers[name], batch)
+                    results.setdefault((kind, name), []).extend(samples)
+                    p50, p99 = percentiles(samples)
+                    print(f"{n:<7}{kind:<9}{name:<26}{p50:>8.2f}{p99:>8.2f}", flush=True)
+        for (kind, name), samples in sorted(results.items()):
+            p50, p99 = percentiles(samples)
+            base50, base99 = percentiles(results[(kind, "embedded")])
+            print(
+                f"all rounds, {kind} queries, {name:<24} p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+                f"(+{p50 - base50:.2f} / +{p99 - base99:.2f} ms over embedded)"
+            )
+    finally:
+        for process in (embedded, plain, ray):
+            stop_server(process)
+
+
+def hammer(base: str, key: str, queries: list[str], clients: int, seconds: float) -> list[float]:
+    """Latencies of `clients` concurrent clients searching for `seconds`."""
+    samples: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(offset: int) -> None:
+        search = http_search(base, key)
+        i = offset
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            search(queries[i % len(queries)])
+            with lock:
+                samples.append(time.perf_counter() - t0)
+            i += clients
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples
+
+
+def qps(root: Path, counts: list[int], queries: list[str], clients: int, seconds: float) -> None:
+    """The embedded server, then Ray Serve with each shard count, under the same load."""
+    whole = whole_dir(root)
+    for n in [0, *counts]:
+        if n == 0:
+            label = "embedded, 1 worker"
+            process, base = start(whole, [], {})
+            key = SqliteKeyStore(ServiceDb(whole / "service.db")).create(f"bench-{time.time_ns()}")
+        else:
+            label = f"ray serve, {n} shard{'s' if n > 1 else ''}"
+            shards = [shards_dir(root, n) / f"shard-{i}" for i in range(n)]
+            process, base, key = ray_server(root, shards, f"ray-{n}")
+        try:
+            timed(http_search(base, key), queries)  # warm
+            # "seen": the warmed queries, over and over; "new": each query asked once.
+            fresh = Corpus().queries(8000, seed=2000 + n)
+            for kind, batch in (("seen", queries), ("new", fresh)):
+                samples = hammer(base, key, batch, clients, seconds)
+                p50, p99 = percentiles(samples)
+                print(
+                    f"{label}, {kind} queries, {clients} clients: "
+                    f"{len(samples) / seconds:.1f} QPS, p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+                    flush=True,
+                )
+        finally:
+            stop_server(process)
+
+
+class Echo:
+    """A Serve deployment that answers at once: the cost of a handle call alone."""
+
+    def call(self, value: int) -> int:
+        return value
+
+
+class EchoIngress:
+    def __init__(self, *bound: object) -> None:
+        self.bound = bound
+
+
+def echo_app() -> Starlette:
+    """/zero answers at once; /three makes 3 handle calls first (as a search's lookups)."""
+    pool = ThreadPoolExecutor(4)
+    echo = serve.get_deployment_handle("echo", app_name="hops").options(method_name="call")
+
+    def three_calls() -> None:
+        for _ in range(3):
+            echo.remote(1).result(timeout_s=10)
+
+    async def zero(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    async def three(request: Request) -> JSONResponse:
+        pool.submit(three_calls).result()
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route("/zero", zero), Route("/three", three)])
+
+
+def hops(count: int) -> None:
+    """What Ray Serve's hops cost here: its HTTP proxy, and a DeploymentHandle call."""
+    ray.init(num_cpus=4, include_dashboard=False, logging_level=logging.WARNING)
+    port, plain_port = free_port(), free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    quiet = {"log_level": "WARNING", "enable_access_log": False}
+    echo = serve.deployment(name="echo", logging_config=quiet)(Echo).bind()
+    ingress = serve.deployment(name="ingress", logging_config=quiet)(
+        serve.ingress(echo_app)(EchoIngress)
+    ).bind(echo)
+    serve.run(ingress, name="hops", route_prefix="/")
+    plain = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "shard_bench:echo_app_plain",
+            "--port",
+            str(plain_port),
+            "--log-level",
+            "warning",
+            "--app-dir",
+            str(BENCH),
+        ]
+    )
+    time.sleep(5)
+    try:
+        for label, url in (
+            ("uvicorn, empty answer", f"http://127.0.0.1:{plain_port}/zero"),
+            ("serve proxy, empty answer", f"http://127.0.0.1:{port}/zero"),
+            ("serve proxy + 3 handle calls", f"http://127.0.0.1:{port}/three"),
+        ):
+            with httpx.Client() as client:
+                samples = timed(lambda _, c=client, u=url: c.get(u), ["x"] * (count + 30))[30:]
+            p50, p99 = percentiles(samples)
+            print(f"{label:<30} p50 {p50:.2f} ms, p99 {p99:.2f} ms", flush=True)
+    finally:
+        stop_server(plain)
+        serve.shutdown()
+        ray.shutdown()
+
+
+def echo_app_plain() -> Starlette:
+    async def zero(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route("/zero", zero)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["build", "overlap", "latency", "qps", "hops"])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=Path(".bench/shards"))
+    parser.add_argument("--shards", default="1,2,4")
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    if args.what == "hops":
+        hops(args.queries)
+        return
+    counts = [int(n) for n in args.shards.split(",")]
+    root = args.dir / str(args.docs)
+    build(root, args.docs, counts)
+    queries = Corpus().queries(args.queries)
+    if args.what == "overlap":
+        for n in counts:
+            overlap(root, n, queries)
+    elif args.what == "latency":
+        latency(root, queries, args.rounds)
+    elif args.what == "qps":
+        qps(root, counts, queries, args.clients, args.seconds)
+
+
+if __name__ == "__main__":
+    main()

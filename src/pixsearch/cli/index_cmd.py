@@ -1,0 +1,167 @@
+"""`pixsearch index build` and `pixsearch reindex`: indexes from feature shards.
+
+``index build FEATURES --index DIR [--shards N]`` writes the images of a feature
+folder (``ingest --features``, or a Ray ingest) into one index, or into N shard
+directories DIR/shard-0 .. DIR/shard-N-1 with every near-duplicate group on one
+shard. ``reindex --index DIR`` rebuilds an index from what it stores, under the
+current schema, and swaps it in. Neither decodes an image or runs an image model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pixsearch.cli.options import index_option, load_settings, open_indexer, setting_option
+from pixsearch.config import Settings
+from pixsearch.index.backends import open_writer
+from pixsearch.index.store import IndexLockedError
+
+if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: imported when used
+    from pixsearch.index.features.build import BuildSummary, Target
+
+# A bulk build commits seldom: each commit rewrites the vector file and merges segments;
+# what waits for a commit is held in memory (about 3 KB an image).
+BUILD_COMMIT_EVERY = 50_000
+
+
+def require_parquet() -> None:
+    """Feature shards are Parquet: without pyarrow, say which extra to install."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "feature shards need pyarrow: pip install 'pixsearch[parquet]'"
+        ) from None
+
+
+def open_target(settings: Settings, folder: Path) -> Target:
+    """A writable embedded index at `folder`, wired as ingest wires one (derived vectors too)."""
+    from pixsearch.index.features.build import Target
+
+    shard_settings = dataclasses.replace(settings, index_dir=folder, backend="embedded")
+    store, indexer = open_indexer(shard_settings, ("clip",))  # CLIP vectors kept if given
+    return Target(store, clip_vectors=indexer.clip_vectors, after_commit=indexer.after_commit)
+
+
+def shard_folders(index_dir: Path, shards: int) -> list[Path]:
+    """Where the shards go: DIR itself for one, DIR/shard-0..N-1 (all new) for several."""
+    if shards < 1:
+        raise click.BadParameter(f"--shards must be at least 1, not {shards}")
+    if shards == 1:
+        return [index_dir]
+    folders = [index_dir / f"shard-{i}" for i in range(shards)]
+    if (index_dir / "meta.db").exists() or any((f / "meta.db").exists() for f in folders):
+        raise click.ClickException(
+            f"{index_dir} already holds an index: a sharded build starts from empty folders, "
+            "since groups are assigned over the features alone"
+        )
+    return folders
+
+
+def _progress(console: Console, total: int) -> Progress:
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    progress = Progress(*columns, console=console, transient=False)
+    progress.add_task("build", total=total)
+    return progress
+
+
+@click.group("index")
+def index_group() -> None:
+    """Build indexes from feature shards."""
+
+
+@index_group.command("build")
+@click.argument("features")
+@index_option
+@click.option("--shards", type=int, default=1, show_default=True, help="Index shards to build.")
+@setting_option("dup_distance")
+def build(features: str, index_dir: Path, shards: int, dup_distance: int) -> None:
+    """Build the index at --index from the feature shards at FEATURES (a folder or URI)."""
+    require_parquet()
+    from pixsearch.index.features.build import build_index
+    from pixsearch.index.features.folder import FeatureFolder
+
+    settings = load_settings(index_dir=index_dir, dup_distance=dup_distance)
+    console = Console(stderr=True)
+    folder = FeatureFolder(features)
+    names = folder.names()
+    if not names:
+        raise click.ClickException(f"no feature shards in {features}")
+    targets = [open_target(settings, f) for f in shard_folders(index_dir, shards)]
+    started = time.perf_counter()
+    try:
+        with _progress(console, folder.count(names)) as progress:
+            summary = build_index(
+                folder,
+                targets,
+                names=names,
+                commit_every=BUILD_COMMIT_EVERY,
+                dup_distance=dup_distance,
+                progress=lambda done: progress.update(progress.task_ids[0], completed=done),
+            )
+    finally:
+        for target in targets:
+            target.store.close()
+    print_build(console, summary, time.perf_counter() - started)
+
+
+@click.command("reindex")
+@index_option
+def reindex(index_dir: Path) -> None:
+    """Rebuild the index at --index under the current schema from its own stored features.
+
+    Keys, instances and the query log (service.db, secret.key) are kept. Stop the
+    server first: what it writes to them meanwhile would be lost.
+    """
+    require_parquet()
+    from pixsearch.index.features.reindex import reindex as rebuild
+
+    settings = load_settings(index_dir=index_dir)
+    console = Console(stderr=True)
+    if not (index_dir / "meta.db").exists():
+        shards = sorted(p.name for p in index_dir.glob("shard-*"))
+        hint = f": rebuild each shard (--index {index_dir / shards[0]}, ...)" if shards else ""
+        raise click.ClickException(f"no embedded index at {index_dir} to rebuild{hint}")
+    try:
+        old = open_writer("embedded", index_dir, dup_distance=settings.dup_distance)
+    except IndexLockedError as exc:
+        raise click.ClickException(str(exc)) from None
+    started = time.perf_counter()
+    with _progress(console, old.stats()["images"]) as progress:
+        summary = rebuild(
+            old,
+            index_dir,
+            lambda folder: open_target(settings, folder),
+            dup_distance=settings.dup_distance,
+            progress=lambda done: progress.update(progress.task_ids[0], completed=done),
+        )
+    print_build(console, summary.build, time.perf_counter() - started)
+
+
+def print_build(console: Console, summary: BuildSummary, seconds: float) -> None:
+    table = Table(title="index build", show_header=False)
+    table.add_row("feature records", str(summary.records))
+    for i, count in enumerate(summary.indexed):
+        name = "indexed (new images)" if len(summary.indexed) == 1 else f"shard-{i}: new images"
+        table.add_row(name, str(count))
+    table.add_row("duplicates (new places of indexed images)", str(summary.duplicates))
+    table.add_row("unchanged (seen before)", str(summary.unchanged))
+    table.add_row("commits", str(summary.commits))
+    if len(summary.indexed) > 1:
+        table.add_row("near-duplicate grouping", f"{summary.grouping_seconds:.1f} s")
+    rate = summary.records / seconds if seconds > 0 else 0.0
+    table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} records/s)")
+    console.print(table)

@@ -1,0 +1,137 @@
+"""Near-duplicate groups over all feature shards at once, before any index shard is built.
+
+A sharded index keeps every group on one shard (``sharded.routing.shard_of`` of
+the group's key), so collapsing, ``pagesIncludingCount`` and
+``availableSizesCount`` stay exact per shard. That needs each image's group
+before its shard is chosen: this pass reads only what grouping needs (hash,
+colour layout, visual embedding; thumbnails when a pair must be checked by its
+pixels) and applies the ingest's own rule in the ingest's order: each image
+joins the group of its nearest earlier duplicate (multi-index hashing over
+pHash chunks, ``dupes.DuplicateIndex``), else of the first verified match among
+its nearest earlier embeddings, else starts a group of its own.
+
+A group's key is the sha256 of its first image: the same on any machine that
+reads the same shards, whatever numbers a store later gives its documents.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from PIL import Image
+from usearch.index import Index
+
+from pixsearch.index.dupes import (
+    DUP_NEIGHBOURS,
+    Alignment,
+    DuplicateIndex,
+    Thumb,
+    Verify,
+    parse_layout,
+)
+from pixsearch.index.features.schema import Look
+from pixsearch.index.vectors import new_index, quantize
+
+THUMB_CACHE = 256  # decoded thumbnails kept: a group's members are checked against its first
+
+
+class _Thumbs:
+    """Thumbnails decoded for pixel checks, by sha256, the recent ones kept."""
+
+    def __init__(self, read: Callable[[str], bytes | None]) -> None:
+        self.read = read
+        self._cache: OrderedDict[str, Thumb | None] = OrderedDict()
+
+    def get(self, sha256: str) -> Thumb | None:
+        if sha256 in self._cache:
+            self._cache.move_to_end(sha256)
+            return self._cache[sha256]
+        data = self.read(sha256)
+        thumb = None
+        if data:
+            try:
+                thumb = Thumb(data)
+            except (OSError, ValueError, Image.DecompressionBombError):
+                thumb = None
+        self._cache[sha256] = thumb
+        if len(self._cache) > THUMB_CACHE:
+            self._cache.popitem(last=False)
+        return thumb
+
+
+class _Embeddings:
+    """The visual embeddings seen so far, searched for an image's nearest earlier ones."""
+
+    def __init__(self) -> None:
+        self._index: Index | None = None
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self._index is None or len(self._index) == 0:
+            return []
+        query = quantize(vector)[0]
+        if query.shape[0] != self._index.ndim:
+            return []
+        found = self._index.search(query, min(k, len(self._index)))
+        return [
+            (int(key), 1.0 - float(distance))
+            for key, distance in zip(found.keys, found.distances, strict=True)
+        ]
+
+    def add(self, key: int, vector: np.ndarray) -> None:
+        quantized = quantize(vector)[0]
+        if self._index is None:
+            self._index = new_index(quantized.shape[0])
+        if quantized.shape[0] == self._index.ndim:
+            self._index.add(key, quantized)
+
+
+def assign_groups(
+    looks: Iterable[Look],
+    thumbnail: Callable[[str], bytes | None],
+    *,
+    max_distance: int = 6,
+) -> dict[str, str]:
+    """sha256 → its group's key (the sha256 of the group's first image), in `looks`' order.
+
+    An image seen again (same sha256) keeps its first group.
+    """
+    dupes = DuplicateIndex(max_distance)
+    embeddings = _Embeddings()
+    thumbs = _Thumbs(thumbnail)
+    shas: list[str] = [""]  # key → sha256; keys start at 1 as doc_ids do
+    groups: dict[str, str] = {}
+    for look in looks:
+        if look.sha256 in groups:
+            continue
+        key = len(shas)
+        shas.append(look.sha256)
+        layout = parse_layout(look.color_layout)
+        mine = look.sha256 if look.has_thumbnail else None
+        vector = look.embedding
+
+        def verify(other: int, mine: str | None = mine) -> Verify:
+            return lambda: _aligned(thumbs, mine, shas[other])
+
+        def neighbours(vector: np.ndarray | None = vector) -> list[tuple[int, float]]:
+            return embeddings.nearest(vector, DUP_NEIGHBOURS) if vector is not None else []
+
+        group = dupes.group_for(
+            look.phash,
+            layout,
+            verify=verify,
+            neighbours=neighbours if vector is not None else None,
+        )
+        group = group or key
+        dupes.add(look.phash, key, group, layout)
+        if vector is not None:
+            embeddings.add(key, vector)
+        groups[look.sha256] = shas[group]
+    return groups
+
+
+def _aligned(thumbs: _Thumbs, mine: str | None, other: str) -> Alignment | None:
+    a = thumbs.get(mine) if mine is not None else None
+    b = thumbs.get(other) if a is not None else None
+    return Alignment(a, b) if a is not None and b is not None else None

@@ -1,0 +1,168 @@
+"""Rebuild an index under the current schema from its own stored features, then swap it in.
+
+An index keeps everything an image's document is made of: facts, occurrences,
+first-seen date, visual embedding, thumbnail (and, beside it, CLIP vectors).
+``reindex`` reads them back through the store, writes them as feature shards in
+a workspace next to the index, builds a new index from those with today's code
+(schema, fields, grouping rule), and exchanges the two directories' contents in
+one step. Documents keep their order, so they keep their doc_ids (bar gaps left
+by deletions). The index directory's other files (service.db, secret.key,
+uploads: whatever is not in INDEX_ENTRIES) are copied into the new one before
+the exchange, so keys, instances and the query log survive; the server should
+be stopped meanwhile, since its writes to them after the copy would be lost.
+
+The old store stays open for writing throughout, so no ingest can run (it would
+find the index locked) until the new index is in place. A crash before the
+exchange leaves the old index untouched and a workspace the next run removes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pixsearch.index.derived import DerivedVectors, folder_of
+from pixsearch.index.features.build import BuildSummary, Progress, Target, build_index
+from pixsearch.index.features.folder import FeatureFolder
+from pixsearch.index.features.schema import FeatureRecord
+from pixsearch.index.store import ReadStore, WriteStore
+
+# What an embedded index directory holds of the index itself; all else is the service's.
+INDEX_ENTRIES = frozenset(
+    {
+        "text",  # Tantivy
+        "meta.db",  # SQLite rows and records
+        "meta.db-wal",
+        "meta.db-shm",
+        "thumbs",
+        "vectors",  # visual embeddings
+        "textvectors",  # derived: text vectors
+        "clipvectors",  # derived: CLIP image vectors
+        "vocabulary",  # derived: cached vocabularies, keyed by generation
+    }
+)
+SHARD_SIZE = 10_000  # documents per feature shard written
+_RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths atomically (Linux)
+_AT_FDCWD = -100
+
+ClipLookup = Callable[[list[int]], dict[int, np.ndarray]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexSummary:
+    documents: int
+    build: BuildSummary
+
+
+def workspace_of(index_dir: Path) -> Path:
+    return index_dir.parent / f".{index_dir.name}.reindex"
+
+
+def clip_lookup(index_dir: Path) -> ClipLookup | None:
+    """The stored CLIP vectors of an embedded index, by doc_id; None without any."""
+    folder = folder_of(index_dir, "clip")
+    if not folder.exists():
+        return None
+    vectors = DerivedVectors(folder)
+    return vectors.store.vectors if len(vectors) else None
+
+
+def export_features(
+    store: ReadStore,
+    features: FeatureFolder,
+    *,
+    clip: ClipLookup | None = None,
+    shard_size: int = SHARD_SIZE,
+) -> int:
+    """Write every visible document of `store` as feature shards, in doc_id order; how many."""
+    ids = store.changed_since(0)
+    for shard, start in enumerate(range(0, len(ids), shard_size)):
+        chunk = ids[start : start + shard_size]
+        clips = clip(chunk) if clip is not None else {}
+        records, thumbnails = [], []
+        for doc in store.get(chunk):
+            thumbnail = store.thumbnail(doc.facts.sha256)
+            if thumbnail is not None:
+                thumbnails.append((doc.facts.sha256, thumbnail))
+            records.append(
+                FeatureRecord(
+                    facts=doc.facts,
+                    occurrences=doc.occurrences,
+                    first_seen=doc.first_seen,
+                    embedding=store.vector(doc.doc_id),
+                    clip_embedding=clips.get(doc.doc_id),
+                    has_thumbnail=thumbnail is not None,
+                )
+            )
+        features.write_shard(f"{shard:06d}", records, thumbnails)
+    return len(ids)
+
+
+def reindex(
+    old: WriteStore,
+    index_dir: Path,
+    open_target: Callable[[Path], Target],
+    *,
+    commit_every: int = 50_000,
+    dup_distance: int = 6,
+    progress: Progress | None = None,
+) -> ReindexSummary:
+    """Rebuild the index at `index_dir` (open as `old`) and put the new one in its place.
+
+    `open_target` opens a writable store (with its derived-data writers) on a new
+    directory. `old` is closed at the end.
+    """
+    workspace = workspace_of(index_dir)
+    shutil.rmtree(workspace, ignore_errors=True)  # what a crashed run left
+    features = FeatureFolder(workspace / "features").create()
+    documents = export_features(old, features, clip=clip_lookup(index_dir))
+    fresh = workspace / "index"
+    target = open_target(fresh)
+    try:
+        build = build_index(
+            features,
+            [target],
+            commit_every=commit_every,
+            dup_distance=dup_distance,
+            progress=progress,
+        )
+    finally:
+        target.store.close()
+    copy_service_files(index_dir, fresh)
+    exchange(fresh, index_dir)  # the old index now lies at `fresh`
+    old.close()
+    shutil.rmtree(workspace, ignore_errors=True)
+    return ReindexSummary(documents, build)
+
+
+def copy_service_files(index_dir: Path, fresh: Path) -> None:
+    """Copy what is not the index itself (service.db, secret.key, ...) into `fresh`."""
+    for entry in index_dir.iterdir():
+        if entry.name in INDEX_ENTRIES or (fresh / entry.name).exists():
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, fresh / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, fresh / entry.name, follow_symlinks=False)
+
+
+def exchange(a: Path, b: Path) -> None:
+    """Swap two directories: atomically where the kernel can (renameat2), else two renames."""
+    libc_name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(libc_name, use_errno=True) if libc_name else None
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+        if done == 0:
+            return
+    aside = a.with_name(a.name + ".aside")
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)

@@ -1,0 +1,348 @@
+"""A ``ReadStore`` over N shards: scatter every lookup, gather, merge as one store would answer.
+
+Searches ask every shard for the first ``offset + limit`` hits, merge them by
+score and cut the page out of the merged list, so paging is what one store's
+is: positions in one ranked list, stable, with no duplicates and no gaps
+(equal scores go by global id, so every page is cut from the same list).
+Totals, term statistics, counts and stats are summed; nearest-vector and
+near-duplicate lookups are merged by score or distance. Ids are global
+(``routing.ShardIds``): a lookup by id goes to its shard only. A near-duplicate
+group never spans shards, so group counts and members come whole from one shard.
+
+Scores are each shard's own BM25, whose document frequencies differ a little
+from shard to shard. Given the shards' term statistics (``term_stats``), each
+shard's scores are rescaled to the whole index's idf (``termstats``), so the
+merged order is close to one index's (docs/distributed.md gives the measured
+agreement). Which documents match, and how many, is exactly one index's.
+
+A shard that fails or times out is left out of the answer (``scatter``):
+the answer comes from the other shards and names the missing ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+from pixsearch.index import lookalike
+from pixsearch.index.sharded.routing import ShardIds
+from pixsearch.index.sharded.scatter import Scatter, ShardState, ShardUnavailable
+from pixsearch.index.sharded.termstats import (
+    FactorCache,
+    TermStats,
+    rescale_factors,
+    scored_words,
+)
+from pixsearch.index.store import (
+    Filters,
+    Picture,
+    ReadStore,
+    StoreHit,
+    StoreQuery,
+    StoreResult,
+    TextQuery,
+    VectorSpace,
+)
+from pixsearch.records import ImageDocument
+
+T = TypeVar("T")
+NEAR_LIMIT = 50  # near-duplicates returned, as one store's hash scan returns
+HISTORY = 256  # combined generations remembered for changed_since
+BULK_TIMEOUT = 120.0  # seconds for whole-index reads (all terms, all ids, counts)
+
+
+class ShardedStore:
+    """One ReadStore over `shards` (shard i holds the documents ``routing.shard_of`` sends it).
+
+    `timeout`: seconds a lookup waits for the shards before answering without the
+    silent ones. `names` label the shards in health reports and missing-shard notes.
+    `inline`: a lookup of one shard may run in the caller's thread (not for remote
+    shards whose clients block: the caller may be running an event loop).
+    `term_stats`: each shard's word counts, to score with the whole index's idf.
+    """
+
+    def __init__(
+        self,
+        shards: Sequence[ReadStore],
+        *,
+        timeout: float = 2.0,
+        names: Sequence[str] | None = None,
+        inline: bool = True,
+        term_stats: Sequence[TermStats] | None = None,
+    ) -> None:
+        if not shards:
+            raise ValueError("a sharded store needs at least one shard")
+        if term_stats is not None and len(term_stats) != len(shards):
+            raise ValueError("term statistics are needed for every shard")
+        self.term_stats = list(term_stats) if term_stats and len(shards) > 1 else None
+        self._factors = FactorCache()
+        self.shards = list(shards)
+        self.ids = ShardIds(len(self.shards))
+        self.names = list(names) if names else [f"shard-{i}" for i in range(len(self.shards))]
+        self.scatter = Scatter(self.names, timeout=timeout, inline=inline)
+        self._history: OrderedDict[int, tuple[int, ...]] = OrderedDict()
+        self._lock = threading.Lock()  # requests may run in several threads
+
+    def _all(self, call: Callable[[ReadStore], T]) -> dict[int, T]:
+        return self.scatter.on(range(len(self.shards)), lambda s: call(self.shards[s]))
+
+    def _every(self, call: Callable[[int], T]) -> list[T]:
+        """call(shard) of every shard, for whole-index reads that must not be partial
+        (a vocabulary of some shards would be cached as the index's): raises if one fails."""
+        found = self.scatter.on(range(len(self.shards)), call, timeout=BULK_TIMEOUT)
+        missing = [self.names[s] for s in range(len(self.shards)) if s not in found]
+        if missing:
+            raise ShardUnavailable(f"shards did not answer: {', '.join(missing)}")
+        return [found[s] for s in range(len(self.shards))]
+
+    # -- search ----------------------------------------------------------------
+
+    def search(self, query: StoreQuery) -> StoreResult:
+        window = query.offset + query.limit
+        wanted = self.ids.split(query.doc_ids) if query.doc_ids else None
+        targets = sorted(wanted) if wanted is not None else range(len(self.shards))
+
+        def ask(shard: int) -> StoreResult:
+            only = tuple(wanted[shard]) if wanted is not None else ()
+            return self.shards[shard].search(_window(query, window, only))
+
+        # A probe (count=False) only asks whether anything matches: its order needs no idf.
+        factors = self._rescale(query.text) if query.count else None
+        answers = self.scatter.on(targets, ask)
+        runs = [
+            self._encoded_hits(s, answers[s].hits, factors[s] if factors else 1.0)
+            for s in sorted(answers)
+        ]
+        merged = heapq.merge(*runs, key=_by_score)
+        hits = list(itertools.islice(merged, query.offset, window))
+        total = sum(a.total for a in answers.values()) if query.count else len(hits)
+        return StoreResult(hits=hits, total=total)
+
+    def _rescale(self, text: TextQuery) -> list[float] | None:
+        """Per shard, the factor that gives its scores the whole index's idf (termstats)."""
+        words = scored_words(text)
+        if self.term_stats is None or not words:
+            return None
+        generation = self.generation
+        factors = self._factors.get(generation, words)
+        if factors is None:
+            stats = self.term_stats
+            counts = self.scatter.on(range(len(stats)), lambda s: stats[s].doc_freqs(words))
+            if len(counts) < len(stats):
+                return None  # a shard is missing: its documents are missing too
+            factors = rescale_factors([counts[s] for s in range(len(stats))])
+            self._factors.put(generation, words, factors)
+        return factors
+
+    def _encoded_hits(
+        self, shard: int, hits: list[StoreHit], factor: float = 1.0
+    ) -> list[StoreHit]:
+        encode = self.ids.encode
+        return [
+            StoreHit(
+                encode(shard, h.doc_id),
+                encode(shard, h.group_id),
+                h.score * factor,
+                h.site,
+                h.published,
+                h.prior,
+            )
+            for h in hits
+        ]
+
+    # -- documents and groups --------------------------------------------------
+
+    def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]:
+        wanted = self.ids.split(doc_ids)
+        found = self.scatter.on(sorted(wanted), lambda s: self.shards[s].get(wanted[s]))
+        docs: dict[int, ImageDocument] = {}
+        for shard, shard_docs in found.items():
+            for doc in shard_docs:
+                encoded = self._encoded_doc(shard, doc)
+                docs[encoded.doc_id] = encoded
+        return [docs[d] for d in doc_ids if d in docs]
+
+    def _encoded_doc(self, shard: int, doc: ImageDocument) -> ImageDocument:
+        # A copy: a shard client may keep the document it returned (its occurrences
+        # are shared, read-only, as the embedded store's cached records are).
+        encoded = copy.copy(doc)
+        encoded.doc_id = self.ids.encode(shard, doc.doc_id)
+        encoded.group_id = self.ids.encode(shard, doc.group_id)
+        return encoded
+
+    def get_by_image_id(self, image_id: str) -> ImageDocument | None:
+        found = self._all(lambda store: store.get_by_image_id(image_id))
+        for shard in sorted(found):
+            doc = found[shard]
+            if doc is not None:
+                return self._encoded_doc(shard, doc)
+        return None
+
+    def group_counts(self, group_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        wanted = self.ids.split(group_ids)
+        found = self.scatter.on(sorted(wanted), lambda s: self.shards[s].group_counts(wanted[s]))
+        return {
+            self.ids.encode(shard, group): counts
+            for shard, by_group in found.items()
+            for group, counts in by_group.items()
+        }
+
+    def group_members(self, group_id: int, *, limit: int = 50) -> list[int]:
+        shard, local = self.ids.shard(group_id), self.ids.local(group_id)
+        found = self.scatter.on([shard], lambda s: self.shards[s].group_members(local, limit=limit))
+        return [self.ids.encode(shard, d) for d in found.get(shard, [])]
+
+    def page_image_counts(self, urls: Sequence[str]) -> dict[str, int]:
+        # An image lives on one shard, so per-shard distinct counts add up exactly.
+        total: dict[str, int] = {}
+        for counts in self._all(lambda store: store.page_image_counts(urls)).values():
+            for url, n in counts.items():
+                total[url] = total.get(url, 0) + n
+        return total
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        found = self._all(lambda store: store.thumbnail(sha256))
+        return next((found[s] for s in sorted(found) if found[s] is not None), None)
+
+    # -- look-alikes and vectors -----------------------------------------------
+
+    def near_duplicates(
+        self, phash: int, color_layout: str, *, max_distance: int
+    ) -> list[tuple[int, int]]:
+        found = self._all(
+            lambda store: store.near_duplicates(phash, color_layout, max_distance=max_distance)
+        )
+        merged = [
+            (distance, self.ids.encode(shard, d))
+            for shard in sorted(found)
+            for distance, d in found[shard]
+        ]
+        merged.sort(key=lambda pair: pair[0])  # stable: equal distances keep shard order
+        return merged[:NEAR_LIMIT]
+
+    def duplicate_of(self, picture: Picture, *, max_distance: int) -> int | None:
+        return lookalike.duplicate_of(self, picture, max_distance=max_distance)
+
+    def similar(
+        self,
+        vector: np.ndarray,
+        *,
+        k: int,
+        filters: Filters | None = None,
+        exclude_group: int | None = None,
+    ) -> list[StoreHit]:
+        excluded = None if exclude_group is None else self.ids.shard(exclude_group)
+        local = None if exclude_group is None else self.ids.local(exclude_group)
+
+        def ask(shard: int) -> list[StoreHit]:
+            group = local if shard == excluded else None
+            return self.shards[shard].similar(vector, k=k, filters=filters, exclude_group=group)
+
+        found = self.scatter.on(range(len(self.shards)), ask)
+        runs = [self._encoded_hits(s, found[s]) for s in sorted(found)]
+        return list(itertools.islice(heapq.merge(*runs, key=_by_score), k))
+
+    def vector(self, doc_id: int) -> np.ndarray | None:
+        shard, local = self.ids.shard(doc_id), self.ids.local(doc_id)
+        return self.scatter.on([shard], lambda s: self.shards[s].vector(local)).get(shard)
+
+    def neighbours(
+        self, space: VectorSpace, vector: np.ndarray, *, k: int
+    ) -> list[tuple[int, float]]:
+        found = self._all(lambda store: store.neighbours(space, vector, k=k))
+        runs = [[(self.ids.encode(s, d), c) for d, c in found[s]] for s in sorted(found)]
+        return list(itertools.islice(heapq.merge(*runs, key=lambda dc: -dc[1]), k))
+
+    def vector_count(self, space: VectorSpace) -> int:
+        return sum(self._all(lambda store: store.vector_count(space)).values())
+
+    # -- generations, vocabulary, stats ----------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """The sum of the shards' generations: it grows whenever any shard commits."""
+        gens = tuple(store.generation for store in self.shards)
+        combined = sum(gens)
+        with self._lock:
+            self._history[combined] = gens
+            self._history.move_to_end(combined)
+            while len(self._history) > HISTORY:
+                self._history.popitem(last=False)
+        return combined
+
+    def terms(self, *, adult: bool = False) -> list[tuple[str, int]]:
+        df: dict[str, int] = {}
+        for terms in self._every(lambda s: self.shards[s].terms(adult=adult)):
+            for term, n in terms:
+                df[term] = df.get(term, 0) + n
+        return sorted(df.items())
+
+    def changed_since(self, gen: int) -> list[int]:
+        """Changes since a generation this store reported; an unknown one counts as 0 (all)."""
+        with self._lock:
+            before = self._history.get(gen) or (0,) * len(self.shards)
+        found = self._every(lambda s: self.shards[s].changed_since(before[s]))
+        return sorted(self.ids.encode(s, d) for s, ids in enumerate(found) for d in ids)
+
+    def refresh(self) -> bool:
+        return any(self._all(lambda store: store.refresh()).values())
+
+    def stats(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        stats = self.scatter.on(
+            range(len(self.shards)), lambda s: self.shards[s].stats(), timeout=BULK_TIMEOUT
+        )
+        for counts in stats.values():
+            for key, n in counts.items():
+                total[key] = total.get(key, 0) + n
+        total["generation"] = self.generation
+        total["shards"] = len(self.shards)
+        return total
+
+    def health(self) -> list[ShardState]:
+        """Each shard's state now: a refresh must come back within the timeout."""
+        answered = self.scatter.on(
+            range(len(self.shards)), lambda s: self.shards[s].refresh(), probe=True
+        )
+        return [
+            ShardState(
+                name=name,
+                ok=shard in answered,
+                generation=self.shards[shard].generation,
+                error="" if shard in answered else self.scatter.last_error.get(shard, ""),
+            )
+            for shard, name in enumerate(self.names)
+        ]
+
+    def close(self) -> None:
+        self.scatter.close()
+
+
+def _window(query: StoreQuery, limit: int, doc_ids: tuple[int, ...]) -> StoreQuery:
+    """`query` from its first hit, `limit` of them, restricted to a shard's `doc_ids`."""
+    return StoreQuery(
+        text=query.text,
+        filters=query.filters,
+        limit=limit,
+        offset=0,
+        boosts=query.boosts,
+        language=query.language,
+        doc_ids=doc_ids,
+        count=query.count,
+    )
+
+
+def _by_score(hit: StoreHit) -> tuple[float, int]:
+    # Equal scores by global id: about the order the documents were indexed in (a
+    # shard's ids follow the corpus order), which is how one index orders them.
+    return -hit.score, hit.doc_id
+
+
+_: type[ReadStore] = ShardedStore  # mypy checks the sharded store against the seam

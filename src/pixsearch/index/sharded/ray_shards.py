@@ -1,0 +1,354 @@
+"""Shards served by Ray Serve: one deployment per shard, a ``ReadStore`` client for each.
+
+Each shard is a deployment (``shard-0``, ``shard-1``, ...) of ``ShardServer``
+with ``num_replicas`` replicas, each a read-only embedded index over the
+shard's directory (a path the replica's node must see). Its one method runs
+a ``ReadStore`` call by name, so the seam stays the only contract. The ``ray``
+backend (``open_ray``) gives the API a ``ShardedStore`` whose shards are
+``RayShard`` clients calling those deployments through ``DeploymentHandle``.
+
+Faults: Serve sends a call to a live replica, and retries by itself when the
+replica it picked is found dead before the call starts. A replica that dies
+while it holds a call fails that call (``RayActorError``); every ``ReadStore``
+call only reads, so ``RayShard`` sends it again, and Serve picks another
+replica. A shard with no live replica never answers: the call is cancelled
+at the timeout and ``ShardedStore`` answers without that shard.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from ray import serve
+from ray.exceptions import RayActorError
+from ray.serve.exceptions import BackPressureError, ReplicaUnavailableError
+from ray.serve.handle import DeploymentHandle
+
+from pixsearch.index import lookalike
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.sharded.local import embedded_doc_freqs, shard_dirs
+from pixsearch.index.sharded.merge import BULK_TIMEOUT, ShardedStore
+from pixsearch.index.sharded.scatter import ShardUnavailable
+from pixsearch.index.sharded.termstats import WordCounts
+from pixsearch.index.store import (
+    Filters,
+    Picture,
+    ReadStore,
+    StoreHit,
+    StoreQuery,
+    StoreResult,
+    VectorSpace,
+)
+from pixsearch.records import ImageDocument
+
+log = logging.getLogger(__name__)
+K = TypeVar("K")
+V = TypeVar("V")
+
+APP_NAME = "pixsearch"  # the Serve application the shards and the ingress belong to
+RETRIES = 3  # replicas tried for one call when the one holding it dies
+CACHED = 20_000  # documents (and group counts) a shard client keeps
+CACHED_SEARCHES = 4096  # search answers a shard client keeps (up to 100 hits each)
+# Serve logs a line per call by default: a search makes several calls per shard.
+QUIET = {"log_level": "WARNING", "enable_access_log": False}
+# The ReadStore calls a shard answers (duplicate_of is composed above the shards).
+CALLS = frozenset(
+    {
+        "search",
+        "get",
+        "get_by_image_id",
+        "group_counts",
+        "group_members",
+        "page_image_counts",
+        "near_duplicates",
+        "thumbnail",
+        "similar",
+        "vector",
+        "neighbours",
+        "vector_count",
+        "terms",
+        "changed_since",
+        "stats",
+    }
+)
+_RETRYABLE = (RayActorError, ReplicaUnavailableError, BackPressureError)
+
+
+def deployment_name(shard: int) -> str:
+    return f"shard-{shard}"
+
+
+class ShardServer:
+    """A replica of one shard: its embedded index, read-only, one call at a time.
+
+    One at a time because the embedded store is built for one serving thread per
+    process (as a uvicorn worker is); replicas, not threads, add throughput.
+    """
+
+    def __init__(self, root: str, dup_distance: int = 6) -> None:
+        path = Path(root)
+        if not (path / "meta.db").exists():  # never serve an empty shard in its place
+            raise FileNotFoundError(f"no index at shard {path}")
+        self.store = EmbeddedStore(path, dup_distance=dup_distance)
+        self._lock = threading.Lock()
+
+    def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if method not in CALLS:
+            raise ValueError(f"a shard does not answer {method!r}")
+        with self._lock:
+            return getattr(self.store, method)(*args, **kwargs)
+
+    def doc_freqs(self, words: list[str]) -> WordCounts:
+        """Each word's document frequency here (global idf, index/sharded/termstats.py)."""
+        with self._lock:
+            return embedded_doc_freqs(self.store, words)
+
+    def sync(self) -> tuple[bool, int]:
+        """Pick up new commits: (whether anything changed, the generation served)."""
+        with self._lock:
+            changed = self.store.refresh()
+            return changed, self.store.generation
+
+
+def shard_applications(
+    dirs: list[str], *, replicas: int, cpus: float, dup_distance: int
+) -> list[serve.Application]:
+    """One bound deployment per shard directory, shard i named ``deployment_name(i)``."""
+    return [
+        serve.deployment(
+            name=deployment_name(i),
+            num_replicas=replicas,
+            ray_actor_options={"num_cpus": cpus},
+            max_ongoing_requests=8,  # queued at a busy replica beyond this: others take them
+            logging_config=QUIET,
+        )(ShardServer).bind(folder, dup_distance)
+        for i, folder in enumerate(dirs)
+    ]
+
+
+class LruCache(Generic[K, V]):
+    """A dict keeping the `size` most recently stored or read entries (thread-safe:
+    a sharded store asks its shards from several threads)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def update(self, items: dict[K, V]) -> None:
+        with self._lock:
+            self._entries.update(items)
+            for key in items:
+                self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class RayShard:
+    """A ReadStore whose calls go to one shard deployment's replicas (retried, timed out).
+
+    Search answers, documents and group counts it fetched are kept until a refresh
+    finds a new generation: within one, they cannot change.
+    """
+
+    def __init__(
+        self,
+        handle: DeploymentHandle[Any],
+        *,
+        timeout: float,
+        bulk_timeout: float = BULK_TIMEOUT,
+        retries: int = RETRIES,
+    ):
+        self._call_handle = handle.options(method_name="call")
+        self._sync_handle = handle.options(method_name="sync")
+        self._freqs_handle = handle.options(method_name="doc_freqs")
+        self.timeout = timeout
+        self.bulk_timeout = bulk_timeout  # whole-shard reads: all terms, all ids, counts
+        self.retries = retries
+        self._generation = 0
+        # Answers of the generation served: a round trip costs more than a search (at
+        # 100k documents, 3-4 ms against 0.3 ms), and a page makes several (its search,
+        # its documents, their groups, the suggestions' probes).
+        self._results: LruCache[StoreQuery, StoreResult] = LruCache(CACHED_SEARCHES)
+        self._docs: LruCache[int, ImageDocument] = LruCache(CACHED)
+        self._groups: LruCache[int, tuple[int, int]] = LruCache(CACHED)
+
+    def _send(self, handle: DeploymentHandle[Any], *args: Any, bulk: bool = False) -> Any:
+        timeout = self.bulk_timeout if bulk else self.timeout
+        deadline = time.monotonic() + timeout
+        why = f"no replica answered in {timeout:g} s"
+        for _ in range(self.retries + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            response = handle.remote(*args)
+            try:
+                return response.result(timeout_s=remaining)
+            except TimeoutError:
+                # Else it would run whenever a replica comes back (Ray leaves cancel untyped).
+                response.cancel()  # type: ignore[no-untyped-call]
+                break
+            except _RETRYABLE as error:  # the replica died holding the call: another takes it
+                log.warning("a shard replica failed a call (%s); sending it again", error)
+                why = f"replicas failed: {error}"
+        raise ShardUnavailable(why)
+
+    def _ask(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._send(self._call_handle, method, args, kwargs)
+
+    def search(self, query: StoreQuery) -> StoreResult:
+        result = self._results.get(query)
+        if result is None:
+            result = self._ask("search", query)
+            self._results.update({query: result})
+        return result
+
+    def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]:
+        missing = [d for d in doc_ids if d not in self._docs]
+        if missing:
+            found: list[ImageDocument] = self._ask("get", missing)
+            self._docs.update({doc.doc_id: doc for doc in found})
+        return [doc for doc in (self._docs.get(d) for d in doc_ids) if doc is not None]
+
+    def get_by_image_id(self, image_id: str) -> ImageDocument | None:
+        doc: ImageDocument | None = self._ask("get_by_image_id", image_id)
+        return doc
+
+    def group_counts(self, group_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        missing = [g for g in group_ids if g not in self._groups]
+        if missing:
+            counts: dict[int, tuple[int, int]] = self._ask("group_counts", missing)
+            self._groups.update(counts)
+        return {g: c for g, c in ((g, self._groups.get(g)) for g in group_ids) if c is not None}
+
+    def group_members(self, group_id: int, *, limit: int = 50) -> list[int]:
+        members: list[int] = self._ask("group_members", group_id, limit=limit)
+        return members
+
+    def page_image_counts(self, urls: Sequence[str]) -> dict[str, int]:
+        counts: dict[str, int] = self._ask("page_image_counts", list(urls))
+        return counts
+
+    def near_duplicates(
+        self, phash: int, color_layout: str, *, max_distance: int
+    ) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = self._ask(
+            "near_duplicates", phash, color_layout, max_distance=max_distance
+        )
+        return found
+
+    def duplicate_of(self, picture: Picture, *, max_distance: int) -> int | None:
+        return lookalike.duplicate_of(self, picture, max_distance=max_distance)
+
+    def thumbnail(self, sha256: str) -> bytes | None:
+        data: bytes | None = self._ask("thumbnail", sha256)
+        return data
+
+    def similar(
+        self,
+        vector: np.ndarray,
+        *,
+        k: int,
+        filters: Filters | None = None,
+        exclude_group: int | None = None,
+    ) -> list[StoreHit]:
+        hits: list[StoreHit] = self._ask(
+            "similar", vector, k=k, filters=filters, exclude_group=exclude_group
+        )
+        return hits
+
+    def vector(self, doc_id: int) -> np.ndarray | None:
+        found: np.ndarray | None = self._ask("vector", doc_id)
+        return found
+
+    def neighbours(
+        self, space: VectorSpace, vector: np.ndarray, *, k: int
+    ) -> list[tuple[int, float]]:
+        found: list[tuple[int, float]] = self._ask("neighbours", space, vector, k=k)
+        return found
+
+    def vector_count(self, space: VectorSpace) -> int:
+        return int(self._ask("vector_count", space))
+
+    @property
+    def generation(self) -> int:
+        """The generation the last refresh() found (0 before one answered)."""
+        return self._generation
+
+    def terms(self, *, adult: bool = False) -> list[tuple[str, int]]:
+        terms: list[tuple[str, int]] = self._send(
+            self._call_handle, "terms", (), {"adult": adult}, bulk=True
+        )
+        return terms
+
+    def changed_since(self, gen: int) -> list[int]:
+        ids: list[int] = self._send(self._call_handle, "changed_since", (gen,), {}, bulk=True)
+        return ids
+
+    def doc_freqs(self, words: Sequence[str]) -> WordCounts:
+        counts: WordCounts = self._send(self._freqs_handle, list(words))
+        return counts
+
+    def refresh(self) -> bool:
+        changed, generation = self._send(self._sync_handle)
+        if generation != self._generation:
+            self._results.clear()
+            self._docs.clear()
+            self._groups.clear()
+            self._generation = generation
+        return bool(changed)
+
+    def stats(self) -> dict[str, int]:
+        counts: dict[str, int] = self._send(self._call_handle, "stats", (), {}, bulk=True)
+        return counts
+
+
+def open_ray(
+    root: Path,
+    *,
+    writable: bool = False,
+    dup_distance: int = 6,
+    shards: str = "",
+    timeout: float = 2.0,
+) -> ShardedStore:
+    """The ``ray`` backend's factory: the shard deployments of the running Serve application.
+
+    Called inside the ingress replica, where ``serve.get_deployment_handle``
+    reaches the ``shard-i`` deployments that ``cli/serve_ray.py`` started.
+    """
+    if writable:
+        raise PermissionError("the ray backend is read-only: build each shard as an embedded index")
+    names = [str(d) for d in shard_dirs(root, shards)]
+    clients = [
+        RayShard(
+            serve.get_deployment_handle(deployment_name(i), app_name=APP_NAME), timeout=timeout
+        )
+        for i in range(len(names))
+    ]
+    store = ShardedStore(clients, timeout=timeout, names=names, inline=False, term_stats=clients)
+    store.refresh()  # the generations served; a silent shard stays at 0 until it answers
+    return store
+
+
+_: type[ReadStore] = RayShard  # mypy checks the client against the seam

@@ -1,0 +1,104 @@
+"""`pixsearch reindex`: the index rebuilt from its own features answers as before."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.features.build import Target
+from pixsearch.index.features.reindex import reindex, workspace_of
+from pixsearch.search.service import SearchRequest, SearchService
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
+from tests.conftest import ingest_folder
+from tests.index.features.helpers import (
+    all_documents,
+    page_counts,
+    thumbnail_jpeg,
+    write_corpus,
+)
+from tests.index.helpers import make_doc
+
+QUERIES = ("red", "circle", "blue star", "mosaic pattern", "white", "copy", "square -blue")
+
+
+def answers(index_dir: Path) -> dict[str, list[tuple[str, int, int]]]:
+    service = SearchService(EmbeddedStore(index_dir))
+    out = {}
+    for q in QUERIES:
+        page = service.search(SearchRequest(q=q, count=50))
+        out[q] = [(r.doc.image_id, r.sizes, r.pages) for r in page.results]
+    return out
+
+
+def test_reindex_answers_the_same_and_keeps_the_service_files(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "pictures")
+    index_dir = tmp_path / "index"
+    ingest_folder(tmp_path / "pictures", index_dir)
+    key = SqliteKeyStore(ServiceDb(index_dir / "service.db")).create("kept")
+    (index_dir / "secret.key").write_bytes(b"0123456789abcdef")
+    (index_dir / "uploads").mkdir()
+    (index_dir / "uploads" / "one.jpg").write_bytes(b"upload")
+    before = answers(index_dir)
+    documents = EmbeddedStore(index_dir).get(EmbeddedStore(index_dir).changed_since(0))
+    assert all(before.values()), before
+    old = EmbeddedStore(index_dir)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pixsearch", "reindex", "--index", str(index_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert answers(index_dir) == before
+    fresh = EmbeddedStore(index_dir)
+    assert all_documents(fresh) == all_documents(old)
+    assert page_counts(fresh) == page_counts(old)
+    again = {d.image_id: d for d in fresh.get(fresh.changed_since(0))}
+    for doc in documents:  # dates and texts carried over exactly, thumbnails too
+        assert again[doc.image_id].first_seen == doc.first_seen
+        assert again[doc.image_id].occurrences == doc.occurrences
+        assert fresh.thumbnail(doc.facts.sha256) == old.thumbnail(doc.facts.sha256)
+    assert SqliteKeyStore(ServiceDb(index_dir / "service.db")).lookup(key) is not None
+    assert (index_dir / "secret.key").read_bytes() == b"0123456789abcdef"
+    assert (index_dir / "uploads" / "one.jpg").read_bytes() == b"upload"
+    assert not workspace_of(index_dir).exists()
+
+
+def test_reindex_refuses_a_folder_without_an_index(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pixsearch", "reindex", "--index", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "no embedded index" in result.stderr
+
+
+def test_reindex_carries_visual_embeddings(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    store = EmbeddedStore(index_dir, writable=True)
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(30, 32)).astype(np.float32)
+    for n in range(30):
+        doc = make_doc(n, f"thing {n}")
+        store.add(doc, thumbnail_jpeg(n), vectors[n])
+        store.add_vector(doc.doc_id, vectors[n])
+    store.commit()
+    before = [(h.doc_id, round(h.score, 5)) for h in store.similar(vectors[3], k=5)]
+    stored = {doc_id: store.vector(doc_id) for doc_id in store.changed_since(0)}
+
+    summary = reindex(store, index_dir, lambda f: Target(EmbeddedStore(f, writable=True)))
+
+    fresh = EmbeddedStore(index_dir)
+    assert summary.documents == 30 and summary.build.indexed == [30]
+    assert [(h.doc_id, round(h.score, 5)) for h in fresh.similar(vectors[3], k=5)] == before
+    assert fresh.changed_since(0) == sorted(stored)
+    for doc_id, vector in stored.items():
+        assert np.array_equal(fresh.vector(doc_id), vector)  # type: ignore[arg-type]

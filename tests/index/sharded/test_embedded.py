@@ -1,0 +1,214 @@
+"""Embedded shards split from one embedded index, served by the ``sharded`` backend.
+
+BM25 takes its statistics from each shard, so scores (and the order of close
+scores) differ a little from the whole index's; which documents match, how
+many, and everything looked up by id must not.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pixsearch.index.backends import BackendUnavailable, open_reader, open_writer
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.sharded.local import shard_dirs
+from pixsearch.index.sharded.merge import ShardedStore
+from pixsearch.index.sharded.split import split_store
+from pixsearch.index.sharded.termstats import WordCounts, idf, rescale_factors
+from pixsearch.index.store import Clause, Filters, StoreQuery, TextQuery
+from pixsearch.search.service import SearchRequest, SearchService
+from tests.index.sharded.helpers import WORDS, corpus, vectors
+
+N = 3
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedStore, Path]]:
+    """(the whole corpus as one embedded index, a folder holding it as shard-0..shard-2)."""
+    root = tmp_path_factory.mktemp("sharded")
+    whole = EmbeddedStore(root / "whole", writable=True)
+    for doc, vector in zip(corpus(), vectors(240), strict=True):
+        doc_id = whole.add(doc, None, vector)
+        whole.add_vector(doc_id, vector)
+    whole.commit()
+    targets = [EmbeddedStore(root / "shards" / f"shard-{i}", writable=True) for i in range(N)]
+    counts = split_store(whole, targets)
+    assert sum(counts) == 240 and min(counts) > 40
+    for target in targets:
+        target.close()
+    yield whole, root / "shards"
+    whole.close()
+
+
+@pytest.fixture(scope="module")
+def sharded(built: tuple[EmbeddedStore, Path]) -> ShardedStore:
+    store = open_reader("sharded", built[1], dup_distance=6)
+    assert isinstance(store, ShardedStore)
+    return store
+
+
+def ids_of(store: EmbeddedStore | ShardedStore, query: StoreQuery) -> tuple[int, list[str]]:
+    result = store.search(query)
+    return result.total, [d.image_id for d in store.get([h.doc_id for h in result.hits])]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        StoreQuery(TextQuery(required=((Clause((w,)),),)), limit=1000)
+        for w in ("red", "sunset", "cat", "moon")
+    ]
+    + [
+        StoreQuery(
+            TextQuery(required=((Clause(("blue",)),), (Clause(("sky",)), Clause(("sea",))))),
+            filters=Filters(size="large"),
+            limit=1000,
+        ),
+        StoreQuery(TextQuery(excluded=(Clause(("red",)),)), limit=1000),
+    ],
+)
+def test_same_matches_as_one_index(
+    built: tuple[EmbeddedStore, Path], sharded: ShardedStore, query: StoreQuery
+) -> None:
+    whole, _ = built
+    one_total, one = ids_of(whole, query)
+    many_total, many = ids_of(sharded, query)
+    assert many_total == one_total
+    assert sorted(many) == sorted(one)
+
+
+def test_top_ten_agrees_with_global_idf(
+    built: tuple[EmbeddedStore, Path], sharded: ShardedStore
+) -> None:
+    """On 80-document shards of a 30-word corpus, the loosest case, the sharded top 10
+    scored with the whole index's idf (index/sharded/termstats.py) is the whole index's.
+
+    Ties are common here, so a sharded top-10 document counts as agreeing when the
+    whole index scores it at least as high as its own 10th (each shard's own idf
+    gives 0.84; the global idf 0.996). bench/shard_bench.py measures the plain
+    overlap@10 at scale.
+    """
+    whole, _ = built
+    overlaps = []
+    for i, first in enumerate(WORDS):
+        second = WORDS[(i * 7 + 3) % len(WORDS)]
+        for words in ((first,), (first, second)):
+            text = TextQuery(required=tuple((Clause((w,)),) for w in words))
+            ranked = whole.search(StoreQuery(text, limit=1000)).hits
+            if not ranked:
+                continue
+            scores = {
+                d.image_id: h.score
+                for h, d in zip(ranked, whole.get([h.doc_id for h in ranked]), strict=True)
+            }
+            tenth = ranked[min(9, len(ranked) - 1)].score
+            many = ids_of(sharded, StoreQuery(text, limit=10))[1]
+            overlaps.append(sum(scores[m] >= tenth - 1e-6 for m in many) / min(10, len(ranked)))
+    assert sum(overlaps) / len(overlaps) >= 0.95, sorted(overlaps)
+
+
+def test_details_and_lookups_match(
+    built: tuple[EmbeddedStore, Path], sharded: ShardedStore
+) -> None:
+    whole, _ = built
+    for doc in whole.get(whole.changed_since(0))[::7]:
+        mine = sharded.get_by_image_id(doc.image_id)
+        assert mine is not None and mine.occurrences == doc.occurrences
+        members = sharded.get(sharded.group_members(mine.group_id))
+        assert sorted(d.image_id for d in members) == sorted(
+            d.image_id for d in whole.get(whole.group_members(doc.group_id))
+        )
+        assert (
+            sharded.group_counts([mine.group_id])[mine.group_id]
+            == whole.group_counts([doc.group_id])[doc.group_id]
+        )
+        vector = sharded.vector(mine.doc_id)
+        stored = whole.vector(doc.doc_id)
+        assert vector is not None and stored is not None and (vector == stored).all()
+        similar = [h.doc_id for h in sharded.similar(vector, k=5)]
+        expected = [h.doc_id for h in whole.similar(stored, k=5)]
+        assert [d.image_id for d in sharded.get(similar)] == [
+            d.image_id for d in whole.get(expected)
+        ]
+    assert dict(sharded.terms()) == dict(whole.terms())
+    stats, expected_stats = sharded.stats(), whole.stats()
+    assert [stats[k] for k in ("images", "documents")] == [
+        expected_stats[k] for k in ("images", "documents")
+    ]
+
+
+def test_search_service_pages_match(
+    built: tuple[EmbeddedStore, Path], sharded: ShardedStore
+) -> None:
+    whole, _ = built
+    group = {d.image_id: d.group_id for d in whole.get(whole.changed_since(0))}
+
+    def every_group(store: EmbeddedStore | ShardedStore, q: str) -> tuple[int, list[int]]:
+        service = SearchService(store)
+        found: list[int] = []
+        offset = 0
+        while True:
+            page = service.search(SearchRequest(q=q, count=7, offset=offset))
+            if not page.results:
+                return page.total_estimated, found
+            found += [group[r.doc.image_id] for r in page.results]
+            offset = page.next_offset
+
+    for q in ("red", "blue sky", "cat OR dog", "tree -snow"):
+        one_total, one = every_group(whole, q)
+        many_total, many = every_group(sharded, q)
+        assert many_total == one_total
+        assert len(many) == len(set(many)) and sorted(many) == sorted(one)
+
+
+def test_shard_folders_are_found_or_refused(
+    built: tuple[EmbeddedStore, Path], tmp_path: Path
+) -> None:
+    _, root = built
+    assert shard_dirs(root) == [root / f"shard-{i}" for i in range(N)]
+    listed = f"{root / 'shard-2'}, {root / 'shard-0'}"
+    assert shard_dirs(tmp_path, listed) == [root / "shard-2", root / "shard-0"]
+    gap = tmp_path / "gap"
+    for i in (0, 2):
+        shutil.copytree(root / f"shard-{i}", gap / f"shard-{i}")
+    with pytest.raises(FileNotFoundError, match=r"shard-0\.\.shard-N-1"):
+        shard_dirs(gap)
+    with pytest.raises(BackendUnavailable, match="no shard"):
+        open_reader("sharded", tmp_path / "empty")
+    with pytest.raises(BackendUnavailable, match="read-only"):
+        open_writer("sharded", root)
+
+
+def test_one_word_scores_are_the_whole_index_scores(
+    built: tuple[EmbeddedStore, Path], sharded: ShardedStore
+) -> None:
+    """With the global idf, a one-word query scores each document as the whole index does,
+    but for the shard's average field length (here, 80-document shards: within 3 %)."""
+    whole, _ = built
+    for word in ("red", "moon", "bridge"):
+        text = TextQuery(required=((Clause((word,)),),))
+        expected = scores(whole, StoreQuery(text, limit=1000))
+        found = scores(sharded, StoreQuery(text, limit=1000))
+        assert found.keys() == expected.keys()
+        for image_id, score in found.items():
+            assert score == pytest.approx(expected[image_id], rel=0.03)
+
+
+def scores(store: EmbeddedStore | ShardedStore, query: StoreQuery) -> dict[str, float]:
+    hits = store.search(query).hits
+    docs = store.get([h.doc_id for h in hits])
+    return {d.image_id: h.score for h, d in zip(hits, docs, strict=True)}
+
+
+def test_rescale_factors_give_the_whole_index_idf() -> None:
+    # Two shards of 100 documents and a commit marker each; "kite" in 10 and 30 of them.
+    counts = [WordCounts(101, {"kite": 10}), WordCounts(101, {"kite": 30})]
+    factors = rescale_factors(counts)
+    whole = idf(201, 40)  # one index: 200 documents and one marker
+    assert factors[0] * idf(101, 10) == pytest.approx(whole)
+    assert factors[1] * idf(101, 30) == pytest.approx(whole)
+    assert rescale_factors([WordCounts(1, {}), WordCounts(1, {})]) == [1.0, 1.0]
