@@ -84,6 +84,14 @@ EXTRAS = {  # modules of an optional extra, and the package whose absence is exp
     "pixsearch.tenancy.postgres_state": "psycopg",  # [postgres]
     "pixsearch.tenancy.postgres_stores": "psycopg",
     "pixsearch.tenancy.postgres_limits": "psycopg",
+    "pixsearch.index.features.build": "pyarrow",  # [parquet]: feature shards
+    "pixsearch.index.features.folder": "pyarrow",
+    "pixsearch.index.features.groups": "pyarrow",
+    "pixsearch.index.features.reindex": "pyarrow",
+    "pixsearch.index.features.schema": "pyarrow",
+    "pixsearch.ingest.ray_distributor": "pyarrow",  # [ray]
+    "pixsearch.index.sharded.ray_shards": "ray",
+    "pixsearch.cli.serve_ray": "ray",
 }
 bad = []
 for module in pkgutil.walk_packages(pixsearch.__path__, "pixsearch."):

@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from ray import serve
 from ray.exceptions import RayActorError
-from ray.serve.exceptions import BackPressureError, ReplicaUnavailableError
+from ray.serve.exceptions import BackPressureError, RayServeException, ReplicaUnavailableError
 from ray.serve.handle import DeploymentHandle
 
 from pixsearch.index import lookalike
@@ -340,15 +340,22 @@ def open_ray(
     if writable:
         raise PermissionError("the ray backend is read-only: build each shard as an embedded index")
     names = [str(d) for d in shard_dirs(root, shards)]
+    app = _application_name()
     clients = [
-        RayShard(
-            serve.get_deployment_handle(deployment_name(i), app_name=APP_NAME), timeout=timeout
-        )
+        RayShard(serve.get_deployment_handle(deployment_name(i), app_name=app), timeout=timeout)
         for i in range(len(names))
     ]
     store = ShardedStore(clients, timeout=timeout, names=names, inline=False, term_stats=clients)
     store.refresh()  # the generations served; a silent shard stays at 0 until it answers
     return store
+
+
+def _application_name() -> str:
+    """The Serve application this replica belongs to (``serve run`` names it "default")."""
+    try:
+        return str(serve.get_replica_context().replica_id.deployment_id.app_name)
+    except RayServeException:  # not in a replica: the name `pixsearch serve` gives
+        return APP_NAME
 
 
 _: type[ReadStore] = RayShard  # mypy checks the client against the seam
