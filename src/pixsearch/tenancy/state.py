@@ -14,10 +14,12 @@ together upgrade it once. Files written before the version existed are 0.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 FILE_NAME = "service.db"  # inside the index directory
+_BUSY_SECONDS = 30.0  # how long a connection waits for another one's write
 
 # The tables as every release before versioning created them (keys as first released).
 _UNVERSIONED_TABLES = (
@@ -100,11 +102,33 @@ class ServiceDb:
         durable=False suits counters (limits, the query log): a power cut may lose
         the last moment of them, in exchange for not syncing every write.
         """
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite3.connect(
+            self.path, timeout=_BUSY_SECONDS, isolation_level=None, check_same_thread=False
+        )
+        _enter_wal(conn)
         if not durable:
             conn.execute("PRAGMA synchronous=NORMAL")
         return conn
+
+
+def _enter_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting out the other connections that are switching it too.
+
+    Leaving a rollback journal for WAL takes an exclusive lock, and SQLite answers
+    "database is locked" at once instead of running the busy handler when workers
+    open an old file together; so this waits here, as long as the busy timeout.
+    """
+    deadline = time.monotonic() + _BUSY_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def version_of(conn: sqlite3.Connection) -> int:
