@@ -61,12 +61,9 @@ def test_backends_by_name(db: SqliteState) -> None:
     with pytest.raises(LimiterUnavailable, match=r"unknown rate limit backend 'memcached'.*redis"):
         open_limiter(Settings(rate_limit_backend="memcached"), db)
     pytest.importorskip("redis")
-    from pixsearch.tenancy.limits_redis import RedisLimiter
-
-    redis = open_limiter(
-        Settings(rate_limit_backend="redis", redis_url="redis://127.0.0.1:1/0"), db
-    )
-    assert isinstance(redis, RedisLimiter)  # connects on first use, not here
+    # Pinged when opened: a server without its Redis says so when it starts.
+    with pytest.raises(LimiterUnavailable, match=r"cannot reach redis://127.0.0.1:1/0"):
+        open_limiter(Settings(rate_limit_backend="redis", redis_url="redis://127.0.0.1:1/0"), db)
 
 
 def test_the_sqlite_backend_does_not_load_the_redis_one() -> None:

@@ -1,6 +1,7 @@
-"""Subscription keys: the KeyStore interface and its SQLite store in the service database.
+"""Subscription keys: the KeyStore interface and its store in the service database.
 
-(The PostgreSQL store, postgres_stores.PostgresKeyStore, shares the helpers below.)
+SqlKeyStore runs the same statements in SQLite (SqliteKeyStore, here) and in
+PostgreSQL (postgres_stores.PostgresKeyStore), each through its own Sql.
 
 A key is shown once, at creation. The store keeps only its SHA-256 (keys
 are 256-bit random, so a plain hash suffices: there is nothing to brute
@@ -23,6 +24,7 @@ from pixsearch.tenancy.state import ServiceDb
 
 KEY_PREFIX = "psk_"
 CACHE_SECONDS = 2.0  # revocations reach every worker within this time
+CACHE_ENTRIES = 10_000  # a cache this full is emptied
 # The columns key_info reads, in its order, in the SQLite and the PostgreSQL tables alike.
 COLUMNS = "name, hint, created, enabled, expires, allowed_instances, qps, monthly_quota"
 
@@ -125,11 +127,53 @@ class KeyStore(Protocol):
     def close(self) -> None: ...
 
 
-class SqliteKeyStore:
-    """Keys in the `keys` table of the service database."""
+class Sql(Protocol):
+    """One database's way of running the statements of SqlKeyStore (written with ? marks)."""
 
-    def __init__(self, db: ServiceDb) -> None:
-        self.conn = db.connect()
+    def changed(self, statement: str, params: tuple[Any, ...]) -> bool:
+        """Run a write; whether it changed a row."""
+        ...
+
+    def one(self, statement: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None: ...
+
+    def all(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteSql:
+    """Sql over one SQLite connection, which the threads of a worker take turns on."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._lock = threading.Lock()
+
+    def changed(self, statement: str, params: tuple[Any, ...]) -> bool:
+        with self._lock:
+            return self.conn.execute(statement, params).rowcount > 0
+
+    def one(self, statement: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        with self._lock:
+            row: tuple[Any, ...] | None = self.conn.execute(statement, params).fetchone()
+            return row
+
+    def all(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self.conn.execute(statement, params).fetchall()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class SqlKeyStore:
+    """Keys in the `keys` table, the same statements in SQLite and PostgreSQL alike.
+
+    Names sort bytewise in both (SQLite's BINARY collation; "C" in PostgreSQL,
+    which sql.all applies), so listings agree.
+    """
+
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
 
@@ -143,23 +187,22 @@ class SqliteKeyStore:
         monthly_quota: int | None = None,
     ) -> str:
         key = new_key()
-        try:
-            self.conn.execute(
-                "INSERT INTO keys (name, key_hash, hint, created, expires, allowed_instances,"
-                " qps, monthly_quota) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    hash_key(key),
-                    key[:8],
-                    datetime.now(UTC).isoformat(timespec="seconds"),
-                    expires.isoformat() if expires else None,
-                    ",".join(allowed_instances),
-                    qps,
-                    monthly_quota,
-                ),
-            )
-        except sqlite3.IntegrityError:
-            raise ValueError(f"a key named {name!r} exists already") from None
+        row = (
+            name,
+            hash_key(key),
+            key[:8],
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            expires.isoformat() if expires else None,
+            ",".join(allowed_instances),
+            qps,
+            monthly_quota,
+        )
+        statement = (
+            "INSERT INTO keys (name, key_hash, hint, created, expires, allowed_instances, qps,"
+            " monthly_quota) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"
+        )
+        if not self.sql.changed(statement, row):
+            raise ValueError(f"a key named {name!r} exists already")
         return key
 
     def install(self, name: str, key: str, *, qps: int | None, monthly_quota: int | None) -> None:
@@ -167,19 +210,13 @@ class SqliteKeyStore:
 
         Whether it is enabled is left alone, so `pixsearch keys disable` stays in force.
         """
-        self.conn.execute(
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        self.sql.changed(
             "INSERT INTO keys (name, key_hash, hint, created, qps, monthly_quota)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
             " key_hash=excluded.key_hash, hint=excluded.hint, qps=excluded.qps,"
             " monthly_quota=excluded.monthly_quota",
-            (
-                name,
-                hash_key(key),
-                key[:8],
-                datetime.now(UTC).isoformat(timespec="seconds"),
-                qps,
-                monthly_quota,
-            ),
+            (name, hash_key(key), key[:8], created, qps, monthly_quota),
         )
 
     def set_limits(
@@ -202,49 +239,49 @@ class SqliteKeyStore:
         )
         if not changes:
             return self.get(name) is not None
-        assignments = ", ".join(f"{column}=?" for column in changes)
-        cursor = self.conn.execute(
+        assignments = ", ".join(f"{column}=?" for column in changes)  # names from limit_changes
+        return self.sql.changed(
             f"UPDATE keys SET {assignments} WHERE name=?", (*changes.values(), name)
         )
-        return cursor.rowcount > 0
 
     def get(self, name: str) -> KeyInfo | None:
-        row = self.conn.execute(f"SELECT {COLUMNS} FROM keys WHERE name=?", (name,)).fetchone()
+        row = self.sql.one(f"SELECT {COLUMNS} FROM keys WHERE name=?", (name,))
         return key_info(row) if row else None
 
     def revoke(self, name: str) -> bool:
-        cursor = self.conn.execute("DELETE FROM keys WHERE name=?", (name,))
-        return cursor.rowcount > 0
+        return self.sql.changed("DELETE FROM keys WHERE name=?", (name,))
 
     def set_enabled(self, name: str, enabled: bool) -> bool:
-        cursor = self.conn.execute("UPDATE keys SET enabled=? WHERE name=?", (int(enabled), name))
-        return cursor.rowcount > 0
+        return self.sql.changed("UPDATE keys SET enabled=? WHERE name=?", (enabled, name))
 
     def list(self) -> list[KeyInfo]:
-        rows = self.conn.execute(f"SELECT {COLUMNS} FROM keys ORDER BY name").fetchall()
-        return [key_info(r) for r in rows]
+        return [key_info(r) for r in self.sql.all(f"SELECT {COLUMNS} FROM keys ORDER BY name")]
 
     def lookup(self, key: str) -> KeyInfo | None:
-        """The key's record if it exists (enabled or not), else None."""
+        """The key's record if it exists (enabled or not), else None; cached CACHE_SECONDS."""
         digest = hash_key(key)
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(digest)
-            if cached and now - cached[0] < CACHE_SECONDS:
-                return cached[1]
-            row = self.conn.execute(
-                f"SELECT {COLUMNS}, key_hash FROM keys WHERE key_hash=?", (digest,)
-            ).fetchone()
-            info = None
-            if row is not None and hmac.compare_digest(row[-1], digest):
-                info = key_info(row)
-            if len(self._cache) > 10_000:
+        if cached and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        row = self.sql.one(f"SELECT {COLUMNS}, key_hash FROM keys WHERE key_hash=?", (digest,))
+        info = key_info(row) if row and hmac.compare_digest(row[-1], digest) else None
+        with self._lock:
+            if len(self._cache) > CACHE_ENTRIES:
                 self._cache.clear()
             self._cache[digest] = (now, info)
-            return info
+        return info
 
     def close(self) -> None:
-        self.conn.close()
+        self.sql.close()
+
+
+class SqliteKeyStore(SqlKeyStore):
+    """Keys in the `keys` table of the service database."""
+
+    def __init__(self, db: ServiceDb) -> None:
+        super().__init__(SqliteSql(db.connect()))
 
 
 def key_info(row: tuple[Any, ...]) -> KeyInfo:

@@ -20,7 +20,12 @@ except ImportError as exc:  # an extra, not a dependency: say which one
 
 from pixsearch.config import Settings
 from pixsearch.tenancy.backends import ServiceState
-from pixsearch.tenancy.limits import DayUsage, Decision, seconds_to_next_month
+from pixsearch.tenancy.limits import (
+    DayUsage,
+    Decision,
+    LimiterUnavailable,
+    seconds_to_next_month,
+)
 
 PREFIX = "pixsearch:rl:"
 _DAY_TTL = 400 * 86400  # usage history kept a little over a year
@@ -53,7 +58,8 @@ class RedisLimiter:
     """Windows and usage under PREFIX in one Redis database (`Settings.redis_url`)."""
 
     def __init__(self, url: str) -> None:
-        self.client = redis.Redis.from_url(url)
+        # A bounded connect: an unreachable host must not hang a search (or the start).
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=5)
         self._script = self.client.register_script(_SCRIPT)
 
     def hit(self, key_name: str, qps: int | None, monthly_quota: int | None) -> Decision:
@@ -100,5 +106,17 @@ class RedisLimiter:
 
 
 def redis_limiter(*, settings: Settings, state: ServiceState) -> RedisLimiter:
-    """The "redis" entry of limits.LIMITERS (keys stay in `state`; counters go to Redis)."""
-    return RedisLimiter(settings.redis_url)
+    """The "redis" entry of limits.LIMITERS (keys stay in `state`; counters go to Redis).
+
+    Pinged once here, so a server whose Redis cannot be reached says so when it
+    starts, not as a 500 on the first search with a key.
+    """
+    limiter = RedisLimiter(settings.redis_url)
+    try:
+        limiter.client.ping()
+    except redis.RedisError as exc:
+        limiter.close()
+        raise LimiterUnavailable(
+            f"rate limit backend 'redis' cannot reach {settings.redis_url}: {exc}"
+        ) from exc
+    return limiter

@@ -8,7 +8,6 @@ has its own connection. The rate limiter is postgres_limits.py.
 
 from __future__ import annotations
 
-import hmac
 import json
 import threading
 import time
@@ -20,18 +19,8 @@ from pixsearch.search.querylog import normalise
 from pixsearch.tenancy import instances as instance_rules
 from pixsearch.tenancy.backends import StateUnavailable
 from pixsearch.tenancy.instances import Instance, InstanceError, parse_instance
-from pixsearch.tenancy.keys import (
-    CACHE_SECONDS,
-    COLUMNS,
-    KeyInfo,
-    hash_key,
-    key_info,
-    limit_changes,
-    new_key,
-)
+from pixsearch.tenancy.keys import CACHE_ENTRIES, SqlKeyStore
 from pixsearch.tenancy.postgres_state import Connection, PostgresDb, Session
-
-_CACHE_ENTRIES = 10_000  # a cache this full is emptied, as the SQLite stores do
 
 
 class PostgresState:
@@ -57,130 +46,37 @@ def postgres_state(*, settings: Settings) -> PostgresState:
     return PostgresState(PostgresDb(settings.postgres_url))
 
 
-class PostgresKeyStore:
-    """Keys in the `keys` table; only their SHA-256 is stored, as in SQLite."""
+class SessionSql:
+    """keys.Sql over a Session: ? marks become psycopg's %s, names sort bytewise ("C")."""
 
-    def __init__(self, db: PostgresDb) -> None:
-        self.session = db.session()
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-    def create(
-        self,
-        name: str,
-        *,
-        expires: datetime | None = None,
-        allowed_instances: tuple[str, ...] = (),
-        qps: int | None = None,
-        monthly_quota: int | None = None,
-    ) -> str:
-        key = new_key()
-        row = (
-            name,
-            hash_key(key),
-            key[:8],
-            datetime.now(UTC).isoformat(timespec="seconds"),
-            expires.isoformat() if expires else None,
-            ",".join(allowed_instances),
-            qps,
-            monthly_quota,
-        )
-        statement = (
-            "INSERT INTO keys (name, key_hash, hint, created, expires, allowed_instances, qps,"
-            " monthly_quota) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO NOTHING"
-        )
-        if not _changed(self.session, statement, row):
-            raise ValueError(f"a key named {name!r} exists already")
-        return key
+    def changed(self, statement: str, params: tuple[Any, ...]) -> bool:
+        return _changed(self.session, _marks(statement), params)
 
-    def install(self, name: str, key: str, *, qps: int | None, monthly_quota: int | None) -> None:
-        """Store a key its owner derived, or bring its record up to date (enabled left alone)."""
-        row = (
-            name,
-            hash_key(key),
-            key[:8],
-            datetime.now(UTC).isoformat(timespec="seconds"),
-            qps,
-            monthly_quota,
-        )
-        self.session.run(
-            lambda conn: conn.execute(
-                "INSERT INTO keys (name, key_hash, hint, created, qps, monthly_quota)"
-                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET"
-                " key_hash=excluded.key_hash, hint=excluded.hint, qps=excluded.qps,"
-                " monthly_quota=excluded.monthly_quota",
-                row,
-            )
-        )
+    def one(self, statement: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        found = self.session.run(lambda conn: conn.execute(_marks(statement), params).fetchone())
+        return tuple(found) if found is not None else None
 
-    def set_limits(
-        self,
-        name: str,
-        *,
-        allowed_instances: tuple[str, ...] | None = None,
-        qps: int | None = None,
-        monthly_quota: int | None = None,
-        clear_qps: bool = False,
-        clear_quota: bool = False,
-    ) -> bool:
-        changes = limit_changes(
-            allowed_instances=allowed_instances,
-            qps=qps,
-            monthly_quota=monthly_quota,
-            clear_qps=clear_qps,
-            clear_quota=clear_quota,
-        )
-        if not changes:
-            return self.get(name) is not None
-        assignments = ", ".join(f"{column}=%s" for column in changes)  # names from limit_changes
-        return _changed(
-            self.session, f"UPDATE keys SET {assignments} WHERE name=%s", (*changes.values(), name)
-        )
-
-    def get(self, name: str) -> KeyInfo | None:
-        row = self.session.run(
-            lambda conn: conn.execute(
-                f"SELECT {COLUMNS} FROM keys WHERE name=%s", (name,)
-            ).fetchone()
-        )
-        return key_info(row) if row else None
-
-    def revoke(self, name: str) -> bool:
-        return _changed(self.session, "DELETE FROM keys WHERE name=%s", (name,))
-
-    def set_enabled(self, name: str, enabled: bool) -> bool:
-        return _changed(self.session, "UPDATE keys SET enabled=%s WHERE name=%s", (enabled, name))
-
-    def list(self) -> list[KeyInfo]:
-        rows = self.session.run(
-            lambda conn: conn.execute(
-                f'SELECT {COLUMNS} FROM keys ORDER BY name COLLATE "C"'
-            ).fetchall()
-        )
-        return [key_info(r) for r in rows]
-
-    def lookup(self, key: str) -> KeyInfo | None:
-        """The key's record if it exists (enabled or not), else None; cached CACHE_SECONDS."""
-        digest = hash_key(key)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(digest)
-            if cached and now - cached[0] < CACHE_SECONDS:
-                return cached[1]
-        row = self.session.run(
-            lambda conn: conn.execute(
-                f"SELECT {COLUMNS}, key_hash FROM keys WHERE key_hash=%s", (digest,)
-            ).fetchone()
-        )
-        info = key_info(row) if row and hmac.compare_digest(row[-1], digest) else None
-        with self._lock:
-            if len(self._cache) > _CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache[digest] = (now, info)
-        return info
+    def all(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        ordered = _marks(statement).replace(" ORDER BY name", ' ORDER BY name COLLATE "C"')
+        return [tuple(r) for r in self.session.run(lambda c: c.execute(ordered, params).fetchall())]
 
     def close(self) -> None:
         self.session.close()
+
+
+def _marks(statement: str) -> str:
+    """SQLite's ? placeholders as psycopg's %s (no statement of SqlKeyStore has a literal ?)."""
+    return statement.replace("?", "%s")
+
+
+class PostgresKeyStore(SqlKeyStore):
+    """Keys in the `keys` table; only their SHA-256 is stored, as in SQLite."""
+
+    def __init__(self, db: PostgresDb) -> None:
+        super().__init__(SessionSql(db.session()))
 
 
 class PostgresInstanceStore:
@@ -230,7 +126,7 @@ class PostgresInstanceStore:
             return cached[1]
         instance = self.load(config_id) if instance_rules.is_config_id(config_id) else None
         with self._lock:
-            if len(self._cache) > _CACHE_ENTRIES:
+            if len(self._cache) > CACHE_ENTRIES:
                 self._cache.clear()
             self._cache[config_id] = (now, instance)
         return instance
