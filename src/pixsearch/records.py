@@ -37,6 +37,7 @@ TEXT_FIELDS: dict[str, float] = {
     "caption": 3,  # alt text, figcaption, embedded description, sidecar caption
     "name": 3,  # title of the image (title attribute, XMP title, sidecar title)
     "keywords": 2,  # embedded keywords / subjects, sidecar tags
+    "near": 2,  # the rest of the image's own figure, card, list item (crawl/nearby.py)
     "context": 1,  # nearby text, headings above, link text
     "page_title": 1,  # title / h1 of the host page
     "url_words": 1,  # words of the file name, folders, URL path

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pixsearch.config import Settings
 from pixsearch.index.backends import open_reader, open_writer, reader_options
+from pixsearch.index.chrome import ChromeHolder
 from pixsearch.index.clipvectors import ClipVectorSync
 from pixsearch.index.store import ReadStore, WriteStore
 from pixsearch.index.textvectors import TextVectorSync
@@ -69,7 +70,8 @@ def build_searcher(settings: Settings, *, query_log: QueryLog | None = None) -> 
         open_matcher(store, enabled=settings.semantic),
         open_clip_matcher(store, settings.clip_model_dir),  # None unless clip_model_dir is set
     )
-    search = SearchService(store, adult=adult, semantic=semantic)
+    chrome = ChromeHolder(store)  # site chrome and template words, recounted per commit
+    search = SearchService(store, adult=adult, semantic=semantic, chrome=chrome.groups)
     # Spelling, suggestions and trending; each generation's vocabulary is cached in the index.
     vocabulary = VocabularyHolder(store, VocabularyCache(store, settings.index_dir / "vocabulary"))
     trending = None
@@ -81,9 +83,11 @@ def build_searcher(settings: Settings, *, query_log: QueryLog | None = None) -> 
         settings=settings,
         store=store,
         search=search,
-        insights=InsightsService(store, near_distance=settings.dup_distance),
+        insights=InsightsService(
+            store, near_distance=settings.dup_distance, template_words=chrome.words_for_page
+        ),
         vocabulary=vocabulary,
-        suggestions=SuggestionService(search, vocabulary, query_log)
+        suggestions=SuggestionService(search, vocabulary, query_log, excluded=chrome.template_words)
         if settings.suggestions
         else None,
         trending=trending,
@@ -116,6 +120,12 @@ class Tenancy:
     instances: InstanceStore
     limiter: Limiter
     query_log: QueryLog
+
+    def close(self) -> None:
+        self.keys.close()
+        self.instances.close()
+        self.limiter.close()
+        self.query_log.close()
 
 
 def build_tenancy(settings: Settings) -> Tenancy:

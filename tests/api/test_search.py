@@ -112,7 +112,7 @@ def test_id_puts_that_image_first_and_only_once(api: httpx.Client) -> None:
     ("params", "check"),
     [
         ({"size": "Large"}, lambda v: v["width"] >= 500 and v["height"] >= 500),
-        ({"size": "small"}, lambda v: v["width"] < 200 or v["height"] < 200),
+        ({"size": "small"}, lambda v: v["width"] < 200 and v["height"] < 200),
         ({"aspect": "Wide"}, lambda v: v["width"] / v["height"] > 1.12),
         ({"aspect": "square"}, lambda v: 0.9 <= v["width"] / v["height"] <= 1.12),
         ({"minWidth": 320, "maxWidth": 330}, lambda v: 320 <= v["width"] <= 330),

@@ -3,12 +3,20 @@ from pixsearch.index import attributes
 
 def test_size_classes_cover_every_image_once() -> None:
     assert attributes.sizes_of(100, 100) == ("small",)
-    assert attributes.sizes_of(199, 900) == ("small",)
+    assert attributes.sizes_of(199, 199) == ("small",)
+    # Small is "less than 200x200": a side of 200 or more makes a picture Medium,
+    # however thin (a 451x150 banner, a 199x900 strip).
+    assert attributes.sizes_of(451, 150) == ("medium",)
+    assert attributes.sizes_of(199, 900) == ("medium",)
+    assert attributes.sizes_of(200, 199) == ("medium",)
     assert attributes.sizes_of(200, 200) == ("medium",)
+    assert attributes.sizes_of(900, 499) == ("medium",)
     assert attributes.sizes_of(499, 800) == ("medium",)
     assert attributes.sizes_of(500, 500) == ("large",)
     assert attributes.sizes_of(1920, 1080) == ("large", "wallpaper")
-    assert attributes.sizes_of(1080, 1920) == ("large",)
+    assert attributes.sizes_of(1080, 1920) == ("large",)  # portrait: no wallpaper
+    assert attributes.sizes_of(1024, 768) == ("large", "wallpaper")
+    assert attributes.sizes_of(1023, 768) == ("large",)
 
 
 def test_aspect_bands() -> None:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixsearch.ingest.classify import KINDS, classify, image_stats, kind_of
+from pixsearch.ingest.classify import FEATURES, KINDS, classify, image_stats, kind_of
+from pixsearch.ingest.classify_model import forest
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.decode import decode
 from pixsearch.ingest.pipeline import Processed, measure, process_file, shrink_to_thumbnail
@@ -84,3 +85,9 @@ def test_pipeline_types_of_transparent_clipart_and_animated_gif(kit, write) -> N
     assert anim_result.facts.animated
     assert "animatedgif" in anim_result.facts.image_types
     assert "transparent" not in anim_result.facts.image_types
+
+
+def test_the_model_reads_the_statistics_in_their_order() -> None:
+    model = forest()
+    assert model.features == FEATURES
+    assert model.label.size == model.feature.shape[0] == model.leaf.shape[0] > 0

@@ -1,6 +1,6 @@
 """Pinned decisions on a few real images (tests/data/quality, licences in tests/data/LICENSES.md).
 
-A regression guard for the thresholds fitted by bench/quality_images.py, not a
+A regression guard for the kind model fitted by bench/quality_heldout.py, not a
 measurement: the measured precision and recall are in docs/quality.md.
 """
 

@@ -50,8 +50,8 @@ def by_n(world: Scenery, doc_id: int) -> Spec:
 
 
 SIZES: dict[str, Callable[[Spec], bool]] = {
-    "small": lambda s: min(s.width, s.height) < 200,
-    "medium": lambda s: 200 <= min(s.width, s.height) < 500,
+    "small": lambda s: max(s.width, s.height) < 200,
+    "medium": lambda s: max(s.width, s.height) >= 200 and min(s.width, s.height) < 500,
     "large": lambda s: min(s.width, s.height) >= 500,
     "wallpaper": lambda s: s.width >= 1024 and s.height >= 768 and s.width >= s.height,
 }

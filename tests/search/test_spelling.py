@@ -72,7 +72,60 @@ def test_correction_keeps_operators_and_forced_words() -> None:
     assert avoided is None or avoided.query != "sunset"
 
 
+SEEN = {  # sampled documents whose captions hold each word; "usehold" only in file names
+    "tabby": 40,
+    "cat": 300,
+    "cut": 320,
+    "hat": 30,
+    "red": 500,
+    "circle": 20,
+    "house": 60,
+}
+PAIRS = {"tabby cat": 30, "red circle": 12}
+
+
+def sampled_vocabulary() -> Vocabulary:
+    """A vocabulary as index/vocabulary.py builds it: with describing-text counts."""
+    df = {**SEEN, "usehold": 90}
+    terms = sorted(df, key=lambda t: -df[t])
+    near = np.zeros((0, 0), np.int32)
+    return Vocabulary(
+        generation=1,
+        num_docs=1000,
+        terms=terms,
+        df=np.array([df[t] for t in terms], dtype=np.int64),
+        adult=frozenset(),
+        near=near,
+        near_score=near.astype(np.float32),
+        seen=dict(SEEN),
+        pairs=dict(PAIRS),
+        sampled=1000,
+    )
+
+
+def test_a_word_is_corrected_among_correct_ones_by_the_words_beside_it() -> None:
+    speller = Speller(sampled_vocabulary())
+    fix = speller.correct("red cirlce")
+    assert fix is not None and fix.query == "red circle" and fix.override == "red +cirlce"
+    # "cxt" is one edit from "cat" and from the more frequent "cut": "tabby" decides.
+    tabby = speller.correct("tabby cxt")
+    assert tabby is not None and tabby.query == "tabby cat"
+
+
+def test_frequent_words_and_file_name_pieces_are_never_corrections() -> None:
+    speller = Speller(sampled_vocabulary())
+    assert speller.correct("hat") is None  # frequent: a word, though "cat" is ten times more
+    assert speller.correct("red hat") is None
+    # "usehold" is indexed (from file names) but no caption says it: not a target.
+    assert speller.correct_word("usehol") != "usehold"
+
+
 def test_vocabulary_file_round_trip(tmp_path: Path) -> None:
+    sampled = sampled_vocabulary()
+    vocabulary.save(sampled, tmp_path / "vocabulary-2.npz")
+    again = vocabulary.load(tmp_path / "vocabulary-2.npz")
+    assert again is not None
+    assert (again.seen, again.pairs, again.sampled) == (SEEN, PAIRS, 1000)
     vocab = make_vocabulary()
     vocab.near = np.array([[1, 2], [0, 2], [0, 1]] + [[0, 1]] * (len(vocab.terms) - 3), np.int32)
     vocab.near_score = np.full(vocab.near.shape, 0.5, np.float32)

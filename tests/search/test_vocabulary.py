@@ -77,3 +77,24 @@ def test_any_store_has_a_vocabulary() -> None:
     assert vocab is not None and vocab.generation == store.generation
     assert vocab.freq("sunset") == 3 and vocab.freq("cat") == 2
     assert "dawn" in vocab.neighbours({"sunset": 1.0}, k=5, exclude=set())
+
+
+def test_counts_are_of_describing_text_not_file_names() -> None:
+    """What spelling and suggestions trust: words and pairs of captions, titles, page text."""
+    store = MemoryStore()
+    for n, caption in enumerate(CAPTIONS):
+        doc = make_doc(n, caption)
+        doc.occurrences[0].text["url_words"] = f"uploads nicubucu usehold {n}"
+        store.add(doc)
+    bare = make_doc(50, "")
+    bare.occurrences[0].text = {"url_words": "striped zebra"}  # a file with only its name
+    store.add(bare)
+    vocab = build(store)
+    assert vocab.sampled == len(CAPTIONS) + 1
+    assert vocab.seen["sunset"] == 3 and vocab.seen["cat"] == 2
+    assert "red sunset" not in vocab.pairs  # a pair seen once is not kept
+    assert vocab.pairs["sunset over"] == 3 and vocab.pairs["over the"] == 4
+    assert not {"uploads", "nicubucu", "usehold"} & set(vocab.seen)
+    assert vocab.freq("usehold") == len(CAPTIONS)  # still indexed, still searchable
+    assert vocab.seen["zebra"] == 1  # a bare file's name is the only text it has
+    assert "usehold" not in vocab.neighbours({"sunset": 1.0}, k=20, exclude=set())

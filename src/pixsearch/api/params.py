@@ -85,7 +85,13 @@ PARAMETERS: tuple[Param, ...] = (
         "Licence the image is offered under.",
         ("All", "Any", "Public", "Share", "ShareCommercially", "Modify", "ModifyCommercially"),
     ),
-    Param("size", "enum", "Size class.", ("All", "Small", "Medium", "Large", "Wallpaper")),
+    Param(
+        "size",
+        "enum",
+        "Size class: Small both sides under 200 px, Large both at least 500, Medium the rest; "
+        "Wallpaper a Large landscape picture of at least 1024x768.",
+        ("All", "Small", "Medium", "Large", "Wallpaper"),
+    ),
     Param("textDecorations", "bool", "Hit-highlighting markers in display strings."),
     Param("textFormat", "enum", "Format of hit highlighting.", ("Raw", "HTML")),
     Param(

@@ -73,8 +73,9 @@ class Renderer:
         )
 
     def pages(self, q: str, insights: Insights) -> list[wire.JSON]:
-        """The pages including the picture, as images whose badges agree with the insights."""
-        counts = (insights.sizes, len(insights.pages))
+        """The pages including the picture, as images whose badges agree with the insights
+        (every page counted, also those past the listed ones)."""
+        counts = (insights.sizes, max(insights.page_count, len(insights.pages)))
         return [self.result(q, Result(p.doc, p.occurrence, 0.0, *counts)) for p in insights.pages]
 
     def neighbour(self, q: str, n: Neighbour, *, product: bool = False) -> wire.JSON:

@@ -47,7 +47,7 @@ def image_by_id(renderer: Renderer, q: str, insights: Insights) -> wire.JSON | N
     if doc is None or doc.image_id != insights.image_id or not insights.pages:
         return None
     page = insights.pages[0]
-    result = Result(doc, page.occurrence, 0.0, insights.sizes, len(insights.pages))
+    result = Result(doc, page.occurrence, 0.0, insights.sizes, max(insights.page_count, 1))
     return wire.action("ImageById", image=renderer.result(q, result))
 
 

@@ -17,6 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pixsearch.crawl.jsonld import parse_blocks
 from pixsearch.crawl.licenses import license_key
+from pixsearch.crawl.nearby import Region, SectionText, near_text, region_of
 from pixsearch.crawl.urls import normalize
 
 WINDOW = 240  # characters of nearby text kept on each side of an image
@@ -36,7 +37,8 @@ class ImageRef:
     alternates: list[str] = field(default_factory=list)  # other srcset sizes of the same picture
     caption: str = ""  # alt + figcaption
     name: str = ""  # title attribute
-    context: str = ""  # headings above, nearby text, wrapping link text
+    near: str = ""  # the rest of its own figure, card, list item or table row (crawl/nearby.py)
+    context: str = ""  # headings above, text of its section around it, wrapping link text
     license_url: str | None = None  # a licence given for this image alone (JSON-LD)
     link_text: str = ""  # text of an <a> wrapping the image
 
@@ -192,14 +194,19 @@ def parse_date(text: str) -> datetime | None:
 
 
 def _body_images(tree: LexborHTMLParser, base: str) -> list[ImageRef]:
-    """One document-order walk: text positions, the headings in force, every <img>."""
+    """One document-order walk: text by section, the headings in force, every <img>.
+
+    An image's context is the text of its own section (crawl/nearby.py) within
+    WINDOW characters, plus the headings above it: text of other sections, asides,
+    headers and footers is not about it, however close in the source.
+    """
     root = tree.body or tree.root
     if root is None:
         return []
-    chunks: list[str] = []
-    length = 0
+    sections = SectionText()
+    length = seen = 0  # characters of text so far; headings so far
     headings: dict[str, str] = {}
-    pending: list[tuple[ImageRef, int]] = []
+    pending: list[tuple[ImageRef, Region, int]] = []
     for node in root.traverse(include_text=True):
         tag = node.tag
         if tag == "-text":
@@ -207,9 +214,10 @@ def _body_images(tree: LexborHTMLParser, base: str) -> list[ImageRef]:
             if parent is not None and parent.tag not in SKIP_TEXT_IN:
                 text = _clean(node.text_content or "")
                 if text:
-                    chunks.append(text)
+                    sections.add(region_of(node, seen), length, text)
                     length += len(text) + 1
         elif tag in HEADINGS:
+            seen += 1
             level = HEADINGS.index(tag)
             headings = {h: t for h, t in headings.items() if HEADINGS.index(h) < level}
             headings[tag] = _clean(node.text(deep=True))
@@ -217,12 +225,11 @@ def _body_images(tree: LexborHTMLParser, base: str) -> list[ImageRef]:
             ref = _img_ref(node, base)
             if ref is not None:
                 ref.context = " ".join(headings.values())
-                pending.append((ref, length))
-    flat = " ".join(chunks)
-    for ref, at in pending:
-        window = flat[max(0, at - WINDOW) : at + WINDOW]
+                pending.append((ref, region_of(node, seen), length))
+    for ref, region, at in pending:
+        window = sections.window(region, at, WINDOW)
         ref.context = _clean(f"{ref.context} {window} {ref.link_text}")[:MAX_FIELD]
-    return [ref for ref, _ in pending]
+    return [ref for ref, _, _ in pending]
 
 
 def _img_ref(node: LexborNode, base: str) -> ImageRef | None:
@@ -240,9 +247,10 @@ def _img_ref(node: LexborNode, base: str) -> ImageRef | None:
     ref = ImageRef(urls[0], alternates=urls[1:], name=_clean(attrs.get("title") or ""))
     caption = [_clean(attrs.get("alt") or "")]
     figure = _ancestor(node, "figure")
-    if figure is not None:
-        caption.append(_clean(_node_text(figure.css_first("figcaption"))))
+    figcaption = _clean(_node_text(figure.css_first("figcaption"))) if figure is not None else ""
+    caption.append(figcaption)
     ref.caption = " ".join(c for c in caption if c)[:MAX_FIELD]
+    ref.near = near_text(node, figcaption)[:MAX_FIELD]
     anchor = _ancestor(node, "a")
     if anchor is not None:
         ref.link_text = _clean(anchor.text(deep=True))

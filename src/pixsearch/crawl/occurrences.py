@@ -18,6 +18,7 @@ def occurrence_for(ref: ImageRef, page: Page) -> Occurrence:
     text = {
         "caption": ref.caption,
         "name": ref.name,
+        "near": ref.near,
         "context": ref.context,
         "page_title": page_title,
         "url_words": url_words(ref.url),

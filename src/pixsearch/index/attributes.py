@@ -30,7 +30,10 @@ LICENSE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 # Aspect ratio bands (width / height). "Square" is the standard ratio band.
 SQUARE_LOW, SQUARE_HIGH = 0.9, 1.12
 
-# Size classes of the reference; Wallpaper is a large landscape screen size.
+# Size classes of the reference ("Small: less than 200x200"): Small when both sides
+# are under SMALL_LIMIT, Large when both are at least LARGE_LIMIT, Medium otherwise
+# (so a 451x150 banner is Medium: it is not under 200x200, nor 500x500). Wallpaper
+# (not defined by the reference) is a Large landscape picture at least a 1024x768 screen.
 SMALL_LIMIT, LARGE_LIMIT = 200, 500
 WALLPAPER_MIN = (1024, 768)
 
@@ -45,13 +48,19 @@ def aspect_of(width: int, height: int) -> str:
 
 
 def sizes_of(width: int, height: int) -> tuple[str, ...]:
+    """The size keywords of a width x height picture: exactly one of small / medium /
+    large, plus wallpaper for a large landscape picture of at least WALLPAPER_MIN.
+
+    Stored as keywords when the image is written: a change here reaches an existing
+    index only through `pixsearch reindex --index DIR`.
+    """
     if width >= LARGE_LIMIT and height >= LARGE_LIMIT:
         if width >= WALLPAPER_MIN[0] and height >= WALLPAPER_MIN[1] and width >= height:
             return ("large", "wallpaper")
         return ("large",)
-    if width >= SMALL_LIMIT and height >= SMALL_LIMIT:
-        return ("medium",)
-    return ("small",)
+    if width < SMALL_LIMIT and height < SMALL_LIMIT:
+        return ("small",)
+    return ("medium",)
 
 
 def colors_of(facts: ImageFacts) -> tuple[str, ...]:

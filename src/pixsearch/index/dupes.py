@@ -7,13 +7,15 @@ and each probe touches about N / 65536 entries, so lookups stay fast at
 millions of images.
 
 A 5 % crop is a 5 % zoom: it moves the hash by a median of 8 bits (corner crops 14),
-beyond what the table finds. Images with a visual embedding get a second way in:
-a stored image whose embedding is close (cosine >= MIN_SIMILARITY, from the vector
-index) is a duplicate if the two thumbnails, once aligned, show the same picture
+beyond what the table finds; so do small copies of symmetric drawings (a flag's 150 px
+thumbnail: 18 bits), whose many near-median DCT terms flip. Images with a visual
+embedding get a second way in: a stored image whose embedding is close (from the
+vector index) is a duplicate if the two thumbnails, once aligned, show the same picture
 (`Alignment`: one picture is compared with windows of the other covering 90-100 % of its sides,
-and the best window's normalised correlation must leave at most MAX_MISMATCH). The
-same pixel check vetoes hash matches, so sibling drawings (the 2 of hearts and the 2
-of diamonds) that hash alike stay apart. Measured in docs/quality.md (issue 4).
+and the best window's normalised correlation must leave at most MAX_MISMATCH; a copy
+smaller than the sample is also compared at its own resolution). The same pixel check
+vetoes hash matches, so sibling drawings (the 2 of hearts and the 2 of diamonds) that
+hash alike stay apart. Measured in docs/quality.md (issues 4 and 16).
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ Layout = tuple[int, ...] | None  # 12 channel means, or None when unknown
 
 # Embedding path (fitted on bench/quality_images.py's 458 originals and their copies).
 MIN_SIMILARITY = 0.8  # cosine of the visual embeddings (5 % crops: >= 0.84 bar one 0.66)
+# Small copies of drawings (a 150 px thumbnail of a flag, a 25 % icon) sit lower: the
+# model sees them blurred. Between this and MIN_SIMILARITY a pair must also agree in
+# colour layout, which a light and a dark variant of one wallpaper do not (issue 16,
+# bench/quality_file_facts.py).
+COPY_MIN_SIMILARITY = 0.6
+# ... and their aligned pixels agree more closely than MAX_MISMATCH asks: two frames of
+# one drawn boat capsizing, copied as JPEGs over black, came within 0.028.
+COPY_MAX_MISMATCH = 0.02
 MAX_ASPECT_CHANGE = 0.11  # |log| of the aspect ratios' quotient: a 10 % cut from one side
 MAX_MISMATCH = 0.03  # 1 - correlation of the aligned 32x32 RGB samples (copies: median 0.001)
 ALIGN_SIDE = 32
@@ -51,6 +61,8 @@ ALIGN_WINDOWS = tuple(
     pair for s in ALIGN_SCALES for pair in ([(s, s)] if s == 1.0 else [(s, s), (s, 1.0), (1.0, s)])
 )
 ALIGN_STEPS = 4  # window positions per axis: 0, 1/4 ... 1 of the free margin
+# A copy with a side under this is also compared at its own resolution (_same_detail).
+COARSE_BELOW = 2 * ALIGN_SIDE
 DUP_NEIGHBOURS = 8  # nearest vectors the ingest checks when no hash matches
 
 Verify = Callable[[], "Alignment | None"]  # lazily: the pixel comparison of a pair, if known
@@ -94,7 +106,8 @@ def is_near_duplicate(
 
     * pHashes within max_distance bits and colour layouts agreeing, unless the
       thumbnails are known (`pixels`) and do not show the same picture;
-    * or, for a crop the hash misses: visual embeddings at least MIN_SIMILARITY alike,
+    * or, for a crop or small copy the hash misses: visual embeddings at least
+      MIN_SIMILARITY alike (COPY_MIN_SIMILARITY with known colour layouts agreeing),
       aspect ratios within MAX_ASPECT_CHANGE and the aligned thumbnails agreeing.
 
     `pixels` is called only when needed (at most once) and may return None (a
@@ -103,28 +116,31 @@ def is_near_duplicate(
     if hamming(phash_a, phash_b) <= max_distance and layouts_close(layout_a, layout_b):
         seen = pixels() if pixels is not None else None
         return seen is None or seen.mismatch() <= MAX_MISMATCH
-    if similarity is None or similarity < MIN_SIMILARITY or pixels is None:
+    allowed = _allowed_mismatch(similarity, layout_a, layout_b)
+    if allowed is None or pixels is None:
         return False
     seen = pixels()
     return (
-        seen is not None
-        and seen.aspect_change <= MAX_ASPECT_CHANGE
-        and seen.mismatch() <= MAX_MISMATCH
+        seen is not None and seen.aspect_change <= MAX_ASPECT_CHANGE and seen.mismatch() <= allowed
     )
+
+
+def _allowed_mismatch(similarity: float | None, layout_a: Layout, layout_b: Layout) -> float | None:
+    """How far the aligned pixels of a pair the hash does not match may differ; None
+    when the embeddings are too far apart to compare them at all."""
+    if similarity is None or similarity < COPY_MIN_SIMILARITY:
+        return None
+    if similarity >= MIN_SIMILARITY:
+        return MAX_MISMATCH
+    known = layout_a is not None and layout_b is not None
+    return COPY_MAX_MISMATCH if known and layouts_close(layout_a, layout_b) else None
 
 
 class Thumb:
     """A thumbnail decoded for alignment: its whole-picture sample and, lazily, windows."""
 
-    def __init__(self, data: bytes) -> None:
-        with Image.open(io.BytesIO(data)) as opened:
-            opened.draft("RGB", (ALIGN_SIDE * 4, ALIGN_SIDE * 4))  # JPEG: decode at 1/2..1/8
-            image = opened.convert("RGBA") if "A" in opened.getbands() else opened
-            if image.mode == "RGBA":
-                white = Image.new("RGB", image.size, (255, 255, 255))
-                white.paste(image, mask=image.getchannel("A"))
-                image = white
-            self.image = image.convert("RGB")
+    def __init__(self, data: bytes | Image.Image) -> None:
+        self.image = data.convert("RGB") if isinstance(data, Image.Image) else _opened(data)
         width, height = self.image.size
         self.aspect = math.log(max(width, 1) / max(height, 1))
         self.whole = _centred(self._sample((0, 0, width, height)))
@@ -145,10 +161,48 @@ class Thumb:
             self._windows[scale] = np.stack([_centred(self._sample(box)) for box in boxes])
         return self._windows[scale]
 
+    def coarsened(self, longest: int) -> Thumb:
+        """This picture with its longest side brought down to `longest` pixels."""
+        width, height = self.image.size
+        scale = longest / max(width, height)
+        if scale >= 1.0:
+            return self
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return Thumb(self.image.resize(size, Image.Resampling.BOX))
+
     def _sample(self, box: tuple[float, float, float, float]) -> np.ndarray:
         side = (ALIGN_SIDE, ALIGN_SIDE)
         small = self.image.resize(side, Image.Resampling.BOX, box=box)
         return np.asarray(small, dtype=np.float32).reshape(-1)
+
+
+def _opened(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.draft("RGB", (ALIGN_SIDE * 4, ALIGN_SIDE * 4))  # JPEG: decode at 1/2..1/8
+        image = opened.convert("RGBA") if "A" in opened.getbands() else opened
+        if image.mode == "RGBA":
+            white = Image.new("RGB", image.size, (255, 255, 255))
+            white.paste(image, mask=image.getchannel("A"))
+            image = white
+        return image.convert("RGB")
+
+
+def _same_detail(a: Thumb, b: Thumb) -> tuple[Thumb, Thumb] | None:
+    """The pair at the smaller one's resolution when a side of it is under COARSE_BELOW.
+
+    A copy near or under the sample's size (a 25-60 px icon) was resampled by its
+    maker's filter and is enlarged or barely reduced by ours, so its thin lines come
+    out unlike the large picture's: the larger one is brought down to the copy's size
+    first, and detail only it has is no difference. None when both are large enough.
+    """
+    if min(*a.image.size, *b.image.size) >= COARSE_BELOW:
+        return None
+    side_a, side_b = max(a.image.size), max(b.image.size)
+    if side_a == side_b:
+        return None  # already alike in detail
+    if side_a > side_b:
+        return a.coarsened(side_b), b
+    return a, b.coarsened(side_a)
 
 
 def _spots(scale: float) -> list[float]:
@@ -176,16 +230,23 @@ class Alignment:
         one is within MAX_MISMATCH: copies that are not crops cost one comparison.
         """
         if self._mismatch is None:
-            best = 1.0
-            for scale in ALIGN_WINDOWS:
-                for window_of, whole in ((self.a, self.b), (self.b, self.a)):
-                    best = min(best, 1.0 - float((window_of.windows(scale) @ whole.whole).max()))
-                    if scale == (1.0, 1.0):
-                        break  # whole against whole is symmetric
-                if best <= MAX_MISMATCH:
-                    break
-            self._mismatch = best
+            self._mismatch = _best_mismatch(self.a, self.b)
+            coarse = _same_detail(self.a, self.b) if self._mismatch > MAX_MISMATCH else None
+            if coarse is not None:
+                self._mismatch = min(self._mismatch, _best_mismatch(*coarse))
         return self._mismatch
+
+
+def _best_mismatch(a: Thumb, b: Thumb) -> float:
+    best = 1.0
+    for scale in ALIGN_WINDOWS:
+        for window_of, whole in ((a, b), (b, a)):
+            best = min(best, 1.0 - float((window_of.windows(scale) @ whole.whole).max()))
+            if scale == (1.0, 1.0):
+                break  # whole against whole is symmetric
+        if best <= MAX_MISMATCH:
+            break
+    return best
 
 
 def aligner(

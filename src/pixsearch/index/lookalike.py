@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from pixsearch.index.dupes import (
+    COPY_MIN_SIMILARITY,
     DUP_NEIGHBOURS,
-    MIN_SIMILARITY,
     aligner,
     is_near_duplicate,
     parse_layout,
@@ -44,7 +44,7 @@ def _visual_candidates(store: ReadStore, embedding: np.ndarray) -> list[tuple[in
     """
     candidates: list[tuple[int, float | None]] = []
     for hit in store.similar(embedding, k=DUP_NEIGHBOURS):
-        if hit.score >= MIN_SIMILARITY:
+        if hit.score >= COPY_MIN_SIMILARITY:  # is_near_duplicate decides on the rest
             members = store.group_members(hit.group_id, limit=GROUP_TRIES)
             ids = [hit.doc_id, *(m for m in members if m != hit.doc_id)]
             candidates += [(doc_id, hit.score) for doc_id in ids[:GROUP_TRIES]]

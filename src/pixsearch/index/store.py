@@ -14,18 +14,25 @@ the search and API layers noticing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
 import numpy as np
 
+from pixsearch.index.attributes import (
+    LICENSE_PERMISSIONS,
+    host_suffixes,
+    normalize_prefix,
+    url_prefixes,
+)
 from pixsearch.index.priors import multiplier as static_multiplier
 from pixsearch.index.words import STOPWORDS, is_adult_text, is_content_word, tokens
 from pixsearch.records import ImageDocument, Occurrence
 
 __all__ = [
+    "LICENSE_PERMISSIONS",
     "STOPWORDS",
     "Clause",
     "Filters",
@@ -41,10 +48,13 @@ __all__ = [
     "VectorSpace",
     "Vocabulary",
     "WriteStore",
+    "host_suffixes",
     "is_adult_text",
     "is_content_word",
+    "normalize_prefix",
     "static_multiplier",
     "tokens",
+    "url_prefixes",
 ]
 
 
@@ -178,6 +188,12 @@ class Vocabulary:
     near_score: np.ndarray  # (k, NEAR) float32: their cosine similarities
     ids: dict[str, int] = field(default_factory=dict)
     adult_df: dict[str, int] = field(default_factory=dict)  # documents that are adult, per word
+    # Of `sampled` documents: how many hold a word, or two words side by side ("a b"), as
+    # whole words of their captions, titles, keywords or page text (URL and file-name
+    # words only for an image with no other text).
+    seen: dict[str, int] = field(default_factory=dict)
+    pairs: dict[str, int] = field(default_factory=dict)
+    sampled: int = 0
     _df: dict[str, int] = field(default_factory=dict)  # df as a dict: cheaper per lookup
 
     def __post_init__(self) -> None:
@@ -310,8 +326,20 @@ class ReadStore(Protocol):
         ...
 
     def stats(self) -> dict[str, int]:
-        """Counts of images, occurrences, documents and the generation served."""
+        """Counts of images, occurrences, documents and the generation served.
+
+        Also, under `analyzed_keys`' names, how many images each analyzer ran on:
+        flat counts, so a sharded store adds its shards' up like the others.
+        """
         ...
+
+
+ANALYZED_PREFIX = "analyzed:"
+
+
+def analyzed_keys(counts: Mapping[str, int]) -> dict[str, int]:
+    """Images analysed, by analyzer, as stats() keys: {"analyzed:nudenet": 12, ...}."""
+    return {ANALYZED_PREFIX + name: n for name, n in counts.items()}
 
 
 class WriteStore(ReadStore, Protocol):

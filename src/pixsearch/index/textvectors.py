@@ -18,9 +18,11 @@ from pixsearch.index.store import ReadStore
 from pixsearch.records import ImageDocument
 
 TEXT_CHARS = 400  # MiniLM reads 128 word pieces here; the start of the text matters most
-# The fields that say what the picture shows, best first; surrounding page text
-# is left out: it is long, often about something else, and would blur the vector.
-EMBEDDED_FIELDS = ("caption", "name", "keywords", "tags", "page_title", "url_words")
+# The fields that say what the picture shows, best first; the section's text around
+# it ("context") is left out: it is long, often about something else, and would blur
+# the vector. "near" is the image's own card or list item (crawl/nearby.py): short,
+# and often the only words about a picture that has no alt text.
+EMBEDDED_FIELDS = ("caption", "name", "near", "keywords", "tags", "page_title", "url_words")
 
 # Texts in, one L2-normalised float32 row per text out (the sentence embedder's embed_texts).
 EmbedTexts = Callable[[list[str]], np.ndarray]

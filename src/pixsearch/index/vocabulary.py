@@ -2,15 +2,19 @@
 
 Built per committed generation from two sources. Document frequencies come
 from one walk of the term dictionary (exact, about 0.4 s at 1M documents).
-Co-occurrence comes from a random sample of documents' text by *random
-indexing*: every frequent word gets a fixed random vector, and a word's
-context vector is the idf-weighted sum of the random vectors of the words it
-appears beside. Words used in the same contexts ("dusk", "sunset") end up
-with close context vectors, without ever building the quadratic
-word-by-word matrix. Each word's nearest words are computed once, at build
-time, so a request reads lists instead of multiplying matrices. The result is
-cached in a file named after the generation, so several workers and restarts
-build it once.
+The rest comes from a random sample of documents' describing text (captions,
+titles, keywords, page text; not URL or file-name words, which hold word
+pieces and uploader handles, unless an image has no other text): how many
+sampled documents hold each word and each pair of adjacent words (what
+spelling's language model and the "a real word of the collection" rule of
+suggestions read), and co-occurrence by *random indexing*: every frequent
+word gets a fixed random vector, and a word's context vector is the
+idf-weighted sum of the random vectors of the words it appears beside. Words
+used in the same contexts ("dusk", "sunset") end up with close context
+vectors, without ever building the quadratic word-by-word matrix. Each
+word's nearest words are computed once, at build time, so a request reads
+lists instead of multiplying matrices. The result is cached in a file named
+after the generation, so several workers and restarts build it once.
 
 Any ``ReadStore`` can be read this way: the build needs only its term
 statistics (``generation``, ``terms``, ``stats``), its change feed (which doc
@@ -24,6 +28,8 @@ import logging
 import os
 import random
 import time
+from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +45,9 @@ VECTOR_TERMS = 20_000  # the most frequent content words get context vectors
 NEAR = 24  # nearest words kept per word
 SAMPLE_DOCS = 30_000  # documents read for co-occurrence (all of them in a small index)
 ADULT_SHARE = 0.5  # a word found mostly on adult images is never suggested under safe search
-FORMAT = 3  # bump when the cached file's layout changes
+# Fields whose words are a picture's words; url_words and ocr hold fragments and noise.
+DESCRIBING = ("caption", "name", "keywords", "near", "context", "page_title")
+FORMAT = 4  # bump when the cached file's layout changes
 
 
 def build(store: ReadStore, *, sample_docs: int = SAMPLE_DOCS, seed: int = 7) -> Vocabulary:
@@ -56,13 +64,16 @@ def build(store: ReadStore, *, sample_docs: int = SAMPLE_DOCS, seed: int = 7) ->
     empty = np.zeros((0, NEAR), np.int32)
     vocab = Vocabulary(generation, num_docs, terms, df, adult, empty, empty.astype(np.float32))
     vocab.adult_df = {t: n for t, n in adult_df.items() if n > 0}
-    vectors = _context_vectors(store, vocab, sample_docs, seed)
+    texts = _sample_texts(store, sample_docs, seed)
+    _count_seen(vocab, texts)
+    vectors = _context_vectors(vocab, texts, seed)
     vocab.near, vocab.near_score = _nearest(vectors)
     return vocab
 
 
-def _sample_texts(store: ReadStore, sample_docs: int, seed: int) -> list[str]:
-    """Text of `sample_docs` documents picked at random (all of them in a small index).
+def _sample_texts(store: ReadStore, sample_docs: int, seed: int) -> list[list[list[str]]]:
+    """Describing text of `sample_docs` documents picked at random (all in a small index):
+    per document, the words of each field value (a pair never spans two values).
 
     The ids come from the store's change feed since generation 0, i.e. every
     visible image: ids need not be dense (deletions, a sharded store's ranges).
@@ -70,17 +81,33 @@ def _sample_texts(store: ReadStore, sample_docs: int, seed: int) -> list[str]:
     ids = store.changed_since(0)
     if len(ids) > sample_docs:
         ids = sorted(random.Random(seed).sample(ids, sample_docs))
-    texts: list[str] = []
+    texts: list[list[list[str]]] = []
     for start in range(0, len(ids), 500):
         for doc in store.get(ids[start : start + 500]):
-            texts.append(" ".join(v for o in doc.occurrences for v in o.text.values() if v))
+            values = {v for o in doc.occurrences for k in DESCRIBING if (v := o.text.get(k))}
+            if not values:  # a bare file: its name is the only text anyone gave it
+                values = {v for o in doc.occurrences if (v := o.text.get("url_words"))}
+            texts.append([tokens(v) for v in sorted(values)])
     return texts
 
 
-def _context_vectors(
-    store: ReadStore, vocab: Vocabulary, sample_docs: int, seed: int
-) -> np.ndarray:
-    chosen = [t for t in vocab.terms if is_content_word(t)][:VECTOR_TERMS]
+def _count_seen(vocab: Vocabulary, texts: list[list[list[str]]]) -> None:
+    """Per word and per adjacent pair: sampled documents holding it in describing text."""
+    seen: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for values in texts:
+        seen.update({w for words in values for w in words})
+        pairs.update({f"{a} {b}" for words in values for a, b in pairwise(words)})
+    vocab.seen = dict(seen)
+    # A pair seen once says little and there are many of them: keep the repeated ones.
+    vocab.pairs = {p: n for p, n in pairs.items() if n > 1}
+    vocab.sampled = len(texts)
+
+
+def _context_vectors(vocab: Vocabulary, texts: list[list[list[str]]], seed: int) -> np.ndarray:
+    # Only words of describing text get vectors: neighbours (similar terms, pivots) are
+    # then real words of the collection, never a URL's word pieces.
+    chosen = [t for t in vocab.terms if is_content_word(t) and t in vocab.seen][:VECTOR_TERMS]
     # Rows of the vector matrix follow vocab.terms order, so reorder terms: chosen first.
     chosen_set = set(chosen)
     rest = [t for t in vocab.terms if t not in chosen_set]
@@ -93,8 +120,8 @@ def _context_vectors(
         return np.zeros((0, DIM), np.float32)
     rows: list[int] = []
     cols: list[int] = []
-    for n, text in enumerate(_sample_texts(store, sample_docs, seed)):
-        ids = {vocab.ids[t] for t in tokens(text) if vocab.ids.get(t, k) < k}
+    for n, values in enumerate(texts):
+        ids = {vocab.ids[t] for words in values for t in words if vocab.ids.get(t, k) < k}
         rows.extend([n] * len(ids))
         cols.extend(ids)
     if not rows:
@@ -147,6 +174,11 @@ def save(vocab: Vocabulary, path: Path) -> None:
         adult_counts=np.array(list(vocab.adult_df.values()), dtype=np.int64),
         near=vocab.near,
         near_score=vocab.near_score.astype(np.float16),  # half the bytes; plenty for ranking
+        seen_terms=np.array(list(vocab.seen), dtype=object),
+        seen_counts=np.array(list(vocab.seen.values()), dtype=np.int64),
+        pair_terms=np.array(list(vocab.pairs), dtype=object),
+        pair_counts=np.array(list(vocab.pairs.values()), dtype=np.int64),
+        sampled=np.array([vocab.sampled]),
     )
     os.replace(tmp, path)  # readers see the whole file or none
 
@@ -163,15 +195,19 @@ def load(path: Path) -> Vocabulary | None:
                 terms=[str(t) for t in data["terms"]],
                 df=data["df"],
                 adult=frozenset(str(t) for t in data["adult"]),
-                adult_df={
-                    str(t): int(n)
-                    for t, n in zip(data["adult_terms"], data["adult_counts"], strict=True)
-                },
+                adult_df=_counts(data["adult_terms"], data["adult_counts"]),
                 near=data["near"],
                 near_score=data["near_score"],
+                seen=_counts(data["seen_terms"], data["seen_counts"]),
+                pairs=_counts(data["pair_terms"], data["pair_counts"]),
+                sampled=int(data["sampled"][0]),
             )
     except (OSError, ValueError, KeyError):
         return None
+
+
+def _counts(keys: np.ndarray, counts: np.ndarray) -> dict[str, int]:
+    return {str(t): int(n) for t, n in zip(keys, counts.tolist(), strict=True)}
 
 
 class VocabularyCache:

@@ -1,8 +1,8 @@
 """imageType from cheap statistics of a small RGB sample.
 
-"transparent" and "animatedgif" are exact facts. photo / clipart / line / graphics
-come from a handful of statistics on a sample about 128 px on its longest side,
-transparency composited over white:
+"transparent" and "animatedgif" are exact facts. photo / clipart / line come from
+statistics of a sample about 128 px on its longest side, transparency composited
+over white, read by the learned model of classify_model.py:
 
 * still: share of pixels identical to their neighbours (drawings are runs of one
   exact colour; camera noise and texture break every run in a photo);
@@ -10,9 +10,13 @@ transparency composited over white:
   (clipart and line art are drawn with few colours, photos with thousands);
 * flat / soft / hard: neighbour differences; photos are dominated by soft
   transitions, drawings by flat areas separated by hard edges;
-* background and ink chroma, to tell one neutral ink on paper (line) from clipart.
+* background, ink share and ink chroma, to tell one neutral ink on paper (line)
+  from clipart;
+* colours, entropy, white and calm (flat through JPEG noise): what survives the
+  re-encoding web sites apply, where the exact runs of `still` do not.
 
-The thresholds (FITTED) were fitted on labelled real images; see docs/quality.md.
+The model was fitted on labelled real images and measured on packages it never saw;
+see docs/quality.md and bench/quality_heldout.py.
 """
 
 from __future__ import annotations
@@ -21,55 +25,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pixsearch.ingest.classify_model import predict
+
 FLAT_DIFF = 2  # max channel difference between neighbours that still counts as flat
 HARD_DIFF = 40  # above this a neighbour difference is a drawn edge
 PALETTE_BITS = 4
 PALETTE_TOP = 16
+CALM_DIFF = 8  # neighbour difference JPEG noise rarely exceeds inside a flat fill
+WHITE = 240  # every channel at least this: paper white
+INK_LEVEL = 200  # some channel below this: ink (or paint), not paper
+NEUTRAL_INK = 40  # max-min of RGB below this: gray ink
 INK_CHROMA = 48  # max-min of RGB above which a pixel is coloured, not gray ink
 
 
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """The decision rule's constants (see kind_of); FITTED holds the values in use."""
-
-    # A photo: camera noise and texture leave hardly any pair of identical
-    # neighbours, while drawings are mostly runs of one exact colour ...
-    photo_max_still: float = 0.25
-    # ... or its 16 most frequent exact colours cover little of it (gray photos,
-    # whose single channel makes equal neighbours common, still spread over
-    # hundreds of levels; a drawing's fills are a few exact colours) ...
-    photo_max_exact: float = 0.0
-    # ... or (dark skies, fog, studio backdrops) almost every transition is soft
-    # (soft / (soft + hard) among non-flat pixels) with too many colours for a drawing.
-    photo_min_soft_share: float = 0.90
-    photo_max_palette: float = 0.70
-    line_min_palette: float = 0.90
-    line_max_ink_chroma: float = 0.02  # share of coloured pixels off the paper
-    line_min_background: float = 0.50  # share of the dominant (neutral) colour: paper
-    clipart_min_palette: float = 0.70
-    # Clipart is flat fills between hard outlines; shading and gradients between
-    # the edges (charts, UI, renders) make few-colour pictures graphics instead.
-    clipart_max_soft: float = 0.45
-
-
-# Fitted by `python bench/quality_images.py --fit` (coordinate ascent from the
-# defaults above) on a stratified 60 % training split (300 of 498 labelled real
-# images, split by source picture): plasma-workspace-wallpapers and scikit-image
-# photographs, openclipart-png drawings, rendered wallpapers; scored on the other
-# 198 in docs/quality.md.
-FITTED = Thresholds(
-    photo_max_still=0.2,
-    photo_max_exact=0.15,
-    photo_min_soft_share=0.94,
-    photo_max_palette=0.7,
-    line_min_palette=0.85,
-    line_max_ink_chroma=0.01,
-    line_min_background=0.65,
-    clipart_min_palette=0.5,
-    clipart_max_soft=0.95,
-)
-
 KINDS: tuple[str, ...] = ("photo", "clipart", "line", "graphics")
+FEATURES: tuple[str, ...] = (
+    "palette",
+    "background",
+    "background_neutral",
+    "flat",
+    "soft",
+    "saturation",
+    "still",
+    "ink_chroma",
+    "exact",
+    "hard",
+    "colours",
+    "entropy",
+    "white",
+    "calm",
+    "ink",
+    "ink_neutral",
+    "distinct",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +71,22 @@ class Stats:
     still: float = 0.0  # share of pixels equal to their right and lower neighbours
     ink_chroma: float = 0.0  # share of coloured pixels among those off the background
     exact: float = 1.0  # share of pixels covered by the 16 most frequent exact colours
+    hard: float = 0.0  # share of all pixels at a drawn edge
+    colours: float = 0.0  # distinct colours of the 4-bit grid, log2 / 12
+    entropy: float = 0.0  # entropy of the 4-bit grid's histogram, bits / 12
+    white: float = 0.0  # share of near-white pixels: paper, or transparency over white
+    calm: float = 0.0  # share of neighbour differences <= CALM_DIFF: flat through JPEG noise
+    ink: float = 0.0  # share of pixels darker than paper (some channel below INK_LEVEL)
+    ink_neutral: float = 0.0  # share of that ink without colour (max-min below NEUTRAL_INK)
+    distinct: float = 0.0  # distinct exact colours, log2 / 14 (a 128 px sample has ~2^14)
+
+    def vector(self) -> np.ndarray:
+        """The statistics as the kind model's input, in FEATURES order."""
+        return np.array([float(getattr(self, name)) for name in FEATURES], dtype=np.float64)
 
 
-def image_stats(rgb: np.ndarray, *, deciding: Thresholds | None = None) -> Stats:
-    """Statistics of an (H, W, 3) uint8 sample.
-
-    With `deciding`, `exact` (a sort of every pixel, the dearest statistic) is
-    skipped when `still` alone already makes the picture a photo under those
-    thresholds, as it does for most photographs; it is then reported as 0.
-    """
+def image_stats(rgb: np.ndarray) -> Stats:
+    """Statistics of an (H, W, 3) uint8 sample."""
     r, g, b = (rgb[..., i] for i in range(3))
     codes = (
         ((r >> (8 - PALETTE_BITS)).astype(np.intp) << (2 * PALETTE_BITS))
@@ -114,7 +109,10 @@ def image_stats(rgb: np.ndarray, *, deciding: Thresholds | None = None) -> Stats
     inked = int(ink.sum())
     coloured = int((chroma.ravel()[ink] > INK_CHROMA).sum()) if inked else 0
     still = float((diff == 0).mean())
-    decided = deciding is not None and still <= deciding.photo_max_still
+    shares = counts[counts > 0] / total
+    inky = np.minimum(np.minimum(r, g), b) < INK_LEVEL
+    ink_count = int(inky.sum())
+    exact, distinct = _exact_palette(rgb)
     return Stats(
         palette=float(top.sum()) / total,
         background=float(counts[bg_code]) / total,
@@ -124,20 +122,29 @@ def image_stats(rgb: np.ndarray, *, deciding: Thresholds | None = None) -> Stats
         saturation=float(sat.mean()),
         still=still,
         ink_chroma=coloured / max(1, inked),
-        exact=0.0 if decided else _exact_palette(rgb),
+        exact=exact,
+        hard=hard / total,
+        colours=float(np.log2(shares.size)) / (3 * PALETTE_BITS),
+        entropy=float(-(shares * np.log2(shares)).sum()) / (3 * PALETTE_BITS),
+        white=float((np.minimum(np.minimum(r, g), b) >= WHITE).mean()),
+        calm=float((diff <= CALM_DIFF).mean()),
+        ink=ink_count / total,
+        ink_neutral=int((chroma[inky] < NEUTRAL_INK).sum()) / max(1, ink_count),
+        distinct=float(np.log2(max(1, distinct))) / 14,
     )
 
 
-def _exact_palette(rgb: np.ndarray) -> float:
-    """Share of pixels covered by the PALETTE_TOP most frequent exact RGB values."""
+def _exact_palette(rgb: np.ndarray) -> tuple[float, int]:
+    """Share of pixels covered by the PALETTE_TOP most frequent exact RGB values, and
+    the number of distinct values."""
     codes = (
         (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
     ).ravel()
     if codes.size == 0:
-        return 1.0
+        return 1.0, 0
     _, counts = np.unique(codes, return_counts=True)
     top = np.partition(counts, max(0, counts.size - PALETTE_TOP))[-PALETTE_TOP:]
-    return float(top.sum()) / codes.size
+    return float(top.sum()) / codes.size, int(counts.size)
 
 
 def _absdiff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -154,27 +161,14 @@ def _neighbour_diff(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
     return diff
 
 
-def kind_of(stats: Stats, t: Thresholds = FITTED) -> str:
-    """Exactly one of photo / clipart / line / graphics."""
-    if stats.still <= t.photo_max_still or stats.exact <= t.photo_max_exact:
-        return "photo"
-    if stats.soft >= t.photo_min_soft_share and stats.palette < t.photo_max_palette:
-        return "photo"
-    if (
-        stats.palette >= t.line_min_palette
-        and stats.ink_chroma <= t.line_max_ink_chroma
-        and stats.background >= t.line_min_background
-        and stats.background_neutral
-    ):
-        return "line"
-    if stats.palette >= t.clipart_min_palette and stats.soft < t.clipart_max_soft:
-        return "clipart"
-    return "graphics"
+def kind_of(stats: Stats) -> str:
+    """Exactly one of photo / clipart / line / graphics (the learned model's choice)."""
+    return predict(stats.vector())
 
 
 def classify(rgb: np.ndarray, *, transparent: bool, animated: bool) -> tuple[str, ...]:
     """imageType values of a picture: its kind, then the exact flags."""
-    types = [kind_of(image_stats(rgb, deciding=FITTED))]
+    types = [kind_of(image_stats(rgb))]
     if transparent:
         types.append("transparent")
     if animated:

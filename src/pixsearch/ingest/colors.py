@@ -37,8 +37,11 @@ PINK_MIN_VALUE = 0.70
 MONO_CHROMA = 24.0  # max-min of RGB, 0..255
 MONO_MAX_CHROMATIC_SHARE = 0.03
 # ... where "lit" leaves out near-black pixels: their chroma is too small to
-# show, so a night sky or a dark forest would otherwise pass as black-and-white.
+# show, so a night sky or a dark forest would otherwise pass as black-and-white;
+# and white paper: a drawing's white background would otherwise dilute a small
+# coloured part (a red button on a gray camera) under the allowance.
 MONO_MIN_LIT_VALUE = 48.0  # max of RGB, 0..255
+MONO_PAPER_MIN = 235.0  # min of RGB, 0..255: at or above it a pixel is white paper
 MONO_MIN_LIT_SHARE = 0.01  # below this, judge every pixel: the picture is all dark
 # ... or tinted (sepia, cyanotype, duotone) when the coloured pixels all share one
 # hue (mean resultant length of their hue vectors) and stay moderately saturated.
@@ -50,6 +53,10 @@ TINT_MIN_HUE_CONCENTRATION = 0.997
 TINT_MAX_SATURATION_P90 = 0.70
 # A tinted photo has shadows and highlights; a flat pastel graphic does not.
 TINT_MIN_VALUE_SPREAD = 0.10
+# Toning colours a whole photograph. A drawing of one hue (a red berry, a teal screen,
+# a brown box) leaves its paper white or its background transparent: that is a
+# coloured object, not a tint. Measured on clip art (bench/quality_file_facts.py).
+TINT_MIN_COLOURED_SHARE = 0.80  # of the lit, non-paper pixels
 
 _NAME_INDEX = {name: i for i, name in enumerate(COLOR_NAMES)}
 
@@ -68,7 +75,7 @@ def analyze_colors(rgb: np.ndarray, alpha: np.ndarray | None = None) -> ColorFac
     return ColorFacts(
         accent_color=accent_color(pixels),
         color_name=color_name(pixels),
-        monochrome=is_monochrome(pixels),
+        monochrome=is_monochrome(pixels, cut_out=_cut_out(alpha)),
         layout=layout_signature(rgb),
     )
 
@@ -84,6 +91,11 @@ def layout_signature(rgb: np.ndarray) -> str:
     quadrants = (rgb[:h, :w], rgb[:h, w:], rgb[h:, :w], rgb[h:, w:])
     means = [q.reshape(-1, 3).mean(axis=0) for q in quadrants]
     return "".join(f"{round(float(c)):02X}" for mean in means for c in mean)
+
+
+def _cut_out(alpha: np.ndarray | None) -> bool:
+    """True when some of the picture is transparent: an object cut out of its background."""
+    return alpha is not None and bool((alpha < OPAQUE_ALPHA).any())
 
 
 def visible_pixels(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
@@ -182,16 +194,24 @@ def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.partition(values, k)[k])
 
 
-def is_monochrome(pixels: np.ndarray) -> bool:
-    """Black-and-white, grayscale, or a single tint such as sepia."""
+def is_monochrome(pixels: np.ndarray, *, cut_out: bool = False) -> bool:
+    """Black-and-white, grayscale, or a photograph toned with a single tint such as sepia.
+
+    A saturated single hue is colour: a tint counts only over (almost) the whole
+    picture, and never for a cut-out (`cut_out`: transparent background), which is a
+    drawing of a coloured object rather than a toned photograph.
+    """
     f = pixels.astype(np.float32)
     r, g, b = f[:, 0], f[:, 1], f[:, 2]
     mx = np.maximum(np.maximum(r, g), b)
-    chroma = mx - np.minimum(np.minimum(r, g), b)
-    lit = mx >= MONO_MIN_LIT_VALUE
+    mn = np.minimum(np.minimum(r, g), b)
+    chroma = mx - mn
+    lit = (mx >= MONO_MIN_LIT_VALUE) & (mn < MONO_PAPER_MIN)
     seen = chroma[lit] if lit.mean() >= MONO_MIN_LIT_SHARE else chroma
     if float((seen > MONO_CHROMA).mean()) <= MONO_MAX_CHROMATIC_SHARE:
         return True
+    if cut_out or float((seen > TINT_MIN_CHROMA).mean()) < TINT_MIN_COLOURED_SHARE:
+        return False
     if (_quantile(mx, 0.95) - _quantile(mx, 0.05)) / 255.0 < TINT_MIN_VALUE_SPREAD:
         return False
     coloured = chroma > TINT_MIN_CHROMA

@@ -83,6 +83,7 @@ def decode(data: bytes, fmt: str, *, config: PipelineConfig) -> Decoded:
         width, height = im.size  # the header's size: draft() shrinks im.size
         frame_count, animated = _frames(im, fmt)
         _prepare_draft(im, fmt, config=config)
+        _narrow_colour_key(im, data, fmt)
         try:
             im.load()
             work, transparent = _normalize(im)
@@ -177,7 +178,7 @@ def _normalize(im: Image.Image) -> tuple[Image.Image, bool]:
     """Convert to RGB, or RGBA when the alpha channel is actually used."""
     mode = im.mode
     if mode in _HIGH_DEPTH_MODES:
-        return _stretch_to_rgb(im), False
+        return _high_depth(im)
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
     if has_alpha:
         rgba = im if mode == "RGBA" else im.convert("RGBA")
@@ -187,6 +188,33 @@ def _normalize(im: Image.Image) -> tuple[Image.Image, bool]:
     if mode == "RGB":
         return im, False
     return im.convert("RGB"), False
+
+
+def _narrow_colour_key(im: Image.Image, data: bytes, fmt: str) -> None:
+    """Make a 16-bit RGB PNG's tRNS colour key comparable with its 8-bit pixels.
+
+    Pillow reads such a file as 8-bit RGB but keeps the key at 16 bits, so no pixel
+    ever matched it and the picture was called opaque. Keeping the key's high bytes
+    may also clear a colour within 1/256 of it: a picture that declares a colour key
+    is meant to be transparent.
+    """
+    key = im.info.get("transparency")
+    if fmt == "png" and im.mode == "RGB" and isinstance(key, tuple) and data[24:25] == b"\x10":
+        im.info["transparency"] = tuple(int(v) >> 8 for v in key)
+
+
+def _high_depth(im: Image.Image) -> tuple[Image.Image, bool]:
+    """16-bit or float gray, RGBA where a tRNS gray key (compared at full depth) is used."""
+    rgb = _stretch_to_rgb(im)
+    key = im.info.get("transparency")
+    if not isinstance(key, int) or isinstance(key, bool):
+        return rgb, False
+    clear = np.asarray(im) == key
+    if not clear.any():
+        return rgb, False
+    rgba = rgb.convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.where(clear, 0, 255).astype(np.uint8)))
+    return rgba, True
 
 
 def _stretch_to_rgb(im: Image.Image) -> Image.Image:

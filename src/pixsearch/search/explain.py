@@ -67,4 +67,5 @@ def explain_result(result: Result, words: list[str], position: int) -> dict[str,
         "diversity_moved": (note.final_rank - note.fused_rank) if note.final_rank else 0,
         "site_penalty": note.site_penalty,
         "fresh_bonus": note.fresh_bonus,
+        "site_chrome": note.chrome,
     }

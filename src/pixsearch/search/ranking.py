@@ -9,6 +9,12 @@ Priors, fusion and diversity run in the service over a fixed window of the raw
 BM25 list (its first WINDOW hits, whatever page is asked for): the window's
 order is a pure function of the index and the query, so offsets into the
 reordered list stay stable across pages. Beyond the window the raw order stands.
+
+Site chrome (a picture on most pages of its site: logo, header icons, share
+buttons; index/chrome.py finds them) goes below every other hit of the window:
+its text is every page's text, so it matches most queries about the site, but
+it is never what they are after. It is demoted, not dropped: a query nothing
+else matches still finds it, and its details stay reachable.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class Explanation:
     final_rank: int = 0  # 1-based, after diversity
     site_penalty: float = 1.0  # product of the diversity decays applied
     fresh_bonus: float = 1.0
+    chrome: bool = False  # site chrome, placed below the window's other hits
 
 
 @dataclass(slots=True)
@@ -72,9 +79,11 @@ def rerank(
     diversity: bool = True,
     priors: bool = True,
     explain: bool = True,
+    chrome: frozenset[int] = frozenset(),
 ) -> Reranked:
     """The raw list with its first WINDOW hits weighted, fused, freshened and diversified.
 
+    Hits whose near-duplicate group is in `chrome` (site chrome) end the window.
     `explain` False leaves the explanations empty (they cost about as much as the rest).
     """
     head, tail = hits[:WINDOW], hits[WINDOW:]
@@ -89,6 +98,8 @@ def rerank(
             notes[hit.doc_id].fused_rank = rank
             notes[hit.doc_id].fused_score = score
     ordered = diversify(fused, notes if explain else None) if diversity else [h for h, _ in fused]
+    if chrome:
+        ordered = chrome_last(ordered, chrome, notes if explain else None)
     if explain:
         for rank, hit in enumerate(ordered, start=1):
             notes[hit.doc_id].final_rank = rank
@@ -96,6 +107,20 @@ def rerank(
         placed = {h.doc_id for h in ordered}
         ordered += [h for h in tail if h.doc_id not in placed]
     return Reranked(hits=ordered, explanations=notes, added=added)
+
+
+def chrome_last(
+    hits: list[StoreHit], chrome: frozenset[int], notes: dict[int, Explanation] | None = None
+) -> list[StoreHit]:
+    """`hits` with those of the `chrome` groups moved after all others, each side in order."""
+    content = [h for h in hits if h.group_id not in chrome]
+    if len(content) == len(hits):
+        return hits
+    boilerplate = [h for h in hits if h.group_id in chrome]
+    if notes is not None:
+        for hit in boilerplate:
+            notes[hit.doc_id].chrome = True
+    return content + boilerplate
 
 
 def fuse(

@@ -4,24 +4,32 @@ Paging contract (the reference's nextOffset): an offset is a position in the
 raw ranked list. A hit is shown only if it is the first of its near-duplicate
 group in that list, so each image appears once across all pages, and
 nextOffset is the raw position after the last hit shown.
+
+What a result shows holds its filters: the hit is a member that passed them, its
+place (hostPageUrl, name) is one that holds the page-level filters itself, and a
+hit with no such place is no result (its group may still show through another
+member). The counts are those of what the same filters let through (places.py).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pixsearch.index.store import Filters, ReadStore, SiteBoost, StoreHit, StoreQuery, TextQuery
 from pixsearch.observe.metrics import stage
 from pixsearch.records import ImageDocument, Occurrence
+from pixsearch.search import places
 from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import ParsedQuery, parse_query
 from pixsearch.search.ranking import WINDOW, Explanation, Reranked, SemanticHit, rerank
-from pixsearch.search.scope import scoped_filters
+from pixsearch.search.scope import PlaceRule, place_rule, scoped_filters, splits_places
 from pixsearch.search.semantic import Matcher
 
 MAX_SCAN = 20_000  # raw hits examined at most for one page
+PLACE_BATCH = 64  # documents read at once when hits must prove a place holds the filters
 _WORD = re.compile(r"\w+")
 
 
@@ -40,10 +48,10 @@ class SearchRequest:
 @dataclass(slots=True)  # not frozen: 35 a search, and frozen ones cost 4x to make
 class Result:
     doc: ImageDocument
-    occurrence: Occurrence  # the place that best matches the query
+    occurrence: Occurrence  # the place holding the filters that best matches the query
     score: float
-    sizes: int = 1  # distinct sizes of this picture in the index (its near-duplicate group)
-    pages: int = 1  # distinct pages that include this picture (its near-duplicate group)
+    sizes: int = 1  # distinct sizes of this picture (its group) the filters let through
+    pages: int = 1  # distinct pages including this picture (its group) that hold the filters
     explain: Explanation | None = None  # only when the request asked for explanations
 
 
@@ -67,8 +75,10 @@ class SearchService:
         diversity: bool = True,
         priors: bool = True,
         adult: AdultPolicy | None = None,
+        chrome: Callable[[], frozenset[int]] | None = None,
     ) -> None:
         self.store = store
+        self.chrome = chrome  # the near-duplicate groups that are site chrome, kept current
         self.adult = adult or AdultPolicy()  # what safeSearch's exclusions mean here
         self.semantic = semantic
         self.diversity = diversity
@@ -88,24 +98,39 @@ class SearchService:
         # less: cutting it afterwards would drop a head that no later page shows.
         # (With count 1 it cannot: the next page's offset 0 would pin again.)
         wanted = request.count - 1 if pinned is not None and request.count > 1 else request.count
+        check = _PlaceCheck(self.store, filters) if splits_places(filters) else None
         shown, total, next_offset, notes = self._collapsed_page(
-            base, request.offset, wanted, semantic, explain=request.explain, skip_group=pin_group
+            base,
+            request.offset,
+            wanted,
+            semantic,
+            explain=request.explain,
+            skip_group=pin_group,
+            shows=check,
         )
         with stage("fetch"):
-            docs = {d.doc_id: d for d in self.store.get([h.doc_id for h in shown])}
+            docs = dict(check.docs) if check is not None else {}
+            docs.update(
+                (d.doc_id, d)
+                for d in self.store.get([h.doc_id for h in shown if h.doc_id not in docs])
+            )
             ranked = [(docs[h.doc_id], h.score) for h in shown if h.doc_id in docs]
+            counts = places.group_counts(self.store, filters, [d for d, _ in ranked])
             if pinned is not None:
                 ranked = [(pinned, 0.0), *ranked][: request.count]
-            counts = self.store.group_counts(sorted({d.group_id for d, _ in ranked}))
+                # id= shows its image whatever the filters, so its group counts whole
+                counts.update(places.group_counts(self.store, Filters(), [pinned]))
         words = [w.lower() for w in parsed.words]
+        rule = place_rule(filters)
         results = []
         for doc, score in ranked:
-            sizes, pages = counts.get(doc.group_id, (1, 1))
+            counted = counts.get(doc.group_id, places.Counts(1, 1))
             why = None
             if request.explain:
                 # Beyond the rerank window (and for a pinned image) only BM25 placed it.
                 why = notes.get(doc.doc_id) or Explanation(bm25_score=score)
-            results.append(Result(doc, best_occurrence(doc, words), score, sizes, pages, why))
+            place = best_occurrence(doc, words, rule)
+            results.append(Result(doc, place, score, counted.sizes, counted.pages, why))
         return SearchPage(
             parsed=parsed,
             results=results,
@@ -123,6 +148,7 @@ class SearchService:
         *,
         explain: bool = False,
         skip_group: int | None = None,
+        shows: _PlaceCheck | None = None,
     ) -> tuple[list[StoreHit], int, int, dict[int, Explanation]]:
         if count <= 0:
             return [], self.store.search(replace(base, limit=1)).total + len(semantic), offset, {}
@@ -132,7 +158,7 @@ class SearchService:
             with stage("text"):
                 result = self.store.search(_paged(base, fetch))
             ranked = self._rerank(result.hits, semantic, base, explain)
-            page = _group_heads_from(ranked.hits, offset, count, skip_group)
+            page = _group_heads_from(ranked.hits, offset, count, skip_group, shows)
             exhausted = len(result.hits) < fetch
             if len(page) == count or exhausted or fetch >= MAX_SCAN:
                 break
@@ -154,6 +180,7 @@ class SearchService:
             diversity=self.diversity,
             priors=self.priors,
             explain=explain,
+            chrome=self.chrome() if self.chrome is not None else frozenset(),
         )
 
     @stage("semantic")
@@ -210,17 +237,46 @@ def _paged(base: StoreQuery, limit: int) -> StoreQuery:
     )
 
 
+class _PlaceCheck:
+    """Whether a hit has a place holding every page-level filter at once.
+
+    Only asked when the filters can split (scope.splits_places); documents are
+    read in batches of the hits ahead and kept for the page's own fetch.
+    """
+
+    def __init__(self, store: ReadStore, filters: Filters) -> None:
+        self.store = store
+        self.holds = place_rule(filters).holds
+        self.docs: dict[int, ImageDocument] = {}
+        self._read: set[int] = set()
+
+    def __call__(self, hits: list[StoreHit], position: int) -> bool:
+        doc_id = hits[position].doc_id
+        if doc_id not in self._read:
+            ahead = hits[position : position + PLACE_BATCH]
+            batch = [h.doc_id for h in ahead if h.doc_id not in self._read]
+            self._read.update(batch)
+            self.docs.update((d.doc_id, d) for d in self.store.get(batch))
+        doc = self.docs.get(doc_id)
+        return doc is not None and any(self.holds(doc, o) for o in doc.occurrences)
+
+
 def _group_heads_from(
-    hits: list[StoreHit], offset: int, count: int, skip_group: int | None = None
+    hits: list[StoreHit],
+    offset: int,
+    count: int,
+    skip_group: int | None = None,
+    shows: Callable[[list[StoreHit], int], bool] | None = None,
 ) -> list[tuple[int, StoreHit]]:
     """(raw position, hit) of each group's first hit, from `offset` on, `count` at most.
 
-    `skip_group` (the pinned image's) is shown on no page of the list.
+    `skip_group` (the pinned image's) is shown on no page of the list; a hit that
+    `shows` refuses is no head (a later member of its group may be).
     """
     seen: set[int] = set() if skip_group is None else {skip_group}
     heads: list[tuple[int, StoreHit]] = []
     for position, hit in enumerate(hits):
-        if hit.group_id in seen:
+        if hit.group_id in seen or (shows is not None and not shows(hits, position)):
             continue
         seen.add(hit.group_id)
         if position >= offset:
@@ -230,14 +286,21 @@ def _group_heads_from(
     return heads
 
 
-def best_occurrence(doc: ImageDocument, words: list[str]) -> Occurrence:
-    """The occurrence whose own text shares the most query words (first on ties)."""
-    if len(doc.occurrences) == 1 or not words:
-        return doc.occurrences[0]
+def best_occurrence(
+    doc: ImageDocument, words: list[str], rule: PlaceRule | None = None
+) -> Occurrence:
+    """The place to show: of those holding the filters' page-level parts (`rule`; all
+    when none does, as for a pinned image), the one whose text shares the most query
+    words, the first on ties."""
+    candidates = doc.occurrences
+    if rule is not None:
+        candidates = [o for o in doc.occurrences if rule.holds(doc, o)] or candidates
+    if len(candidates) == 1 or not words:
+        return candidates[0]
     wanted = set(words)
 
     def overlap(occurrence: Occurrence) -> int:
         text = " ".join(occurrence.text.values()).lower()
         return len(wanted.intersection(_WORD.findall(text)))
 
-    return max(doc.occurrences, key=overlap)
+    return max(candidates, key=overlap)

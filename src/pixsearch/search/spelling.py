@@ -8,12 +8,21 @@ hashes in numpy arrays (about 12 bytes each), not as Python strings, so a
 200,000-word vocabulary costs tens of megabytes. A hash collision only adds a
 candidate, which the exact distance check then drops.
 
-A correction is only a proposal: the search layer applies it when the
-original query finds little and the corrected one finds much more.
+Which correction, word by word: a noisy channel. Each plain query word keeps
+its own spelling or becomes a vocabulary word one or two edits away; each
+edit costs a fixed log-probability, and a language model of the collection's
+describing text (how many sampled images hold a word, and two words side by
+side, in captions, titles and page text) scores the whole query, so "red
+cirlce" becomes "red circle" because "red circle" is said, even when "red"
+alone would have found plenty. A word that is itself frequent in the
+collection is never changed: it is a word, not a typo. The correction is only
+a proposal: the search layer applies it when the corrected query also finds
+clearly more.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 from itertools import combinations
@@ -27,8 +36,13 @@ MIN_TARGET_DF = 2  # a word seen once in a large index may itself be a typo...
 SMALL_INDEX = 10_000  # ...but in a small one most words are seen once
 MIN_LENGTH = 3  # shorter words are too ambiguous to correct
 TWO_EDIT_LENGTH = 5  # words this long may be two edits away; shorter ones one edit
-RARE_DF = 2  # a query word found in fewer documents than this is a correction candidate
-DOMINANCE = 50  # ...so is one a closer-to-the-vocabulary word outnumbers this many times
+EDIT_COST = 5.0  # -log P(one edit): a word 150 times more frequent pays for one edit...
+UNSEEN = 1e-6  # ...and an unseen word counts as this many documents, so it rarely stays
+FREQUENT = 3  # a word in at least this many documents (and FREQUENT_SHARE) stays as typed
+FREQUENT_SHARE = 2e-4
+SMOOTHING = 4.0  # pseudo-documents of the unigram mixed into each pair estimate
+MARGIN = math.log(20)  # the corrected query must be this much more likely than the typed one
+CANDIDATES = 6  # near words scored per query word
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +88,19 @@ def edit_distance(a: str, b: str) -> int:
 class Speller:
     def __init__(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        least = MIN_TARGET_DF if vocab.num_docs >= SMALL_INDEX else 1
+        # A sampled vocabulary knows which words its images' describing text holds;
+        # an older or hand-made one has only the index's document frequencies.
+        self.sampled = bool(vocab.sampled)
+        self.total = max(vocab.sampled or vocab.num_docs, 1)
+        # A sample of a large index sees a word once for every few documents holding it.
+        share = self.total / max(vocab.num_docs, 1)
+        least = 1 if self.total < SMALL_INDEX else max(1, round(MIN_TARGET_DF * share))
+        self.frequent = max(FREQUENT, FREQUENT_SHARE * self.total)
+        self.frequent_df = self.frequent / min(share, 1.0)  # the same, in index documents
         targets = [
             i
             for i, t in enumerate(vocab.terms[:MAX_TERMS])
-            if vocab.df[i] >= least and len(t) >= MIN_LENGTH and t.isalpha()
+            if len(t) >= MIN_LENGTH and t.isalpha() and self.count(t) >= least
         ]
         keys: list[int] = []
         owners: list[int] = []
@@ -108,39 +130,98 @@ class Speller:
                 continue
             distance = edit_distance(word, term)
             if distance <= limit:
-                out.append((distance, -int(self.vocab.df[i]), term))
+                out.append((distance, -self.count(term), term))
         return sorted(out)
 
     def correct_word(self, word: str, *, avoid: frozenset[str] = frozenset()) -> str | None:
-        if len(word) < MIN_LENGTH or len(word) > self.longest + 2 or not word.isalpha():
-            return None
-        own = self.vocab.freq(word)
-        for distance, neg_df, term in self.candidates(word):
-            if term in avoid:
-                continue
-            if own < RARE_DF or -neg_df >= DOMINANCE * own * distance:
-                return term
-        return None
+        """The word a lone query word most likely meant; None if it is best as typed."""
+        fix = self.correct(word, avoid=avoid)
+        return fix.words[0][1] if fix is not None else None
 
     def correct(self, q: str, *, avoid: frozenset[str] = frozenset()) -> Correction | None:
-        """The query with its unknown or rare plain words corrected; None if nothing changes.
+        """The query with its likely misspelled plain words corrected; None if nothing changes.
 
-        Operators, phrases, exclusions and '+'-prefixed words are left alone: a
-        '+' is how a caller (and alterationOverrideQuery) forces a spelling.
+        Operators, phrases, exclusions and '+'-prefixed words are left alone (they
+        still count as the words beside the others): a '+' is how a caller (and
+        alterationOverrideQuery) forces a spelling.
         """
+        tokens = q.split()
+        options = [self._options(t, avoid) for t in tokens]
+        if all(len(o) == 1 for o in options):
+            return None
+        best = self._best_path(options)
+        typed = [o[0] for o in options]
+        if self._path_score(best) - self._path_score(typed) < MARGIN:
+            return None
         out: list[str] = []
         override: list[str] = []
         changed: list[tuple[str, str]] = []
-        for token in q.split():
-            plain = token.isalpha() and token != "OR"
-            better = self.correct_word(token.lower(), avoid=avoid) if plain else None
-            if better is None:
+        for token, (word, _), (chosen, _) in zip(tokens, typed, best, strict=True):
+            if chosen == word:
                 out.append(token)
                 override.append(token)
             else:
-                out.append(better)
+                out.append(chosen)
                 override.append("+" + token)
-                changed.append((token, better))
-        if not changed:
-            return None
+                changed.append((token, chosen))
         return Correction(" ".join(out), " ".join(override), tuple(changed))
+
+    # -- the noisy channel ---------------------------------------------------------
+
+    def _options(self, token: str, avoid: frozenset[str]) -> list[tuple[str, float]]:
+        """(word, channel cost) the token may stand for; the token itself first."""
+        word = token.lower()
+        plain = token.isalpha() and token != "OR"
+        if not plain:
+            word = token.lstrip("+").lower()
+            return [(word if word.isalpha() else "", 0.0)]
+        own = [(word, 0.0)]
+        if len(word) < MIN_LENGTH or len(word) > self.longest + 2:
+            return own
+        if self.count(word) >= self.frequent or self.vocab.freq(word) >= self.frequent_df:
+            return own  # a frequent word is a word, not a typo (even if only in URLs)
+        near = [
+            (term, distance * EDIT_COST)
+            for distance, _, term in self.candidates(word)
+            if term not in avoid
+        ]
+        near.sort(key=lambda tc: tc[1] - self._unigram(tc[0]))
+        return own + near[:CANDIDATES]
+
+    def _unigram(self, word: str) -> float:
+        return math.log((self.count(word) or UNSEEN) / self.total)
+
+    def count(self, word: str) -> int:
+        """Documents holding the word (sampled describing text, when the vocabulary has it)."""
+        return self.vocab.seen.get(word, 0) if self.sampled else self.vocab.freq(word)
+
+    def _follows(self, before: str, word: str) -> float:
+        """log P(word | the word before it): pair counts smoothed toward the unigram."""
+        if not before:
+            return self._unigram(word)
+        pair = self.vocab.pairs.get(f"{before} {word}", 0)
+        known = self.count(before)
+        mixed = (pair + SMOOTHING * math.exp(self._unigram(word))) / (known + SMOOTHING)
+        return math.log(mixed)
+
+    def _path_score(self, path: list[tuple[str, float]]) -> float:
+        score, before = 0.0, ""
+        for word, cost in path:
+            if word:
+                score += self._follows(before, word) - cost
+            before = word
+        return score
+
+    def _best_path(self, options: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
+        """The most likely choice per word (Viterbi over adjacent pairs)."""
+        paths: dict[str, tuple[float, list[tuple[str, float]]]] = {"": (0.0, [])}
+        for choices in options:
+            step: dict[str, tuple[float, list[tuple[str, float]]]] = {}
+            for word, cost in choices:
+                gain = -cost
+                for before, (score, path) in paths.items():
+                    total = score + gain + (self._follows(before, word) if word else 0.0)
+                    if word not in step or total > step[word][0]:
+                        step[word] = (total, [*path, (word, cost)])
+            paths = step
+        return max(paths.values(), key=lambda sp: sp[0])[1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pixsearch.index.store import Filters, StoreQuery, Vocabulary, is_content_word, tokens
@@ -36,12 +37,13 @@ MAX_PROBES = 10  # one-hit verification queries per request, all kinds together.
 PIVOT_PROBES = 4  # ...of which pivots may use this many (each costs about a search)
 POPULAR_PROBES = 3  # logged queries tried as related searches
 TEXT_RESULTS = 20  # top results whose text suggests expansions and related titles
-LITTLE = 3  # an original query finding at most this many images may be corrected...
-MUCH = 10  # ...when the correction finds this many times more
+CLEARLY = 2  # a correction is searched when it finds this many times what the original does
 POPULAR_TTL = 30.0  # seconds the popular-query list is reused
 COMMON_SHARE = 0.3  # a word in more than this share of the index narrows nothing
+SEEN = 2  # a suggested word is in the describing text of at least this many sampled images...
+SEEN_SMALL = 1_000  # ...or of one, in a collection this small (most words are seen once)
 # Text fields whose words describe the picture; URL words and OCR are too noisy to suggest.
-DESCRIBING = ("caption", "name", "keywords", "context", "page_title", "tags")
+DESCRIBING = ("caption", "name", "keywords", "near", "context", "page_title", "tags")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +78,19 @@ def search_with_spelling(
 
 class SuggestionService:
     def __init__(
-        self, search: SearchService, holder: VocabularyHolder, log: QueryLog | None = None
+        self,
+        search: SearchService,
+        holder: VocabularyHolder,
+        log: QueryLog | None = None,
+        *,
+        excluded: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
+        """`excluded` gives words never suggested nor corrected to (e.g. site template words)."""
         self.search_service = search
         self.store = search.store
         self.holder = holder
         self.log = log
+        self.excluded = excluded
         self._speller: Speller | None = None
         self._popular: dict[tuple[str, str], tuple[float, list[str]]] = {}
         holder.on_build(self._index_spelling)
@@ -92,24 +101,34 @@ class SuggestionService:
     # -- spelling ----------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> tuple[SearchPage, Spelling]:
-        """The page for the request, or for its spelling correction when that finds far more."""
+        """The page for the request, or for its spelling correction when that finds clearly more.
+
+        Every query is checked word by word, however much it finds: one misspelled
+        word beside correct ones still finds images by those (and by meaning).
+        """
         page = self.search_service.search(request)
         vocab, speller = self.holder.current(), self._speller
         if vocab is None or speller is None or speller.vocab is not vocab:
             return page, Spelling()
-        if page.total_estimated > LITTLE:
-            return page, Spelling()
-        avoid = vocab.adult if request.filters.exclude_adult else frozenset()
+        avoid = self.excluded()
+        if request.filters.exclude_adult:
+            avoid |= vocab.adult
         with stage("spelling"):
             fix: Correction | None = speller.correct(request.q, avoid=avoid)
         if fix is None:
             return page, Spelling()
-        probe = self._probe(fix.query, request.filters, count=True)  # "finds much" needs totals
-        if probe is None or probe[1] <= page.total_estimated:
+        fixed = self._probe(fix.query, request.filters, count=True)  # "finds more" needs totals
+        typed = self._probe(request.q, request.filters, count=True)
+        typed_total = typed[1] if typed is not None else 0
+        if fixed is None and typed_total:
             return page, Spelling()
-        if page.total_estimated and probe[1] < MUCH * page.total_estimated:
+        if fixed is not None and fixed[1] < CLEARLY * typed_total:
             return page, Spelling()
+        # Its words match clearly more, or neither matches by words and the corrected
+        # query may still find images by meaning: searched, and shown if it finds any.
         corrected = self.search_service.search(replace(request, q=fix.query))
+        if not corrected.results:
+            return page, Spelling()
         return corrected, Spelling(altered=fix.query, override=fix.override)
 
     # -- suggestions -------------------------------------------------------------
@@ -124,7 +143,13 @@ class SuggestionService:
         if vocab is None or not page.results or page.current_offset != 0:
             return out
         plain = _only_safe_search(request.filters) and _counts_prove(self.search_service.adult)
-        run = _Run(self, request.filters, vocab, plain=plain and not _has_operators(q))
+        run = _Run(
+            self,
+            request.filters,
+            vocab,
+            plain=plain and not _has_operators(q),
+            excluded=self.excluded(),
+        )
         words = [w for w in dict.fromkeys(t for w in page.parsed.words for t in tokens(w))]
         # An image pinned by id= heads the page whatever it matches: it proves nothing.
         top = [r for r in page.results if r.doc.image_id != request.pin_image_id]
@@ -267,6 +292,7 @@ class _Run:
     filters: Filters
     vocab: Vocabulary
     plain: bool = False  # no filter but safe search: vocabulary counts prove single words
+    excluded: frozenset[str] = frozenset()  # words never suggested
     probes: int = 0
     tops: dict[str, int] = field(default_factory=dict)
     _usable: dict[str, bool] = field(default_factory=dict)
@@ -280,12 +306,19 @@ class _Run:
         return found
 
     def usable(self, term: str) -> bool:
-        """A content word, not in most documents, and not adult when safe search is on."""
+        """A content word, a real word of the collection, not in most documents, not
+        excluded, and not adult when safe search is on."""
         known = self._usable.get(term)
         if known is None:
             common = self.vocab.freq(term) > COMMON_SHARE * self.vocab.num_docs
             adult = bool(self.filters.exclude_adult) and term in self.vocab.adult
-            known = self._usable[term] = is_content_word(term) and not common and not adult
+            known = self._usable[term] = (
+                is_content_word(term)
+                and _real_word(self.vocab, term)
+                and term not in self.excluded
+                and not common
+                and not adult
+            )
         return known
 
     def proves(self, text: str, *, limit: int = MAX_PROBES) -> bool:
@@ -310,6 +343,13 @@ class _Run:
         out.pivots = [(p, [with_image(s) for s in ss]) for p, ss in out.pivots]
         out.related = [with_image(s) for s in out.related]
         out.similar = [with_image(s) for s in out.similar]
+
+
+def _real_word(vocab: Vocabulary, term: str) -> bool:
+    """Seen whole in several images' describing text, not only in URLs and file names
+    (where word pieces like "usehold" and uploader handles come from)."""
+    least = SEEN if vocab.sampled >= SEEN_SMALL else 1
+    return not vocab.sampled or vocab.seen.get(term, 0) >= least
 
 
 def _only_safe_search(filters: Filters) -> bool:

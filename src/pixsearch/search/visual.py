@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass, field, replace
 
-from pixsearch.index.store import Filters, ReadStore, StoreQuery, TextQuery
+from pixsearch.index.store import Filters, ReadStore
 from pixsearch.search import collections as pagefacts
 from pixsearch.search.adult import AdultPolicy
-from pixsearch.search.insights import Insights, InsightsService
+from pixsearch.search.insights import Insights, InsightsService, narrowed
 from pixsearch.search.measure import Measured, Vector, embed_thumbnail
-from pixsearch.search.scope import scoped_filters
+from pixsearch.search.places import passing
+from pixsearch.search.scope import place_rule, scoped_filters
 from pixsearch.search.similar import MAX_SIMILAR, Neighbour, SimilarFinder
 from pixsearch.search.uploads import UploadCache
 
@@ -88,24 +89,19 @@ class PictureInsights:
         return thumb
 
     def visible(self, insights: Insights, filters: Filters) -> Insights:
-        """Only the pages of images the scope shows, so insights hide what search hides."""
-        ids = tuple(sorted({page.doc.doc_id for page in insights.pages}))
+        """Only what the scope shows, so insights hide what search hides: the places of
+        members that pass `filters`, each holding their page-level parts (a licence,
+        a slice) itself, with pages and sizes counted as search counts them."""
+        filters = scoped_filters(filters, self.policy)
+        ids = sorted({page.doc.doc_id for page in insights.places})
         if not ids:
             return insights
-        check = StoreQuery(
-            text=TextQuery(),
-            filters=scoped_filters(filters, self.policy),
-            doc_ids=ids,
-            limit=len(ids),
-            count=False,
+        shown = passing(self.store, filters, ids)
+        holds = place_rule(filters).holds
+        return narrowed(
+            insights,
+            lambda page: page.doc.doc_id in shown and holds(page.doc, page.occurrence),
         )
-        shown = {hit.doc_id for hit in self.store.search(check).hits}
-        pages = [page for page in insights.pages if page.doc.doc_id in shown]
-        if len(pages) == len(insights.pages):
-            return insights
-        sources = {p.occurrence.host_page_url or p.occurrence.content_url or "" for p in pages}
-        caption = insights.caption if insights.caption and insights.caption[1] in sources else None
-        return replace(insights, pages=pages, caption=caption)
 
     def gather(
         self,

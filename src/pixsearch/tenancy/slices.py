@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pixsearch.index.store import SiteBoost
-from pixsearch.records import ImageDocument
+from pixsearch.records import ImageDocument, Occurrence
 from pixsearch.search.insights import Insights
 from pixsearch.search.service import Result, SearchPage, best_occurrence
 from pixsearch.tenancy.instances import Instance
@@ -57,15 +57,8 @@ def confine(instance: Instance, page: SearchPage) -> SearchPage:
     for result in page.results:
         doc = in_slice(instance, result.doc)
         if doc is not None:
-            # counts from the whole near-duplicate group would reveal pages outside the slice
-            results.append(
-                replace(
-                    result,
-                    doc=doc,
-                    occurrence=best_occurrence(doc, words),
-                    pages=_pages_of(doc),
-                )
-            )
+            # the search ran under the slice's filters: its place and counts hold them
+            results.append(replace(result, doc=doc, occurrence=_kept(result, doc, words)))
     return replace(page, results=results)
 
 
@@ -98,6 +91,13 @@ def confine_insights(instance: Instance, insights: Insights) -> Insights | None:
         if kept is not None and page.occurrence in kept.occurrences:
             pages.append(page)
     return replace(insights, pages=pages, caption=None if not pages else insights.caption)
+
+
+def _kept(result: Result, doc: ImageDocument, words: list[str]) -> Occurrence:
+    """The search's place (it holds every filter) when it lies in the slice."""
+    return (
+        result.occurrence if result.occurrence in doc.occurrences else best_occurrence(doc, words)
+    )
 
 
 def _pages_of(doc: ImageDocument) -> int:

@@ -1,0 +1,200 @@
+"""Site chrome and template words: what a site repeats on most of its pages.
+
+A picture shown on most pages of one site (its logo, header icons, share
+buttons, spacer GIFs) belongs to the page template, not to any page's content:
+its text is every page's text, so it matches nearly every query about the site.
+Likewise the words standing in most of a site's page titles (the site's name,
+"Item", the names of its few sections) describe the template, not a picture.
+
+Template words are learnt two ways: a word in a good share of a site's titles
+(its name), and every word of a title part ("Item 12", "Clipart" in "Item 12 -
+Clipart - Acme Pictures", digits set aside) that many pages' titles repeat
+whole: a section name stands in few titles of a big site, but always as a part
+of its own. A picture's own title is repeated whole by a page or two, not more.
+
+Both are learnt from what the index holds: each image's occurrences name the
+pages that show it, and each occurrence keeps its page's title. The counts are
+kept per committed generation and updated from the store's change feed (only
+the images added or given occurrences since the last count are read), so a
+query only reads the result. Deletions are not subtracted: a deleted image
+never matches again, and a site's page count only grows, which errs towards
+calling less chrome.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pixsearch.index.store import ReadStore
+from pixsearch.index.words import is_content_word, tokens
+from pixsearch.records import ImageDocument
+
+log = logging.getLogger(__name__)
+
+MIN_SITE_PAGES = 5  # a site of fewer pages has no template to learn
+CHROME_SHARE = 0.5  # a picture on at least this share of its site's pages is chrome
+# A word in this share of a site's page titles is a template word. Lower than
+# CHROME_SHARE: a site's section names ("Clipart", "Wallpapers") each stand in a
+# fraction of its titles only; a subject in a fifth of all titles is a section too.
+TEMPLATE_SHARE = 0.2
+PART_SHARE = 0.02  # a title part repeated on this share of the pages (and MIN_SITE_PAGES)
+_SEPARATOR = re.compile(r"\s+[-–—|·:»/]\s+|,\s+")  # between the parts of a title
+_DIGITS = re.compile(r"\d+")
+SYNC_DOCS = 20_000  # counting fewer changed images than this blocks the request (< 1 s)
+BATCH = 500
+
+
+def host_of(url: str) -> str:
+    """The host a page URL names ('' for none): the unit chrome and template words are learnt on."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteChrome:
+    """What the sites of one committed generation repeat on most of their pages."""
+
+    generation: int = -1
+    groups: frozenset[int] = frozenset()  # near-duplicate groups that are site chrome
+    words: dict[str, frozenset[str]] = field(default_factory=dict)  # host → template words
+    every_word: frozenset[str] = frozenset()  # of all sites: made once, read per suggestion
+
+    def template_words(self, host: str | None = None) -> frozenset[str]:
+        """The template words of `host`'s site, or of every site (None)."""
+        if host is not None:
+            return self.words.get(host, frozenset())
+        return self.every_word
+
+
+@dataclass
+class _Tally:
+    """Pages per site, per picture group and per page title: grows with each commit."""
+
+    site_pages: dict[str, set[str]] = field(default_factory=dict)
+    group_pages: dict[int, dict[str, set[str]]] = field(default_factory=dict)
+    title_parts: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # host→page
+
+    def add(self, doc: ImageDocument) -> None:
+        for occurrence in doc.occurrences:
+            page = occurrence.host_page_url or ""
+            host = host_of(page)
+            if not host:
+                continue
+            self.site_pages.setdefault(host, set()).add(page)
+            self.group_pages.setdefault(doc.group_id, {}).setdefault(host, set()).add(page)
+            title = occurrence.text.get("page_title", "")
+            parts = frozenset(_DIGITS.sub("#", p.lower()) for p in _SEPARATOR.split(title))
+            self.title_parts.setdefault(host, {})[page] = parts
+
+    def result(self, generation: int) -> SiteChrome:
+        sizes = {host: len(pages) for host, pages in self.site_pages.items()}
+        chrome = frozenset(
+            group
+            for group, by_host in self.group_pages.items()
+            if any(_repeated(len(on), sizes[host], CHROME_SHARE) for host, on in by_host.items())
+        )
+        words: dict[str, frozenset[str]] = {}
+        for host, pages in self.title_parts.items():
+            common = _template_words(list(pages.values()), sizes[host])
+            if common:
+                words[host] = common
+        every_word = frozenset(w for site in words.values() for w in site)
+        return SiteChrome(generation, chrome, words, every_word)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in tokens(text) if is_content_word(w)}
+
+
+def _template_words(titles: list[frozenset[str]], site_pages: int) -> frozenset[str]:
+    """Words of most titles, and the words of title parts that many titles repeat whole."""
+    words = Counter(w for parts in titles for w in set().union(*map(_content_words, parts)))
+    common = {w for w, n in words.items() if _repeated(n, site_pages, TEMPLATE_SHARE)}
+    repeated = Counter(part for parts in titles for part in parts)
+    for part, n in repeated.items():
+        if _repeated(n, site_pages, PART_SHARE):
+            common |= _content_words(part)
+    return frozenset(common)
+
+
+def _repeated(count: int, site_pages: int, share: float) -> bool:
+    return site_pages >= MIN_SITE_PAGES and count >= max(MIN_SITE_PAGES, share * site_pages)
+
+
+class ChromeHolder:
+    """The site chrome of the generation being served, recounted after each commit.
+
+    Requests never wait for a large recount (the first count of a big index, a
+    huge commit): they keep the previous generation's answer until it is ready.
+    """
+
+    def __init__(self, store: ReadStore, *, check_seconds: float = 1.0) -> None:
+        self.store = store
+        self.check_seconds = check_seconds
+        self._tally = _Tally()
+        self._counted = 0  # generation the tally has read up to (changed_since is exclusive)
+        self._current = SiteChrome()
+        self._lock = threading.Lock()
+        self._building = False
+        self._checked = -float("inf")
+
+    def current(self) -> SiteChrome:
+        now = time.monotonic()
+        if now - self._checked >= self.check_seconds:
+            self._checked = now
+            if self.store.generation != self._current.generation:
+                self._start()
+        return self._current
+
+    def groups(self) -> frozenset[int]:
+        """The near-duplicate groups that are site chrome (search demotes them)."""
+        return self.current().groups
+
+    def template_words(self, host: str | None = None) -> frozenset[str]:
+        """The template words of `host`'s site, or of every site (suggestions, spelling)."""
+        return self.current().template_words(host)
+
+    def words_for_page(self, page_url: str) -> frozenset[str]:
+        """The template words of the site a page URL belongs to (insights)."""
+        return self.current().template_words(host_of(page_url))
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._building:
+                return
+            self._building = True
+        generation = self.store.generation
+        changed = self.store.changed_since(self._counted)
+        # Only the first count of a small index makes a request wait; after that the
+        # served answer stays until the next one is ready (a commit must not be a cliff).
+        if self._current.generation < 0 and len(changed) < SYNC_DOCS:
+            self._count(generation, changed)
+        else:
+            threading.Thread(target=self._count, args=(generation, changed), daemon=True).start()
+
+    def _count(self, generation: int, changed: list[int]) -> None:
+        started = time.perf_counter()
+        try:
+            for start in range(0, len(changed), BATCH):
+                for doc in self.store.get(changed[start : start + BATCH]):
+                    self._tally.add(doc)
+            self._counted = generation
+            self._current = self._tally.result(generation)
+            log.debug(
+                "site chrome of generation %d: %d images read in %.2f s",
+                generation,
+                len(changed),
+                time.perf_counter() - started,
+            )
+        except Exception:  # chrome only reorders results; a failed count must not break search
+            log.exception("site chrome count failed")
+        finally:
+            self._building = False

@@ -1,0 +1,110 @@
+"""What a caller sees of a near-duplicate group: the places and sizes its filters let through.
+
+pagesIncludingCount and availableSizesCount count what the request could be
+shown: the distinct pages of the group's members that pass the request's
+filters (safeSearch and slice included), where each page holds the page-level
+filters itself (scope.PlaceRule), and the distinct sizes of those members.
+The same rule lists the pages of /images/details, so a result's badges and its
+insights agree under the same filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pixsearch.index.store import Filters, ReadStore, StoreQuery, TextQuery
+from pixsearch.records import ImageDocument, Occurrence
+from pixsearch.search.scope import place_rule
+
+MAX_MEMBERS = 1000  # members of one group read to count it (groups are rarely over 20)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    sizes: int  # availableSizesCount
+    pages: int  # pagesIncludingCount
+
+
+def page_key(doc: ImageDocument, place: Occurrence) -> str:
+    """A page's identity: its URL; a local file is its own page (copies in two folders once)."""
+    return place.host_page_url or f"local:{doc.doc_id}"
+
+
+def shown_places(
+    filters: Filters, docs: Iterable[ImageDocument]
+) -> list[tuple[ImageDocument, Occurrence]]:
+    """Every (member, place) whose place holds the page-level filters, in order."""
+    holds = place_rule(filters).holds
+    return [(d, o) for d in docs for o in d.occurrences if holds(d, o)]
+
+
+def count(places: Sequence[tuple[ImageDocument, Occurrence]]) -> Counts:
+    sizes = {(d.facts.width, d.facts.height) for d, _ in places}
+    pages = {page_key(d, o) for d, o in places}
+    return Counts(sizes=max(len(sizes), 1), pages=max(len(pages), 1))
+
+
+def passing(store: ReadStore, filters: Filters, doc_ids: Sequence[int]) -> set[int]:
+    """Those of `doc_ids` that pass `filters` in the store (file-level filters, safeSearch)."""
+    if not doc_ids:
+        return set()
+    check = StoreQuery(
+        text=TextQuery(), filters=filters, doc_ids=tuple(doc_ids), limit=len(doc_ids), count=False
+    )
+    return {hit.doc_id for hit in store.search(check).hits}
+
+
+def visible_members(
+    store: ReadStore,
+    filters: Filters,
+    group_ids: Sequence[int],
+    known: dict[int, ImageDocument],
+) -> dict[int, list[ImageDocument]]:
+    """Per group, its members a caller under `filters` may see, largest first.
+
+    `known` are documents already read (and already checked: the results); a group of
+    one known member costs one member lookup and nothing else.
+    """
+    members = {g: store.group_members(g, limit=MAX_MEMBERS) for g in group_ids}
+    unknown = sorted({m for ids in members.values() for m in ids if m not in known})
+    allowed = passing(store, filters, unknown)
+    docs = dict(known)
+    if allowed:
+        docs.update((d.doc_id, d) for d in store.get(sorted(allowed)))
+    out = {
+        g: [docs[m] for m in ids if m in docs and (m in known or m in allowed)]
+        for g, ids in members.items()
+    }
+    for doc in known.values():  # a member past the lookup's limit is still counted
+        if doc.group_id in out and all(d.doc_id != doc.doc_id for d in out[doc.group_id]):
+            out[doc.group_id].append(doc)
+    return out
+
+
+def group_counts(
+    store: ReadStore, filters: Filters, shown: Sequence[ImageDocument]
+) -> dict[int, Counts]:
+    """Counts of the groups of `shown` (documents that pass `filters`) under `filters`.
+
+    The store's whole-group counts (cached per generation) settle most groups at no
+    cost: when the group has one size and no page beyond the shown document's own,
+    and every place of it holds the filters, no other member can add a size or a
+    page. Only the other groups have their members read and checked.
+    """
+    whole = store.group_counts(sorted({d.group_id for d in shown}))
+    out: dict[int, Counts] = {}
+    rest: list[ImageDocument] = []
+    holds = place_rule(filters).holds
+    for doc in shown:
+        keys = {page_key(doc, o) for o in doc.occurrences}
+        alone = whole.get(doc.group_id, (1, len(keys))) == (1, len(keys))
+        if alone and all(holds(doc, o) for o in doc.occurrences):
+            out[doc.group_id] = Counts(sizes=1, pages=max(len(keys), 1))
+        else:
+            rest.append(doc)
+    if rest:
+        known = {d.doc_id: d for d in rest}
+        groups = visible_members(store, filters, sorted({d.group_id for d in rest}), known)
+        out.update((g, count(shown_places(filters, members))) for g, members in groups.items())
+    return out

@@ -1,0 +1,85 @@
+"""Site chrome and template words learnt from the pages an index knows (index/chrome.py)."""
+
+from __future__ import annotations
+
+from pixsearch.index.chrome import ChromeHolder, host_of
+from pixsearch.index.memory import MemoryStore
+from pixsearch.records import ImageDocument, Occurrence
+from tests.index.helpers import make_doc
+
+ACME = "http://acme.example"
+
+
+def _on_pages(
+    n: int, alt: str, pages: list[int], *, site: str = ACME, section: str = "Clipart"
+) -> ImageDocument:
+    doc = make_doc(n, alt)
+    doc.occurrences = [
+        Occurrence(
+            source=f"{site}/item/{p}.html {site}/img/{n}.png",
+            content_url=f"{site}/img/{n}.png",
+            host_page_url=f"{site}/item/{p}.html",
+            title=alt,
+            text={"caption": alt, "page_title": f"Item {p} - {section} - Acme Pictures Item {p}"},
+        )
+        for p in pages
+    ]
+    return doc
+
+
+def _site(store: MemoryStore, pages: int) -> int:
+    """`pages` item pages, each with its own picture and the logo; the logo's doc_id."""
+    logo = store.add(_on_pages(1000, "Acme Pictures", list(range(pages))))
+    for p in range(pages):
+        store.add(_on_pages(p, f"subject{'abcdefghijklmnop'[p]}", [p]))
+    return logo
+
+
+def test_a_picture_on_most_pages_of_its_site_is_chrome() -> None:
+    store = MemoryStore()
+    logo = _site(store, 8)
+    strip = store.add(_on_pages(2000, "featured", [0, 1, 2]))  # on 3 of 8 pages: content
+    chrome = ChromeHolder(store, check_seconds=0).current()
+    assert chrome.generation == store.generation
+    logo_group = store.get([logo])[0].group_id
+    assert chrome.groups == {logo_group}
+    assert store.get([strip])[0].group_id not in chrome.groups
+
+
+def test_template_words_are_the_words_of_most_titles() -> None:
+    store = MemoryStore()
+    _site(store, 8)
+    holder = ChromeHolder(store, check_seconds=0)
+    assert holder.template_words("acme.example") == {"item", "clipart", "acme", "pictures"}
+    assert holder.words_for_page(f"{ACME}/item/3.html") == holder.template_words("acme.example")
+    assert holder.template_words() == holder.template_words("acme.example")
+    assert holder.words_for_page("http://other.example/") == frozenset()
+
+
+def test_a_section_name_is_a_template_word_though_few_titles_hold_it() -> None:
+    store = MemoryStore()
+    for p in range(60):  # 60 pages; "Stamps" titles 6 of them (10 %), "Clipart" the rest
+        section = "Stamps" if p < 6 else "Clipart"
+        store.add(_on_pages(p, f"subject{p}", [p], section=section))
+    store.add(_on_pages(100, "lighthouse", [7, 8], section="Lighthouse"))  # a title's own part
+    words = ChromeHolder(store, check_seconds=0).template_words("acme.example")
+    assert {"item", "clipart", "stamps", "acme", "pictures"} <= words
+    assert "lighthouse" not in words
+
+
+def test_small_sites_have_no_template_and_counts_follow_commits() -> None:
+    store = MemoryStore()
+    logo = _site(store, 4)  # four pages: too few to tell a template from content
+    holder = ChromeHolder(store, check_seconds=0)
+    assert holder.groups() == frozenset() and holder.template_words() == frozenset()
+    for p in range(4, 9):  # the site grows; only the new images are read again
+        store.add(_on_pages(p, f"more{'abcdefghi'[p]}", [p]))
+    logo_doc = store.get([logo])[0]
+    assert logo_doc.group_id not in holder.groups()  # on 4 of 9 pages now
+    store.add(_on_pages(3000, "Acme Pictures", list(range(9))))  # a second, complete logo
+    assert len(holder.groups()) == 1
+
+
+def test_host_of() -> None:
+    assert host_of("HTTP://Acme.Example:8080/a") == "acme.example"
+    assert host_of("") == "" and host_of("http://[bad") == ""
