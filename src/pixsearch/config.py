@@ -170,6 +170,11 @@ class Settings:
         """Whether the environment names this setting (an empty value counts)."""
         return cls.spec(name).env in os.environ
 
+    @property
+    def analyzer_names(self) -> tuple[str, ...]:
+        """`analyzers` as names: 'nudenet, Visual,,nudenet' → ('nudenet', 'visual')."""
+        return parse_names(self.analyzers)
+
     def to_environ(self) -> dict[str, str]:
         """Every setting as the variables ``load`` reads back to equal Settings.
 
@@ -222,6 +227,12 @@ class SettingSpec:
 
 
 @cache
+def parse_names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of names, lower-cased; blanks and repeats dropped, order kept."""
+    names = (part.strip().lower() for part in text.split(","))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
 def _specs() -> tuple[SettingSpec, ...]:
     return tuple(SettingSpec.of(declared) for declared in fields(Settings))
 

@@ -62,3 +62,4 @@ def test_openapi_and_search_page(server: Server) -> None:
     assert httpx.get(server.base + "/healthz").json() == {"ok": True}
     stats = httpx.get(server.base + "/stats").json()
     assert stats["images"] >= 60 and stats["occurrences"] > stats["images"]
+    assert stats["analyzers"] == {}  # built without models, and none configured here

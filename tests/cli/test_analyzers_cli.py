@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image
 from skimage import data
 
-from pixsearch.cli.options import parse_analyzers
+from pixsearch.config import parse_names
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.records import ImageFacts
 
@@ -64,6 +64,6 @@ def test_an_analyzer_asked_for_that_cannot_load_stops_the_run(tmp_path: Path) ->
     assert not (tmp_path / "i").exists()  # refused before the index was opened
 
 
-def test_parse_analyzers() -> None:
-    assert parse_analyzers(" NudeNet, visual,,nudenet ") == ("nudenet", "visual")
-    assert parse_analyzers("") == ()
+def test_parse_names() -> None:
+    assert parse_names(" NudeNet, visual,,nudenet ") == ("nudenet", "visual")
+    assert parse_names("") == ()

@@ -177,3 +177,17 @@ def test_ingest_summary_names_a_skipped_default_analyzer(tmp_path: Path) -> None
         "ingest", str(pics), "--index", index, "--analyzers", "visual", pythonpath=shadow
     )
     assert named.returncode == 1 and "pixsearch models fetch visual" in named.stderr
+
+
+def test_web_source_summaries_name_a_skipped_default_analyzer(tmp_path: Path) -> None:
+    urls = tmp_path / "urls.csv"
+    urls.write_text("url\nhttp://127.0.0.1:9/red.png\n")  # refused: loopback, not allowed
+    shadow = hide(tmp_path / "shadow", VISUAL.module)
+    index = str(tmp_path / "index")
+    result = pixsearch("import-urls", str(urls), "--index", index, "--quiet", pythonpath=shadow)
+    assert result.returncode == 0, result.stderr
+    summary = result.stderr.split("crawl summary", 1)[1]
+    assert re.search(r"analyzers\s+│ nudenet\s", summary)
+    assert re.search(
+        r"skipped: visual\s+│ weights missing: run `pixsearch models fetch visual`", summary
+    )

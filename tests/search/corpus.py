@@ -170,6 +170,9 @@ class MemoryQueryLog:
                 weights[text] = weights.get(text, 0.0) + 0.5 ** (age / half_life_days)
         return sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
+    def close(self) -> None:
+        self.searches.clear()
+
     def record_many(self, queries: dict[str, int], *, market: str, days_ago: int = 0) -> None:
         """Each query searched that many times, `days_ago` days before now."""
         when = datetime.now(UTC) - timedelta(days=days_ago)

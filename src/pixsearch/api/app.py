@@ -27,6 +27,7 @@ from pixsearch.api.routes_details import images_details
 from pixsearch.api.routes_media import image_page, original, thumbnail
 from pixsearch.api.routes_page import page_routes
 from pixsearch.api.routes_search import images_search
+from pixsearch.api.routes_stats import stats
 from pixsearch.api.routes_trending import images_trending
 from pixsearch.api.routes_visualsearch import visual_search
 from pixsearch.api.shardstatus import MissingShardsHeader, readyz
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, *, context: ApiContext | None =
         # Cheap on purpose (load balancers poll it): counting a million rows takes 0.4 s.
         Route("/healthz", lambda r: JSONResponse({"ok": True})),
         Route("/readyz", readyz),  # asks every shard of a sharded index
-        Route("/stats", lambda r: JSONResponse(ctx.store.stats())),
+        Route("/stats", stats),
         metrics_route(),
         *page_routes(ctx),
         Mount("/static", StaticFiles(directory=str(static)), name="static"),

@@ -17,12 +17,15 @@ from rich.table import Table
 
 from pixsearch.cli.options import (
     MB,
+    AnalyzerChoice,
+    add_model_rows,
     analyzer_options,
     dataclass_default,
     index_option,
     load_settings,
     open_indexer,
     resolve_analyzers,
+    semantic_skipped,
 )
 from pixsearch.crawl.crawler import (
     DEFAULT_USER_AGENT,
@@ -54,8 +57,8 @@ class WebRun:
     no_neural: bool
     quiet: bool
 
-    def pipeline(self) -> PipelineConfig:
-        return _pipeline(self.analyzers, self.no_neural)
+    def models(self) -> AnalyzerChoice:
+        return _models(self.analyzers, self.no_neural)
 
 
 def fetch_options(func: Callable[..., None]) -> Callable[..., None]:
@@ -119,9 +122,11 @@ def fetch_options(func: Callable[..., None]) -> Callable[..., None]:
     return index_option(analyzer_options(wrapped))
 
 
-def _pipeline(analyzers: str | None, no_neural: bool) -> PipelineConfig:
-    console = Console(stderr=True)
-    return PipelineConfig(analyzers=resolve_analyzers(analyzers, no_neural, console).used)
+def _models(analyzers: str | None, no_neural: bool) -> AnalyzerChoice:
+    """The analyzers a web source's run uses, and the default models it goes without."""
+    choice = resolve_analyzers(analyzers, no_neural, Console(stderr=True))
+    skipped = choice.skipped + semantic_skipped(load_settings())
+    return AnalyzerChoice(choice.used, skipped)
 
 
 def _open(index_dir: Path, analyzers: tuple[str, ...] = ()) -> tuple[WriteStore, Indexer, Frontier]:
@@ -149,9 +154,13 @@ def _run(crawler: Crawler, console: Console, quiet: bool) -> CrawlStats:
 
 
 def _summary_table(
-    title: str, counts: list[tuple[str, int]], indexer: Indexer, reasons: dict[str, dict[str, int]]
+    title: str,
+    counts: list[tuple[str, int]],
+    indexer: Indexer,
+    reasons: dict[str, dict[str, int]],
+    models: AnalyzerChoice,
 ) -> Table:
-    """One summary shape for every web source: its counts, the index's, then reasons."""
+    """One summary shape for every web source: its counts, the index's, reasons, models."""
     table = Table(title=title, show_header=False)
     for label, value in counts:
         table.add_row(label, str(value))
@@ -160,10 +169,11 @@ def _summary_table(
     for kind, by_reason in reasons.items():
         for reason, count in sorted(by_reason.items()):
             table.add_row(f"{kind}: {reason}", str(count))
+    add_model_rows(table, models.used, models.skipped)
     return table
 
 
-def _summary(console: Console, stats: CrawlStats, indexer: Indexer, frontier: Frontier) -> None:
+def _summary(console: Console, stats: CrawlStats, indexer: Indexer, models: AnalyzerChoice) -> None:
     table = _summary_table(
         "crawl summary",
         [
@@ -173,6 +183,7 @@ def _summary(console: Console, stats: CrawlStats, indexer: Indexer, frontier: Fr
         ],
         indexer,
         {"failed": stats.errors, "skipped": stats.skipped},
+        models,
     )
     table.add_row("still queued", str(stats.queued))
     console.print(table)
@@ -220,6 +231,7 @@ def crawl(
         )
     except re.error as exc:
         raise click.BadParameter(f"bad regex: {exc}") from None
+    models = web.models()
     options = CrawlOptions(
         seeds=seed_urls,
         scope=scope,
@@ -228,13 +240,14 @@ def crawl(
         max_depth=max_depth,
         concurrency=web.concurrency,
         recrawl=recrawl,
-        pipeline=web.pipeline(),
+        pipeline=PipelineConfig(analyzers=models.used),
     )
-    _crawl(options, index_dir, web.quiet)
+    _crawl(options, models, index_dir, web.quiet)
 
 
 def _crawl(
     options: CrawlOptions,
+    models: AnalyzerChoice,
     index_dir: Path,
     quiet: bool,
     setup: Callable[[Frontier], None] | None = None,
@@ -264,7 +277,7 @@ def _crawl(
         frontier.close()
         store.close()
     log_summary(job)
-    _summary(console, stats, indexer, frontier)
+    _summary(console, stats, indexer, models)
 
 
 @click.command("import-urls")
@@ -292,14 +305,15 @@ def import_urls(file: Path, index_dir: Path, web: WebRun) -> None:
         if bad:
             console.print(f"[yellow]{bad} rows without a usable url skipped[/]")
 
+    models = web.models()
     options = CrawlOptions(
         seeds=[],
         scope=scope,
         fetch=web.fetch,
         concurrency=web.concurrency,
-        pipeline=web.pipeline(),
+        pipeline=PipelineConfig(analyzers=models.used),
     )
-    _crawl(options, index_dir, web.quiet, setup)
+    _crawl(options, models, index_dir, web.quiet, setup)
 
 
 @click.command("import-warc")
@@ -313,7 +327,8 @@ def import_warc(
 ) -> None:
     """Index the images of WARC/ARC FILES, with the context of their HTML pages."""
     console = Console(stderr=True)
-    config = _pipeline(analyzers, no_neural)
+    models = _models(analyzers, no_neural)
+    config = PipelineConfig(analyzers=models.used)
     store, indexer, frontier = _open(index_dir, config.analyzers)
     frontier.close()
     try:
@@ -329,5 +344,6 @@ def import_warc(
         ],
         indexer,
         {"failed": stats.errors},
+        models,
     )
     console.print(table)

@@ -28,6 +28,7 @@ from pixsearch.cli.index_cmd import open_target, require_parquet
 from pixsearch.cli.options import (
     MB,
     SkippedModel,
+    add_model_rows,
     analyzer_options,
     index_option,
     load_settings,
@@ -323,12 +324,7 @@ def print_counts(
         table.add_row(
             f"[bold red]failed shard {shard.name}[/]", f"[bold red]{escape(shard.error)}[/]"
         )
-    table.add_row("analyzers", ", ".join(models.used) or "none")
-    # Last and in bold: a skipped default means an index without tags, similar images
-    # or safe search, which a warning above the progress bar is too easy to miss.
-    for skipped in models.skipped:
-        reason = escape(skipped.reason)
-        table.add_row(f"[bold red]skipped: {skipped.name}[/]", f"[bold red]{reason}[/]")
+    add_model_rows(table, models.used, models.skipped)
     console.print(table)
     if show_rejected:
         for rejection in rejections:

@@ -8,12 +8,14 @@ option, so no command repeats a default or spells a variable.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from pixsearch.config import Settings, SettingSpec
 from pixsearch.index.store import IndexLockedError, WriteStore
@@ -136,7 +138,7 @@ def resolve_analyzers(analyzers: str | None, no_neural: bool, console: Console) 
         return AnalyzerChoice(())
     explicit = analyzers is not None or Settings.in_environment("analyzers")
     settings = load_settings(analyzers=analyzers)
-    names = parse_analyzers(settings.analyzers)
+    names = settings.analyzer_names
     if settings.clip_model_dir and analyzers is None and "clip" not in names:
         names += ("clip",)
     usable: list[str] = []
@@ -170,10 +172,16 @@ def semantic_skipped(settings: Settings) -> tuple[SkippedModel, ...]:
     return (SkippedModel("minilm (semantic text vectors)", missing),) if missing else ()
 
 
-def parse_analyzers(text: str) -> tuple[str, ...]:
-    """'nudenet, visual' → ('nudenet', 'visual'); duplicates dropped, order kept."""
-    names = (part.strip().lower() for part in text.split(","))
-    return tuple(dict.fromkeys(name for name in names if name))
+def add_model_rows(table: Table, used: Sequence[str], skipped: Sequence[SkippedModel]) -> None:
+    """A summary table's last rows: the analyzers used, then each default model gone without.
+
+    Last and in bold: a skipped default means an index without tags, similar images
+    or safe search, which a warning above the progress bar is too easy to miss.
+    """
+    table.add_row("analyzers", ", ".join(used) or "none")
+    for model in skipped:
+        reason = escape(model.reason)
+        table.add_row(f"[bold red]skipped: {model.name}[/]", f"[bold red]{reason}[/]")
 
 
 def open_indexer(settings: Settings, analyzers: tuple[str, ...]) -> tuple[WriteStore, Indexer]:

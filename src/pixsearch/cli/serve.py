@@ -17,6 +17,8 @@ from pixsearch.cli.options import index_option, load_settings, setting_option
 from pixsearch.config import Settings
 from pixsearch.observe.logs import LOG_FORMATS, logging_config
 from pixsearch.observe.metrics import MULTIPROC_ENV
+from pixsearch.registry import Unavailable
+from pixsearch.wiring import build_tenancy
 
 WORKER_START_SECONDS = 60  # how long uvicorn lets a new worker take to answer its health check
 
@@ -68,6 +70,7 @@ def serve(
         replicas=replicas,
         ray_address=ray_address,
     )
+    _check_service_state(settings)
     if backend == "ray":
         try:
             from pixsearch.cli.serve_ray import run_ray  # Ray is an optional extra
@@ -76,6 +79,20 @@ def serve(
         run_ray(settings)
     else:
         run_server(settings)
+
+
+def _check_service_state(settings: Settings) -> None:
+    """Open the service state and the rate limiter once, here, before any worker starts.
+
+    A backend that cannot run (PostgreSQL or Redis unreachable, the redis
+    package missing) then stops `serve` with one message, instead of every
+    worker dying with a traceback while uvicorn starts it again.
+    """
+    try:
+        tenancy = build_tenancy(settings)
+    except Unavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    tenancy.close()
 
 
 def run_server(settings: Settings) -> None:

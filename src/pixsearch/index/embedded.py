@@ -41,6 +41,7 @@ from pixsearch.index.store import (
     StoreResult,
     VectorSpace,
     WriteStore,
+    analyzed_keys,
 )
 from pixsearch.index.textindex import TextIndex
 from pixsearch.index.thumbs import ThumbnailStore
@@ -179,6 +180,7 @@ class EmbeddedStore:
             "occurrences": self.meta.count_occurrences(max_gen=self._visible),
             "documents": max(self.text.num_docs() - 1, 0),  # minus the commit marker
             "generation": self._visible,
+            **analyzed_keys(self.meta.count_analyzed(max_gen=self._visible)),
         }
 
     def changed_since(self, gen: int) -> list[int]:

@@ -15,6 +15,7 @@ It cannot be opened from an index directory, so it is not a storage backend
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from pixsearch.index.store import (
     StoreQuery,
     StoreResult,
     VectorSpace,
+    analyzed_keys,
 )
 from pixsearch.index.words import tokens
 from pixsearch.records import BODY_FIELDS, ImageDocument
@@ -244,11 +246,13 @@ class MemoryStore:
         return False  # every add is visible at once
 
     def stats(self) -> dict[str, int]:
+        analyzed = Counter(n for e in self._entries.values() for n in e.doc.facts.analyzed)
         return {
             "images": len(self._entries),
             "occurrences": sum(len(e.doc.occurrences) for e in self._entries.values()),
             "documents": len(self._entries),
             "generation": self._generation,
+            **analyzed_keys(analyzed),
         }
 
 

@@ -354,6 +354,19 @@ class MetaDB:
         ).fetchone()
         return int(row[0])
 
+    def count_analyzed(self, *, max_gen: int) -> dict[str, int]:
+        """Visible images each analyzer ran on, by its name."""
+        rows = self.conn.execute(
+            "SELECT analyzed, count(*) FROM images WHERE gen<=? AND deleted_gen IS NULL"
+            " GROUP BY analyzed",
+            (max_gen,),
+        )
+        counts: dict[str, int] = {}
+        for joined, n in rows:
+            for name in filter(None, (joined or "").split(",")):
+                counts[name] = counts.get(name, 0) + n
+        return counts
+
 
 def _record(doc: ImageDocument) -> bytes:
     # The facts as their row gives them back, so both paths read equal documents.
