@@ -1,7 +1,7 @@
 """Soak: open-loop load at 80 % of the measured maximum for minutes, with ingest running beside it.
 
-    python bench/soak.py [--minutes 10] [--images 300] [--dir .bench/soak] [--workers 2]
-        [--load 0.8] [--probe-seconds 20] [--window 30] [--trace trace.csv]
+    python bench/soak.py [--minutes 10] [--images 3000] [--ingest-rate 2] [--dir .bench/soak]
+        [--workers 2] [--load 0.8] [--probe-seconds 20] [--window 30] [--trace trace.csv]
 
 Builds (or reuses) an index of --images generated pictures under --dir, starts
 `pixsearch serve --workers N` on loopback with a subscription key, measures the
@@ -10,8 +10,9 @@ Poisson process at --load times that rate for --minutes: mixed queries of one or
 two words, zero to two filters, first to third page. Latency counts from the
 moment a request was due, not sent, so a stalled server shows as latency rather
 than as fewer requests (no coordinated omission). Meanwhile `pixsearch ingest`
-adds batches of new pictures, committing every 10, one batch after another
-(already during the probe, so that 80 % is of the maximum under the same load).
+adds batches of 20 new pictures, committing every 10, at --ingest-rate pictures a
+second on average (already during the probe, so that 80 % is of the maximum under
+the same load).
 
 Reported per --window seconds: requests answered per second, p50 and p99 in
 ms, errors, generations committed by the ingest, and the server's RSS (summed
@@ -45,6 +46,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.tenancy.keys import SqliteKeyStore
 from pixsearch.tenancy.state import ServiceDb
 
@@ -318,11 +320,19 @@ async def open_loop(base: str, key: str, rate: float, seconds: float, run: Run, 
     client.close()
 
 
-def ingest_beside(root: Path, index_dir: Path, stop: threading.Event, batch: int = 40) -> None:
-    """Batch after batch of new pictures through `pixsearch ingest`, until `stop`."""
+def ingest_beside(
+    root: Path, index_dir: Path, stop: threading.Event, rate: float, batch: int = 20
+) -> None:
+    """Batch after batch of new pictures through `pixsearch ingest`, until `stop`.
+
+    At most `rate` pictures a second on average (0: as fast as it goes), as a crawler
+    feeding a live index does: flat out, the index grows many times over in ten
+    minutes and the soak would measure a different index at its end than at its start.
+    """
     seed = int(time.time()) * 1000  # new pictures on every run, even over a reused index
     log = (root / "ingest.log").open("ab")
     while not stop.is_set():
+        due = time.monotonic() + (batch / rate if rate > 0 else 0.0)
         folder = root / f"extra-{seed}"
         write_pictures(folder, batch, seed)
         process = subprocess.Popen(
@@ -334,6 +344,15 @@ def ingest_beside(root: Path, index_dir: Path, stop: threading.Event, batch: int
             time.sleep(0.2)
         stop_group(process)
         seed += batch
+        stop.wait(max(0.0, due - time.monotonic()))
+
+
+def images_in(index_dir: Path) -> int:
+    store = EmbeddedStore(index_dir)
+    try:
+        return store.stats()["images"]
+    finally:
+        store.close()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -405,7 +424,8 @@ def write_trace(path: Path, run: Run) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--images", type=int, default=3000)
+    parser.add_argument("--ingest-rate", type=float, default=2.0, help="pictures/s; 0: flat out")
     parser.add_argument("--dir", type=Path, default=Path(".bench/soak"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--load", type=float, default=0.8)
@@ -415,10 +435,13 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("PIXSEARCH_ANALYZERS", "")  # no models: the soak is about serving
     index_dir, key = prepare_index(args.dir, args.images)
+    print(f"index: {images_in(index_dir)} images at the start")
     process, base = start_server(index_dir, args.workers)
     stop = threading.Event()
     # The ingest runs during the probe too: the maximum is measured as the soak will run.
-    ingest = threading.Thread(target=ingest_beside, args=(args.dir, index_dir, stop))
+    ingest = threading.Thread(
+        target=ingest_beside, args=(args.dir, index_dir, stop, args.ingest_rate)
+    )
     try:
         asyncio.run(closed_loop(base, key, 5.0, fresh=True))  # warm every worker; not measured
         ingest.start()
@@ -435,6 +458,7 @@ def main() -> int:
         stop_group(process)
         if ingest.is_alive():
             ingest.join(timeout=60)
+    print(f"index: {images_in(index_dir)} images at the end")
     rows = report(run, args.window, seconds)
     if args.trace:
         write_trace(args.trace, run)

@@ -164,7 +164,10 @@ def _stamp_description(path: Path) -> str:
 
 
 def wallpapers(root: Path = WALLPAPERS) -> Iterator[Picture]:
+    ours = _package_folders("plasma-workspace-wallpapers", root)
     for meta_path in sorted(root.glob("*/metadata.json")):
+        if ours is not None and meta_path.parent.name not in ours:
+            continue  # another package's (desktop-base puts its own here): not these licences
         try:
             plugin = json.loads(meta_path.read_text())["KPlugin"]
         except (OSError, ValueError, KeyError):
@@ -190,13 +193,25 @@ def wallpapers(root: Path = WALLPAPERS) -> Iterator[Picture]:
         )
 
 
+def _package_folders(package: str, root: Path) -> set[str] | None:
+    """The folders right under `root` that Debian's `package` installed (None: unknown)."""
+    listing = Path("/var/lib/dpkg/info") / f"{package}.list"
+    try:
+        lines = listing.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    prefix = f"{root}/"
+    return {line[len(prefix) :].split("/")[0] for line in lines if line.startswith(prefix)}
+
+
 def _landscape(folder: Path, min_width: int = 1920) -> Path | None:
     """Of files named like '5120x2880.png': the narrowest landscape one `min_width` wide
-    or more (less to decode), else the widest."""
+    or more (less to decode), else the widest. Raster files only: some ship an SVG too."""
     found: list[tuple[int, Path]] = []
     for path in folder.glob("*x*.*"):
         match = re.fullmatch(r"(\d+)x(\d+)", path.stem)
-        if match and int(match[1]) >= int(match[2]):
+        raster = path.suffix.lower() in (".png", ".jpg", ".jpeg")
+        if match and raster and int(match[1]) >= int(match[2]):
             found.append((int(match[1]), path))
     big = sorted(f for f in found if f[0] >= min_width)
     if big:
