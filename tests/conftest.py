@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from pixsearch.ingest.parallel import process_many
 from pixsearch.ingest.sources import iter_files
 from pixsearch.tenancy.keys import SqliteKeyStore
 from pixsearch.tenancy.state import ServiceDb
+from tests.debian import apt_install
+
+OPENCLIPART = Path("/usr/share/openclipart/png")
 
 # No image analyzers (models) in CLI runs and subprocesses unless a test names them with
 # --analyzers: loading models for every ingest would make the whole suite slow.
@@ -162,3 +166,29 @@ def api(server: Server) -> Iterator[httpx.Client]:
         base_url=server.base, headers={"Ocp-Apim-Subscription-Key": server.key}, timeout=30
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def openclipart() -> Path:
+    """Debian's openclipart-png drawings, installed if missing (skipped where apt cannot)."""
+    reason = apt_install("openclipart-png")
+    if reason:
+        pytest.skip(reason)
+    return OPENCLIPART
+
+
+@contextmanager
+def ingested_and_served(pics: Path, index: Path, *, analyzers: str) -> Iterator[tuple[str, str]]:
+    """`pixsearch ingest` of `pics` into `index` with `analyzers`, served: (base URL, key)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pixsearch", "ingest", str(pics), "--index", str(index),
+         "--analyzers", analyzers],
+        capture_output=True, text=True, timeout=600, env=dict(os.environ),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("tests")
+    process, base = start_server(index)
+    try:
+        yield base, key
+    finally:
+        stop_server(process)

@@ -9,9 +9,6 @@ its blue look-alike (the same drawing in another colour, with a 120 px icon of i
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +16,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from pixsearch.tenancy.keys import SqliteKeyStore
-from pixsearch.tenancy.state import ServiceDb
-from tests.conftest import start_server, stop_server
-from tests.debian import apt_install
+from tests.conftest import OPENCLIPART, ingested_and_served
 
-HATS = Path("/usr/share/openclipart/png/people/clothing/hats")
+HATS = OPENCLIPART / "people/clothing/hats"
 BANNER = Path("/usr/share/openclipart/png/buildings/furniture/television_peterm_.png")
 FLAG = Path(
     "/usr/share/openclipart/png/signs_and_symbols/flags/america/national_flag_of_canada1.png"
@@ -66,27 +60,15 @@ def write_pictures(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    reason = apt_install("openclipart-png")
-    if reason:
-        pytest.skip(reason)
+def served(
+    openclipart: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     root = tmp_path_factory.mktemp("copies")
     pics = root / "pics"
     pics.mkdir()
     write_pictures(pics)
-    index = root / "index"
-    done = subprocess.run(
-        [sys.executable, "-m", "pixsearch", "ingest", str(pics), "--index", str(index),
-         "--analyzers", "visual"],
-        capture_output=True, text=True, timeout=600, env=dict(os.environ),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("tests")
-    process, base = start_server(index)
-    try:
-        yield base, key
-    finally:
-        stop_server(process)
+    with ingested_and_served(pics, root / "index", analyzers="visual") as served:
+        yield served
 
 
 def search(served: tuple[str, str], q: str = "fedora", **params: str) -> list[dict]:

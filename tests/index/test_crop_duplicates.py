@@ -8,9 +8,6 @@ server, and the search answer's availableSizesCount.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,9 +23,7 @@ from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.pipeline import Processed, process_bytes
 from pixsearch.records import Occurrence
 from pixsearch.search.insights import InsightsService
-from pixsearch.tenancy.keys import SqliteKeyStore
-from pixsearch.tenancy.state import ServiceDb
-from tests.conftest import start_server, stop_server
+from tests.conftest import ingested_and_served
 
 # name (a word found only in this photo's files) → the picture; each gets one 5 % crop
 PHOTOS = {
@@ -63,18 +58,8 @@ def crops_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     w, h = cat.size
     cat.crop((w // 4, h // 4, 3 * w // 4, 3 * h // 4)).resize((w, h)).save(pics / "closeup.jpg")
     index = root / "index"
-    done = subprocess.run(
-        [sys.executable, "-m", "pixsearch", "ingest", str(pics), "--index", str(index),
-         "--analyzers", "visual"],
-        capture_output=True, text=True, timeout=600, env=dict(os.environ),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("tests")
-    process, base = start_server(index)
-    try:
+    with ingested_and_served(pics, index, analyzers="visual") as (base, key):
         yield base, key, index
-    finally:
-        stop_server(process)
 
 
 def search(crops_index: tuple[str, str, Path], query: str) -> dict:

@@ -15,18 +15,9 @@ from pixsearch.index.dupes import parse_layout as layout_of
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.pipeline import Processed, process_bytes
 from pixsearch.records import ImageFacts, Occurrence
-from tests.debian import apt_install
+from tests.conftest import OPENCLIPART
 
-CLIPART = Path("/usr/share/openclipart/png")
-FLAGS = CLIPART / "signs_and_symbols/flags/oceania/australia"
-
-
-@pytest.fixture(scope="module")
-def clipart() -> Path:
-    reason = apt_install("openclipart-png")
-    if reason:
-        pytest.skip(reason)
-    return CLIPART
+FLAGS = OPENCLIPART / "signs_and_symbols/flags/oceania/australia"
 
 
 def seen(data: bytes) -> tuple[ImageFacts, Thumb]:
@@ -59,7 +50,7 @@ def duplicates(a: tuple[ImageFacts, Thumb], b: tuple[ImageFacts, Thumb], cosine:
     )
 
 
-def test_a_tiny_copy_is_compared_at_its_own_resolution(clipart: Path) -> None:
+def test_a_tiny_copy_is_compared_at_its_own_resolution(openclipart: Path) -> None:
     # A 12x14 pear: enlarged to the 32-pixel sample it is a blur the sharp original
     # never matched (mismatch 0.06); at the copy's resolution the two agree.
     pear = Path("/usr/share/tuxpaint/stamps/food/fruit/pear.png")
@@ -72,11 +63,11 @@ def test_a_tiny_copy_is_compared_at_its_own_resolution(clipart: Path) -> None:
     assert Alignment(seen(pear.read_bytes())[1], tiny[1]).mismatch() <= MAX_MISMATCH
 
 
-def test_a_flag_thumbnail_far_in_hash_is_found_through_its_embedding(clipart: Path) -> None:
+def test_a_flag_thumbnail_far_in_hash_is_found_through_its_embedding(openclipart: Path) -> None:
     # A symmetric flag: most of its DCT coefficients sit near the median, so a 150 px
     # JPEG thumbnail lands 18 bits away. Its embedding (cosine 0.7, under the former
     # 0.8 floor) brings it to the pixel check, which it passes.
-    path = clipart / "signs_and_symbols/flags/america/national_flag_of_canada1.png"
+    path = openclipart / "signs_and_symbols/flags/america/national_flag_of_canada1.png"
     with Image.open(path) as im:
         flat = Image.new("RGB", im.size, (255, 255, 255))
         rgba = im.convert("RGBA")
@@ -87,7 +78,7 @@ def test_a_flag_thumbnail_far_in_hash_is_found_through_its_embedding(clipart: Pa
     assert duplicates(original, thumb, cosine=0.7)
 
 
-def test_look_alike_flags_of_one_series_stay_apart(clipart: Path) -> None:
+def test_look_alike_flags_of_one_series_stay_apart(openclipart: Path) -> None:
     # Australian state flags: one blue ensign with the Southern Cross, differing by
     # the badge. Even with embeddings as close as copies, the pixels keep them apart.
     names = ("australia_victoria", "australia_queensland", "australia_northern_territory")

@@ -10,12 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.debian import apt_install
 
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.pipeline import Processed, process_file
-
-CLIPART = Path("/usr/share/openclipart/png")
 
 SINGLE_HUED = (
     "food/fruit/lime_slice_ganson.png",  # green slice on a transparent canvas
@@ -33,14 +30,6 @@ GRAY = (
 )
 
 
-@pytest.fixture(scope="module")
-def clipart() -> Path:
-    reason = apt_install("openclipart-png")
-    if reason:
-        pytest.skip(reason)
-    return CLIPART
-
-
 def monochrome(path: Path) -> bool:
     result = process_file(path, PipelineConfig())
     assert isinstance(result, Processed), result
@@ -48,16 +37,16 @@ def monochrome(path: Path) -> bool:
 
 
 @pytest.mark.parametrize("name", SINGLE_HUED)
-def test_a_single_hued_drawing_is_colour(clipart: Path, name: str) -> None:
-    assert not monochrome(clipart / name)
+def test_a_single_hued_drawing_is_colour(openclipart: Path, name: str) -> None:
+    assert not monochrome(openclipart / name)
 
 
 @pytest.mark.parametrize("name", GRAY)
-def test_a_gray_drawing_is_monochrome(clipart: Path, name: str) -> None:
-    assert monochrome(clipart / name)
+def test_a_gray_drawing_is_monochrome(openclipart: Path, name: str) -> None:
+    assert monochrome(openclipart / name)
 
 
-def test_a_drawing_with_a_small_coloured_part_is_colour(clipart: Path) -> None:
+def test_a_drawing_with_a_small_coloured_part_is_colour(openclipart: Path) -> None:
     # A gray computer with a few coloured labels (under 2 % of its pixels) on a
     # transparent canvas: white paper no longer dilutes them under the allowance.
-    assert not monochrome(clipart / "computer/gateway_andy_fitzsimon_r.png")
+    assert not monochrome(openclipart / "computer/gateway_andy_fitzsimon_r.png")
