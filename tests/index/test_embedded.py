@@ -182,3 +182,19 @@ def test_words_only_in_tags_or_ocr_text_still_match(tmp_path: Path) -> None:
     phrase = TextQuery(required=((Clause(("keep", "out")),),))
     assert store.search(StoreQuery(phrase, limit=10)).total == 1
     assert count(store, "dusk", "lighthouse") == 1
+
+
+def test_a_clause_weight_reorders_without_changing_matches(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, writable=True)
+    store.add(make_doc(1, "harbour harbour harbour lighthouse"), None)
+    store.add(make_doc(2, "lighthouse lighthouse lighthouse harbour"), None)
+    store.commit()
+
+    def ranked(harbour: float, lighthouse: float) -> list[int]:
+        either = ((Clause(("harbour",), harbour), Clause(("lighthouse",), lighthouse)),)
+        result = store.search(StoreQuery(TextQuery(required=either), limit=10))
+        assert result.total == 2
+        return [h.doc_id for h in result.hits]
+
+    assert ranked(1.0, 0.2) == [1, 2]
+    assert ranked(0.2, 1.0) == [2, 1]

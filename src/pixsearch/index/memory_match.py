@@ -93,8 +93,11 @@ def score(entry: Entry, query: StoreQuery) -> float:
     """Field-weighted occurrences of the query's words (1 for an empty query), plus boosts."""
     points = 1.0 if query.text.is_empty else 0.0
     for group in query.text.required:
-        for words in filter(None, map(_words, group)):
-            points += sum(TEXT_FIELDS[name] * _count(words, text) for name, text in entry.texts)
+        for clause in group:
+            words = _words(clause)
+            if words:
+                found = sum(TEXT_FIELDS[name] * _count(words, text) for name, text in entry.texts)
+                points += clause.weight * found
     hosts = entry.keywords["host"]
     return points + sum(b.weight for b in query.boosts if b.host in hosts)
 

@@ -63,10 +63,13 @@ class Clause:
     """A word (one element) or a phrase (several), as the user typed them.
 
     The store analyses the text with its own tokenizer, so a word that splits
-    into several tokens ("wi-fi") becomes a phrase there.
+    into several tokens ("wi-fi") becomes a phrase there. `weight` multiplies the
+    clause's score: how callers weigh a word up or down (a site's template words,
+    a shard's idf brought to the whole index's) without changing what matches.
     """
 
     words: tuple[str, ...]
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

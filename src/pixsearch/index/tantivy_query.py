@@ -118,10 +118,12 @@ class QueryTranslator:
     def _clause(self, clause: Clause, language: str = "en") -> tantivy.Query | None:
         key = (clause.words, language)
         try:
-            return self._parts[key]
+            part = self._parts[key]
         except KeyError:
             part = self._parts[key] = self._word_part(clause, language)
+        if part is None or clause.weight == 1.0:
             return part
+        return Q.boost_query(part, clause.weight)
 
     def _word_part(self, clause: Clause, language: str) -> tantivy.Query | None:
         tokens = [t for word in clause.words for t in self.analyzer.analyze(word)]
