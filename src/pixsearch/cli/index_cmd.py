@@ -22,7 +22,7 @@ from rich.table import Table
 from pixsearch.cli.options import index_option, load_settings, open_indexer, setting_option
 from pixsearch.config import Settings
 from pixsearch.index.backends import open_writer
-from pixsearch.index.store import IndexLockedError
+from pixsearch.index.store import IndexLockedError, WriteStore
 
 if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: imported when used
     from pixsearch.index.features.build import BuildSummary, Target
@@ -123,32 +123,45 @@ def build(features: str, index_dir: Path, shards: int, dup_distance: int) -> Non
 def reindex(index_dir: Path) -> None:
     """Rebuild the index at --index under the current schema from its own stored features.
 
-    Keys, instances and the query log (service.db, secret.key) are kept. Stop the
-    server first: what it writes to them meanwhile would be lost.
+    --index may also be the folder of a sharded build (DIR/shard-0 ...): its shards are
+    rebuilt together, grouped as one. Keys, instances and the query log (service.db,
+    secret.key) are kept. Stop the server first: what it writes to them meanwhile
+    would be lost.
     """
     require_parquet()
-    from pixsearch.index.features.reindex import reindex as rebuild
+    from pixsearch.index.features.reindex import reindex_shards
 
     settings = load_settings(index_dir=index_dir)
     console = Console(stderr=True)
-    if not (index_dir / "meta.db").exists():
-        shards = sorted(p.name for p in index_dir.glob("shard-*"))
-        hint = f": rebuild each shard (--index {index_dir / shards[0]}, ...)" if shards else ""
-        raise click.ClickException(f"no embedded index at {index_dir} to rebuild{hint}")
+    names = [""] if (index_dir / "meta.db").exists() else shard_names(index_dir)
+    if not names:
+        raise click.ClickException(f"no embedded or sharded index at {index_dir} to rebuild")
+    olds: dict[str, WriteStore] = {}
     try:
-        old = open_writer("embedded", index_dir, dup_distance=settings.dup_distance)
+        for name in names:
+            folder = index_dir / name
+            olds[name] = open_writer("embedded", folder, dup_distance=settings.dup_distance)
     except IndexLockedError as exc:
+        for old in olds.values():
+            old.close()
         raise click.ClickException(str(exc)) from None
     started = time.perf_counter()
-    with _progress(console, old.stats()["images"]) as progress:
-        summary = rebuild(
-            old,
+    with _progress(console, sum(old.stats()["images"] for old in olds.values())) as progress:
+        summary = reindex_shards(
+            olds,
             index_dir,
             lambda folder: open_target(settings, folder),
             dup_distance=settings.dup_distance,
             progress=lambda done: progress.update(progress.task_ids[0], completed=done),
         )
     print_build(console, summary.build, time.perf_counter() - started)
+
+
+def shard_names(index_dir: Path) -> list[str]:
+    """The shard folders of a sharded build (shard-0 ...), in shard order; [] if none."""
+    found = [p for p in index_dir.glob("shard-*") if (p / "meta.db").exists()]
+    numbered = [p.name for p in found if p.name.removeprefix("shard-").isdigit()]
+    return sorted(numbered, key=lambda name: int(name.removeprefix("shard-")))
 
 
 def print_build(console: Console, summary: BuildSummary, seconds: float) -> None:

@@ -18,6 +18,7 @@ from tests.conftest import ingest_folder
 from tests.index.features.helpers import (
     all_documents,
     page_counts,
+    partition,
     thumbnail_jpeg,
     write_corpus,
 )
@@ -78,7 +79,7 @@ def test_reindex_refuses_a_folder_without_an_index(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert result.returncode != 0 and "no embedded index" in result.stderr
+    assert result.returncode != 0 and "no embedded or sharded index" in result.stderr
 
 
 def test_reindex_carries_visual_embeddings(tmp_path: Path) -> None:
@@ -102,3 +103,38 @@ def test_reindex_carries_visual_embeddings(tmp_path: Path) -> None:
     assert fresh.changed_since(0) == sorted(stored)
     for doc_id, vector in stored.items():
         assert np.array_equal(fresh.vector(doc_id), vector)  # type: ignore[arg-type]
+
+
+def test_reindex_regroups_the_shards_of_a_sharded_index_as_one(tmp_path: Path) -> None:
+    """Old shards that split a group (the originals on one, their copies on the other)."""
+    write_corpus(tmp_path / "pictures")
+    ingest_folder(tmp_path / "pictures", tmp_path / "whole")
+    sharded = tmp_path / "sharded"
+    ingest_folder(tmp_path / "pictures" / "shapes", sharded / "shard-0")
+    ingest_folder(tmp_path / "pictures" / "copies", sharded / "shard-1")
+    ingest_folder(tmp_path / "pictures" / "mosaics", sharded / "shard-2")
+    key = SqliteKeyStore(ServiceDb(sharded / "shard-1" / "service.db")).create("kept")
+    (sharded / "notes.txt").write_text("kept too")
+    whole = EmbeddedStore(tmp_path / "whole")
+    split = [EmbeddedStore(sharded / f"shard-{i}") for i in range(3)]
+    assert set().union(*(partition(s) for s in split)) != partition(whole)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pixsearch", "reindex", "--index", str(sharded)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    shards = [EmbeddedStore(sharded / f"shard-{i}") for i in range(3)]
+    where = {image_id: i for i, s in enumerate(shards) for image_id in all_documents(s)}
+    assert sorted(where) == sorted(all_documents(whole))
+    assert set().union(*(partition(s) for s in shards)) == partition(whole)
+    for group in partition(whole):
+        assert len({where[image_id] for image_id in group}) == 1, group
+    counts = {k: v for s in shards for k, v in page_counts(s).items()}
+    assert counts == page_counts(whole)
+    assert SqliteKeyStore(ServiceDb(sharded / "shard-1" / "service.db")).lookup(key) is not None
+    assert (sharded / "notes.txt").read_text() == "kept too"
+    assert not workspace_of(sharded).exists()

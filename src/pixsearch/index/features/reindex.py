@@ -80,8 +80,12 @@ def export_features(
     *,
     clip: ClipLookup | None = None,
     shard_size: int = SHARD_SIZE,
+    prefix: str = "",
 ) -> int:
-    """Write every visible document of `store` as feature shards, in doc_id order; how many."""
+    """Write every visible document of `store` as feature shards, in doc_id order; how many.
+
+    The shards are named `prefix` + their number, so several stores can share one folder.
+    """
     ids = store.changed_since(0)
     for shard, start in enumerate(range(0, len(ids), shard_size)):
         chunk = ids[start : start + shard_size]
@@ -101,7 +105,7 @@ def export_features(
                     has_thumbnail=thumbnail is not None,
                 )
             )
-        features.write_shard(f"{shard:06d}", records, thumbnails)
+        features.write_shard(f"{prefix}{shard:06d}", records, thumbnails)
     return len(ids)
 
 
@@ -119,25 +123,66 @@ def reindex(
     `open_target` opens a writable store (with its derived-data writers) on a new
     directory. `old` is closed at the end.
     """
+    return _rebuild({"": old}, index_dir, open_target, commit_every, dup_distance, progress)
+
+
+def reindex_shards(
+    olds: dict[str, WriteStore],
+    index_dir: Path,
+    open_target: Callable[[Path], Target],
+    *,
+    commit_every: int = 50_000,
+    dup_distance: int = 6,
+    progress: Progress | None = None,
+) -> ReindexSummary:
+    """Rebuild the shards of `index_dir` (by folder name, e.g. "shard-0") as one index.
+
+    The features of every shard go through one grouping pass, so a group the current
+    rule finds across two old shards ends up whole on one new shard. The same number
+    of shards is built, and the folder holding them is swapped in one step: a reader
+    never sees old and new shards together, which could show an image twice.
+    """
+    if not olds:
+        raise ValueError("no shards to rebuild")
+    return _rebuild(olds, index_dir, open_target, commit_every, dup_distance, progress)
+
+
+def _rebuild(
+    olds: dict[str, WriteStore],
+    index_dir: Path,
+    open_target: Callable[[Path], Target],
+    commit_every: int,
+    dup_distance: int,
+    progress: Progress | None,
+) -> ReindexSummary:
+    """`olds` by their folder under index_dir ("" for index_dir itself)."""
     workspace = workspace_of(index_dir)
     shutil.rmtree(workspace, ignore_errors=True)  # what a crashed run left
     features = FeatureFolder(workspace / "features").create()
-    documents = export_features(old, features, clip=clip_lookup(index_dir))
+    documents = 0
+    for n, (name, old) in enumerate(olds.items()):
+        clip = clip_lookup(index_dir / name)
+        documents += export_features(old, features, clip=clip, prefix=f"{n:04d}-")
     fresh = workspace / "index"
-    target = open_target(fresh)
+    targets = [open_target(fresh / name) for name in olds]
     try:
         build = build_index(
             features,
-            [target],
+            targets,
             commit_every=commit_every,
             dup_distance=dup_distance,
             progress=progress,
         )
     finally:
-        target.store.close()
+        for target in targets:
+            target.store.close()
+    for name in olds:
+        if name:
+            copy_service_files(index_dir / name, fresh / name)
     copy_service_files(index_dir, fresh)
     exchange(fresh, index_dir)  # the old index now lies at `fresh`
-    old.close()
+    for old in olds.values():
+        old.close()
     shutil.rmtree(workspace, ignore_errors=True)
     return ReindexSummary(documents, build)
 
