@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.memory import MemoryStore
+from pixsearch.index.store import Vocabulary
 from pixsearch.index.vocabulary import VocabularyCache, build
 from pixsearch.search.vocabulary import VocabularyHolder
 from tests.index.helpers import make_doc
@@ -98,3 +99,30 @@ def test_counts_are_of_describing_text_not_file_names() -> None:
     assert vocab.freq("usehold") == len(CAPTIONS)  # still indexed, still searchable
     assert vocab.seen["zebra"] == 1  # a bare file's name is the only text it has
     assert "usehold" not in vocab.neighbours({"sunset": 1.0}, k=20, exclude=set())
+
+
+def test_rebuilds_are_spaced_by_their_own_length() -> None:
+    """A commit every second must not keep a worker rebuilding (at most ~5 % of its time)."""
+    store = MemoryStore()
+    store.add(make_doc(0, CAPTIONS[0]))
+    builds: list[int] = []
+    cache = VocabularyCache(store, None)
+
+    def slow_source() -> Vocabulary:
+        time.sleep(0.06)  # the spacing is 19x this (or more on a loaded machine)
+        builds.append(store.generation)
+        return cache()
+
+    holder = VocabularyHolder(store, slow_source, check_seconds=0)
+    assert holder.current() is not None and builds == [store.generation]
+    store.add(make_doc(1, CAPTIONS[1]))
+    time.sleep(0.4)
+    holder.current()  # too soon after the last build: no rebuild starts
+    time.sleep(0.3)  # (a rebuild started now would have ended by now)
+    vocab = holder.current()
+    assert len(builds) == 1 and vocab is not None and vocab.freq("orange") == 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (vocab is None or vocab.freq("orange") == 0):
+        time.sleep(0.05)
+        vocab = holder.current()
+    assert vocab is not None and vocab.freq("orange") == 1 and len(builds) == 2
