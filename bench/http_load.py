@@ -1,0 +1,145 @@
+"""Throughput over HTTP: closed-loop clients against `pixsearch serve --workers N`.
+
+    python bench/http_load.py --docs 100000 [--dir .bench/search-100000] [--workers 2]
+        [--clients 32] [--seconds 30] [--suggestions]
+
+Uses (and builds when missing) bench/search_bench.py's synthetic index, starts a real
+server on loopback, warms every worker, then runs --clients callers for --seconds,
+each sending its next request when its answer comes: mixed queries of 1-3 words
+from the corpus's head, 0 to 2 filters, first to third page of 35. Reported: answers
+per second, p50/p99 latency, errors (any status but 200, or no answer within 10 s),
+and CPU time per request of the server (supervisor and workers, from /proc) and of
+the load generator itself, which shares the machine: the server's CPU per request
+is the figure that carries to a bigger machine. Suggestions are off unless
+--suggestions (the bare result list, as #17 asks for first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tests.conftest import start_server, stop_server
+
+from pixsearch.tenancy.keys import SqliteKeyStore
+from pixsearch.tenancy.state import ServiceDb
+from search_bench import Corpus, load
+from soak import Loopback
+
+FILTERS = [
+    ("size", "Large"),
+    ("size", "Small"),
+    ("color", "Blue"),
+    ("color", "Monochrome"),
+    ("imageType", "Photo"),
+    ("license", "Public"),
+    ("freshness", "Month"),
+    ("aspect", "Wide"),
+]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of `pid` and its children, living ones included."""
+    total = 0.0
+    for task in Path("/proc").iterdir():
+        if not task.name.isdigit():
+            continue
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if task.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent pid
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def requests(queries: list[str], seed: int) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    out = []
+    for q in queries:
+        params = {"q": q, "count": "35", "offset": str(rng.choice((0, 0, 0, 35, 70)))}
+        for name, value in rng.sample(FILTERS, rng.choice((0, 0, 1, 2))):
+            params[name] = value
+        out.append(params)
+    return out
+
+
+async def closed_loop(
+    base: str, key: str, todo: list[dict[str, str]], clients: int, seconds: float
+) -> tuple[list[float], int, float]:
+    """(latencies of answers, errors, elapsed seconds)."""
+    client = Loopback(base, {"Ocp-Apim-Subscription-Key": key})
+    latencies: list[float] = []
+    errors = 0
+    end = time.monotonic() + seconds
+    cursor = 0
+
+    async def caller() -> None:
+        nonlocal errors, cursor
+        while time.monotonic() < end:
+            params = todo[cursor % len(todo)]
+            cursor += 1
+            started = time.perf_counter()
+            status, _ = await client.get("/v7.0/images/search", params, 10)
+            if status == 200:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(caller() for _ in range(clients)))
+    client.close()
+    return latencies, errors, time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--suggestions", action="store_true")
+    args = parser.parse_args()
+    root = args.dir or Path(".bench") / f"search-{args.docs}"
+    corpus = Corpus()
+    load(root, args.docs, corpus)
+    todo = requests(corpus.queries(2000, seed=11), seed=12)
+    key = SqliteKeyStore(ServiceDb(root / "service.db")).create(f"load-{time.time_ns()}")
+    env = {"PIXSEARCH_SUGGESTIONS": "1" if args.suggestions else "0"}
+    process, base = start_server(root, workers=args.workers, env=env)
+    try:
+        for _ in range(2):  # every worker gets some of a warm-up (new connections each time)
+            asyncio.run(closed_loop(base, key, todo, args.clients, 5.0))
+        cpu_before, mine_before = tree_cpu(process.pid), time.process_time()
+        latencies, errors, elapsed = asyncio.run(
+            closed_loop(base, key, todo, args.clients, args.seconds)
+        )
+        server_cpu = tree_cpu(process.pid) - cpu_before
+        client_cpu = time.process_time() - mine_before
+    finally:
+        stop_server(process)
+    latencies.sort()
+    done = len(latencies)
+    print(f"{args.docs:,} documents, --workers {args.workers}, {args.clients} clients, "
+          f"suggestions {'on' if args.suggestions else 'off'}, {elapsed:.0f} s")  # fmt: skip
+    print(f"{'answers/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server CPU ms/req':>19}"
+          f"{'client CPU ms/req':>19}")  # fmt: skip
+    print(
+        f"{done / elapsed:>10.1f}{latencies[done // 2] * 1e3:>9.2f}"
+        f"{latencies[min(done - 1, int(done * 0.99))] * 1e3:>9.2f}{errors:>8}"
+        f"{server_cpu / max(done, 1) * 1e3:>19.2f}{client_cpu / max(done, 1) * 1e3:>19.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
