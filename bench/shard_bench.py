@@ -1,7 +1,7 @@
 """Sharded serving: agreement with one index, router overhead through Ray Serve, QPS by shards.
 
     python bench/shard_bench.py build   --docs 100000 [--dir .bench/shards] [--shards 1,2,4]
-    python bench/shard_bench.py overlap --docs 100000 [--shards 4] [--queries 1000]
+    python bench/shard_bench.py overlap --docs 100000 [--shards 4] [--queries 1000] [--seed 7]
     python bench/shard_bench.py latency --docs 100000 [--queries 300] [--rounds 3]
     python bench/shard_bench.py qps     --docs 100000 [--shards 1,2,4] [--clients 4] [--seconds 20]
 
@@ -53,7 +53,7 @@ from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.sharded.local import open_sharded
 from pixsearch.index.sharded.merge import ShardedStore
 from pixsearch.index.sharded.split import split_store
-from pixsearch.index.store import StoreHit, StoreQuery
+from pixsearch.index.store import StoreHit, StoreQuery, TextQuery
 from pixsearch.search.query import parse_query
 from pixsearch.search.service import SearchRequest, SearchService
 from pixsearch.tenancy.keys import SqliteKeyStore
@@ -88,24 +88,34 @@ def build(root: Path, docs: int, counts: list[int]) -> None:
 
 
 def overlap(root: Path, n: int, queries: list[str]) -> None:
-    """Agreement of the sharded top 10 with the one index's, with and without global idf."""
+    """Agreement of the sharded top 10 with the one index's, with and without global idf.
+
+    "within ties": a sharded top-10 document also counts as agreeing when the one
+    index scores it as high as its own 10th (an exact tie the two orders break apart).
+    """
     whole = EmbeddedStore(whole_dir(root))
-    rescaled = open_sharded(shards_dir(root, n))
-    plain = ShardedStore(rescaled.shards, names=rescaled.names)  # each shard's own idf
+    weighed = open_sharded(shards_dir(root, n))
+    plain = ShardedStore(weighed.shards, names=weighed.names)  # each shard's own idf
     same_totals = 0
     found: dict[str, list[float]] = {"store, shard idf": [], "store, global idf": []}
+    found["store, global idf, within ties"] = []
     found["service, global idf"] = []
-    one_service, many_service = SearchService(whole), SearchService(rescaled)
+    one_service, many_service = SearchService(whole), SearchService(weighed)
     for q in queries:
         text = parse_query(q).text
         one = whole.search(StoreQuery(text, limit=10))
-        same_totals += one.total == rescaled.search(StoreQuery(text, limit=10)).total
+        same_totals += one.total == weighed.search(StoreQuery(text, limit=10)).total
         if not one.hits:
             continue
         ids_one = image_ids(whole, one.hits)
-        for label, store in (("store, shard idf", plain), ("store, global idf", rescaled)):
+        for label, store in (("store, shard idf", plain), ("store, global idf", weighed)):
             many = store.search(StoreQuery(text, limit=10)).hits
             found[label].append(len(ids_one & image_ids(store, many)) / len(ids_one))
+        many_ids = image_ids(weighed, weighed.search(StoreQuery(text, limit=10)).hits)
+        tenth = one.hits[-1].score
+        scored = whole_scores(whole, text, many_ids)
+        tied = sum(i in ids_one or scored.get(i, 0.0) >= tenth for i in many_ids)
+        found["store, global idf, within ties"].append(tied / len(ids_one))
         shown_one = {r.doc.image_id for r in one_service.search(SearchRequest(q=q)).results[:10]}
         shown = {r.doc.image_id for r in many_service.search(SearchRequest(q=q)).results[:10]}
         found["service, global idf"].append(len(shown_one & shown) / max(len(shown_one), 1))
@@ -116,7 +126,15 @@ def overlap(root: Path, n: int, queries: list[str]) -> None:
     )
     for label, values in found.items():
         exact = sum(v == 1 for v in values)
-        print(f"  overlap@10 {label:<22} {statistics.mean(values):.4f}  ({exact} lists identical)")
+        print(f"  overlap@10 {label:<32} {statistics.mean(values):.4f}  ({exact} lists identical)")
+
+
+def whole_scores(whole: EmbeddedStore, text: TextQuery, image_ids: set[str]) -> dict[str, float]:
+    """The one index's scores of some images for a query (image id → score)."""
+    docs = [whole.get_by_image_id(i) for i in image_ids]
+    ids = {d.doc_id: d.image_id for d in docs if d is not None}
+    hits = whole.search(StoreQuery(text, limit=len(ids), doc_ids=tuple(ids))).hits
+    return {ids[h.doc_id]: h.score for h in hits}
 
 
 def image_ids(store: EmbeddedStore | ShardedStore, hits: list[StoreHit]) -> set[str]:
@@ -359,6 +377,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path(".bench/shards"))
     parser.add_argument("--shards", default="1,2,4")
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument(
+        "--seed", type=int, default=7, help="Query draw (7 tuned the merge's tie; 2024 held out)."
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -369,7 +390,7 @@ def main() -> None:
     counts = [int(n) for n in args.shards.split(",")]
     root = args.dir / str(args.docs)
     build(root, args.docs, counts)
-    queries = Corpus().queries(args.queries)
+    queries = Corpus().queries(args.queries, seed=args.seed)
     if args.what == "overlap":
         for n in counts:
             overlap(root, n, queries)

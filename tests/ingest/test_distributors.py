@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from tests.conftest import ingest_folder
+from tests.crawl.conftest import Site, html, jpeg, serve
 from tests.index.features.helpers import (
     all_documents,
     image_files,
@@ -19,8 +22,11 @@ from tests.index.features.helpers import (
     partition,
     write_corpus,
 )
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from pixsearch.cli.main import cli
+from pixsearch.crawl.warc_shards import warc_shards
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.features.folder import FeatureFolder
 from pixsearch.ingest.config import PipelineConfig
@@ -30,6 +36,7 @@ from pixsearch.ingest.distributors import (
     open_distributor,
     split_paths,
 )
+from pixsearch.records import Rejection
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +136,63 @@ def test_a_failed_shard_fails_the_command_after_the_others_are_indexed(
     assert 0 < indexed < len(image_files(pictures))
 
 
+def write_warc(path: Path, records: list[tuple[str, str, bytes]]) -> None:
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url, kind, body in records:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                url, "response", payload=BytesIO(body), http_headers=headers
+            )
+            writer.write_record(record)
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three archives; pages in one show images stored in another."""
+    root = tmp_path_factory.mktemp("warcs")
+    birds = html('<img src="/img/owl.jpg" alt="snowy owl"><img src="/img/fox.jpg" alt="red fox">')
+    more = html('<img src="/img/owl.jpg" alt="owl again">', "<title>More</title>")
+    contents = [
+        [
+            ("http://ex.com/birds", "text/html", birds),
+            ("http://ex.com/img/owl.jpg", "image/jpeg", jpeg(1)),
+            ("http://ex.com/img/bad.jpg", "image/jpeg", b"\xff\xd8\xffbroken"),
+        ],
+        [
+            ("http://ex.com/img/fox.jpg", "image/jpeg", jpeg(2)),  # shown in the first archive
+            ("http://ex.com/more", "text/html", more),
+        ],
+        [
+            ("http://other.org/cat.jpg", "image/jpeg", jpeg(3)),  # on no page
+            ("http://other.org/owl-copy.jpg", "image/jpeg", jpeg(1)),  # the owl's bytes again
+        ],
+    ]
+    paths = [root / f"part-{i}.warc.gz" for i in range(len(contents))]
+    for path, records in zip(paths, contents, strict=True):
+        write_warc(path, records)
+    return paths
+
+
+def import_warc(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["import-warc", *args], catch_exceptions=False)
+
+
+def test_an_archive_job_gives_its_images_every_page_of_every_archive(
+    archives: list[Path],
+) -> None:
+    shards, job, stats = warc_shards(archives)
+    assert [len(s.paths) for s in shards] == [1, 1, 1] and stats.pages == 2
+    fox = job(shards[1], PipelineConfig(analyzers=()))
+    assert [o.occurrence.text["caption"] for o in fox if not isinstance(o, Rejection)] == [
+        "red fox"
+    ]
+    owl = job(shards[0], PipelineConfig(analyzers=()))
+    captions = sorted(o.occurrence.text["caption"] for o in owl if not isinstance(o, Rejection))
+    assert captions == ["owl again", "snowy owl"]
+    assert [o.reason for o in owl if isinstance(o, Rejection)] == ["corrupt"]
+
+
 # -- a real local Ray ----------------------------------------------------------
 
 
@@ -190,3 +254,83 @@ def test_ray_reports_a_shard_whose_worker_keeps_dying(
     assert [o.name for o in failed] == [shards[1].name]
     assert "died" in failed[0].error and failed[0].attempts == 2
     assert sorted(features.names()) == sorted(s.name for s in shards if s != shards[1])
+
+
+def test_ray_import_warc_equals_local(
+    archives: list[Path], tmp_path: Path, ray_cluster: None
+) -> None:
+    files = [str(p) for p in archives]
+    local = import_warc(*files, "--index", str(tmp_path / "local"), "--analyzers", "")
+    assert local.exit_code == 0, local.output
+    ray = import_warc(
+        *files, "--index", str(tmp_path / "ray"), "--analyzers", "", "--distributor", "ray"
+    )
+    assert ray.exit_code == 0, ray.output
+    same_index(tmp_path / "ray", tmp_path / "local")
+    # Three images (the owl stored twice is one image with two places) and the broken one.
+    assert EmbeddedStore(tmp_path / "ray").stats()["images"] == 3
+    for output in (local.output, ray.output):
+        assert "failed: corrupt" in output and "new places of indexed images" in output
+    assert not list(tmp_path.glob(".ray.features-*"))  # the temporary features are gone
+
+
+def test_ray_import_urls_equals_local(tmp_path: Path, ray_cluster: None) -> None:
+    with contextmanager(serve)(Site()) as site:
+        site.image("/a.jpg", jpeg(1))
+        site.image("/b.jpg", jpeg(2))
+        site.image("/c.png", jpeg(3), "image/png")  # a mislabelled type: sniffed
+        site.page("/page.html", "<p>not a picture</p>")
+        rows = [
+            ("a.jpg", "https://blog.example/one", "an owl"),
+            ("b.jpg", "", "a fox"),
+            ("a.jpg", "https://blog.example/two", "the owl again"),  # a second place
+            ("missing.jpg", "", ""),
+            ("page.html", "", ""),
+            ("c.png", "", "a cat"),
+        ]
+        listing = tmp_path / "urls.csv"
+        lines = [f"{site.base}/{path},{page},{caption}" for path, page, caption in rows]
+        listing.write_text("\n".join(["url,page_url,caption", *lines, "not a url,,"]) + "\n")
+        common = ["import-urls", str(listing), "--allow-private", "--delay", "0", "--quiet"]
+        common += ["--analyzers", ""]
+        local = CliRunner().invoke(cli, [*common, "--index", str(tmp_path / "local")])
+        assert local.exit_code == 0, local.output
+        ray = CliRunner().invoke(
+            cli,
+            [
+                *common,
+                "--index",
+                str(tmp_path / "ray"),
+                "--distributor",
+                "ray",
+                "--shard-urls",
+                "2",
+            ],
+        )
+        assert ray.exit_code == 0, ray.output
+    same_index(tmp_path / "ray", tmp_path / "local")
+    assert EmbeddedStore(tmp_path / "ray").stats()["images"] == 3
+    for output in (local.output, ray.output):
+        assert "image:http-404" in output and "image:wrong-content-type" in output
+        assert "1 rows without a usable url skipped" in output
+
+
+def test_ray_crawl_equals_local(tmp_path: Path, ray_cluster: None) -> None:
+    """The frontier and the fetching stay in the command; each image's pipeline runs on Ray."""
+    with contextmanager(serve)(Site()) as site:
+        site.page("/", '<a href="/p2">on</a><img src="/a.jpg" alt="an owl"><img src="/b.jpg">')
+        site.page("/p2", '<img src="/a.jpg" alt="owl again"><img src="/broken.jpg" alt="x">')
+        site.image("/a.jpg", jpeg(1))
+        site.image("/b.jpg", jpeg(2))
+        site.image("/broken.jpg", b"\xff\xd8\xffbroken")
+        common = ["crawl", f"{site.base}/", "--allow-private", "--delay", "0", "--quiet"]
+        common += ["--analyzers", ""]
+        local = CliRunner().invoke(cli, [*common, "--index", str(tmp_path / "local")])
+        assert local.exit_code == 0, local.output
+        distributed = [*common, "--index", str(tmp_path / "ray"), "--distributor", "ray"]
+        ray = CliRunner().invoke(cli, distributed)
+        assert ray.exit_code == 0, ray.output
+    same_index(tmp_path / "ray", tmp_path / "local")
+    assert EmbeddedStore(tmp_path / "ray").stats()["images"] == 2
+    for output in (local.output, ray.output):
+        assert "image:corrupt" in output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from pixsearch.cli.distribution import (
+    Distribution,
+    distributor_options,
+    failures,
+    processor_options,
+)
 from pixsearch.cli.options import (
     MB,
     AnalyzerChoice,
@@ -32,17 +39,23 @@ from pixsearch.crawl.crawler import (
     Crawler,
     CrawlOptions,
     CrawlStats,
+    Processor,
     crawl_db_path,
 )
 from pixsearch.crawl.fetcher import FetchSettings
 from pixsearch.crawl.frontier import Frontier
 from pixsearch.crawl.scope import Scope
+from pixsearch.crawl.url_shards import UrlJob, url_shards
 from pixsearch.crawl.urllist import UrlListError, url_rows
 from pixsearch.crawl.urls import host_of, normalize
 from pixsearch.crawl.warc import import_warcs
+from pixsearch.crawl.warc_shards import warc_shards
 from pixsearch.index.store import WriteStore
 from pixsearch.ingest.config import PipelineConfig
-from pixsearch.ingest.indexer import Indexer
+from pixsearch.ingest.distributors import (
+    SHARD_FILES,
+)
+from pixsearch.ingest.indexer import Indexer, IngestSummary
 from pixsearch.observe.jobs import JobCollector, log_summary, textfile_writer
 from pixsearch.observe.logs import configure_logging
 
@@ -156,7 +169,7 @@ def _run(crawler: Crawler, console: Console, quiet: bool) -> CrawlStats:
 def _summary_table(
     title: str,
     counts: list[tuple[str, int]],
-    indexer: Indexer,
+    summary: IngestSummary,
     reasons: dict[str, dict[str, int]],
     models: AnalyzerChoice,
 ) -> Table:
@@ -164,8 +177,8 @@ def _summary_table(
     table = Table(title=title, show_header=False)
     for label, value in counts:
         table.add_row(label, str(value))
-    table.add_row("indexed (new images)", str(indexer.summary.indexed))
-    table.add_row("new places of indexed images", str(indexer.summary.duplicates))
+    table.add_row("indexed (new images)", str(summary.indexed))
+    table.add_row("new places of indexed images", str(summary.duplicates))
     for kind, by_reason in reasons.items():
         for reason, count in sorted(by_reason.items()):
             table.add_row(f"{kind}: {reason}", str(count))
@@ -181,7 +194,7 @@ def _summary(console: Console, stats: CrawlStats, indexer: Indexer, models: Anal
             ("images fetched", stats.images),
             ("not modified", stats.not_modified),
         ],
-        indexer,
+        indexer.summary,
         {"failed": stats.errors, "skipped": stats.skipped},
         models,
     )
@@ -202,6 +215,7 @@ def _summary(console: Console, stats: CrawlStats, indexer: Indexer, models: Anal
     "--max-depth", type=int, default=dataclass_default(CrawlOptions, "max_depth"), show_default=True
 )
 @click.option("--recrawl", is_flag=True, help="Fetch done pages again (ETag/If-Modified-Since).")
+@processor_options
 def crawl(
     seeds: tuple[str, ...],
     index_dir: Path,
@@ -214,8 +228,13 @@ def crawl(
     max_pages: int | None,
     max_depth: int,
     recrawl: bool,
+    processor: Processor | None,
 ) -> None:
-    """Crawl the sites of SEEDS and index their images; rerun to resume."""
+    """Crawl the sites of SEEDS and index their images; rerun to resume.
+
+    With --distributor ray, the frontier and the fetching stay here and each
+    fetched image's pipeline (decoding, analyzers) runs as a Ray task.
+    """
     urls = [normalize(seed) for seed in seeds]
     if None in urls:
         raise click.BadParameter("seeds must be http(s) URLs")
@@ -241,6 +260,7 @@ def crawl(
         concurrency=web.concurrency,
         recrawl=recrawl,
         pipeline=PipelineConfig(analyzers=models.used),
+        process=processor,
     )
     _crawl(options, models, index_dir, web.quiet)
 
@@ -283,8 +303,26 @@ def _crawl(
 @click.command("import-urls")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @fetch_options
-def import_urls(file: Path, index_dir: Path, web: WebRun) -> None:
-    """Download and index the image URLs listed in FILE (CSV, TSV, JSONL, Parquet)."""
+@distributor_options
+@click.option(
+    "--shard-urls",
+    type=int,
+    default=SHARD_FILES,
+    show_default=True,
+    help="Image URLs per input shard (with --distributor ray).",
+)
+def import_urls(
+    file: Path, index_dir: Path, web: WebRun, distribution: Distribution | None, shard_urls: int
+) -> None:
+    """Download and index the image URLs listed in FILE (CSV, TSV, JSONL, Parquet).
+
+    With --distributor ray, the list is cut into chunks of distinct URLs (host
+    after host), each fetched and processed by a Ray worker, and the index is
+    built from each chunk's feature shard as it is written.
+    """
+    if distribution is not None:
+        _import_urls_sharded(file, index_dir, web, distribution, shard_urls)
+        return
     scope = Scope()  # the hosts the list names, filled while the rows stream in
     console = Console(stderr=True)
 
@@ -316,34 +354,74 @@ def import_urls(file: Path, index_dir: Path, web: WebRun) -> None:
     _crawl(options, models, index_dir, web.quiet, setup)
 
 
+def _import_urls_sharded(
+    file: Path, index_dir: Path, web: WebRun, distribution: Distribution, size: int
+) -> None:
+    try:
+        listed = url_shards(file, size)
+    except UrlListError as exc:
+        raise click.ClickException(str(exc)) from None
+    console = Console(stderr=True)
+    if listed.bad_rows:
+        console.print(f"[yellow]{listed.bad_rows} rows without a usable url skipped[/]")
+    models = web.models()
+    config = PipelineConfig(analyzers=models.used)
+    job = UrlJob(web.fetch, web.concurrency, listed.hosts)
+    run, live = distribution.distribute("import-urls", index_dir, config, listed.shards, job)
+    urls = sum(len(shard.paths) for shard in listed.shards)
+    table = _summary_table(
+        "import-urls summary",
+        [("image urls", urls)],
+        live,
+        {"failed": failures(run, "image:")},
+        models,
+    )
+    console.print(table)
+    if run.failed:
+        sys.exit(1)
+
+
 @click.command("import-warc")
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @index_option
 @analyzer_options
+@distributor_options
 def import_warc(
-    files: tuple[Path, ...], index_dir: Path, analyzers: str | None, no_neural: bool
+    files: tuple[Path, ...],
+    index_dir: Path,
+    analyzers: str | None,
+    no_neural: bool,
+    distribution: Distribution | None,
 ) -> None:
-    """Index the images of WARC/ARC FILES, with the context of their HTML pages."""
+    """Index the images of WARC/ARC FILES, with the context of their HTML pages.
+
+    With --distributor ray, each archive is an input shard processed on a Ray
+    cluster (the pages' context is gathered here first), and the index is built
+    from each archive's feature shard as it is written.
+    """
     console = Console(stderr=True)
     models = _models(analyzers, no_neural)
     config = PipelineConfig(analyzers=models.used)
+    if distribution is not None:
+        shards, job, stats = warc_shards(list(files))
+        run, live = distribution.distribute("import-warc", index_dir, config, shards, job)
+        counts = [("response records", stats.records), ("pages", stats.pages)]
+        failed = {"failed": failures(run, "")}
+        console.print(_summary_table("import-warc summary", counts, live, failed, models))
+        if run.failed:
+            sys.exit(1)
+        return
     store, indexer, frontier = _open(index_dir, config.analyzers)
     frontier.close()
     try:
         stats = import_warcs(list(files), indexer, config)
     finally:
         store.close()
+    counts = [("response records", stats.records), ("pages", stats.pages)]
+    counts.append(("images processed", stats.images))
     table = _summary_table(
-        "import-warc summary",
-        [
-            ("response records", stats.records),
-            ("pages", stats.pages),
-            ("images processed", stats.images),
-        ],
-        indexer,
-        {"failed": stats.errors},
-        models,
+        "import-warc summary", counts, indexer.summary, {"failed": stats.errors}, models
     )
     console.print(table)

@@ -41,8 +41,12 @@ from pixsearch.config import Settings
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.distributors import (
     DISTRIBUTORS,
+    DistributedRun,
     DistributorUnavailable,
+    InputShard,
+    ShardJob,
     ShardOutcome,
+    image_files,
     ingest_shards,
     open_distributor,
     split_paths,
@@ -229,13 +233,34 @@ class ShardedRun:
         models: Models,
         show_rejected: bool,
     ) -> None:
+        walked = list(iter_files(paths))
+        rejections = [item for item in walked if isinstance(item, Rejection)]
+        shards = split_paths((p for p in walked if isinstance(p, Path)), self.shard_files)
+        run, live = self.distribute(shards, settings, config, workers, console, rejections)
+        print_counts(console, live, run.rejections, models, show_rejected, run.failed)
+        if run.failed:
+            sys.exit(1)
+
+    def distribute(
+        self,
+        shards: list[InputShard],
+        settings: Settings,
+        config: PipelineConfig,
+        workers: int | None,
+        console: Console,
+        rejections: list[Rejection],
+        *,
+        job: ShardJob = image_files,
+        command: str = "ingest",
+    ) -> tuple[DistributedRun, IngestSummary]:
+        """Run `job` over `shards` on the distributor, loading the index as shards finish.
+
+        The run's rejections are `rejections` (the caller's own) and the pipeline's.
+        """
         require_parquet()
         from pixsearch.index.features.build import Loader
         from pixsearch.index.features.folder import FeatureFolder
 
-        walked = list(iter_files(paths))
-        rejections = [item for item in walked if isinstance(item, Rejection)]
-        shards = split_paths((p for p in walked if isinstance(p, Path)), self.shard_files)
         try:
             distributor = open_distributor(
                 self.distributor, workers=workers, address=self.ray_address, attempts=self.attempts
@@ -246,30 +271,31 @@ class ShardedRun:
         features = FeatureFolder(location)
         target = open_target(settings, settings.index_dir)
         live = IngestSummary()
-        job = JobCollector("ingest", ingest=lambda: live)
+        job_metrics = JobCollector(command, ingest=lambda: live)
         textfile = Path(settings.metrics_textfile) if settings.metrics_textfile else None
         loader = Loader(features, [target], commit_every=settings.commit_every)
         sizes = {shard.name: len(shard.paths) for shard in shards}
         try:
-            with textfile_writer(textfile, job), _bar(console, sum(sizes.values())) as progress:
+            with (
+                textfile_writer(textfile, job_metrics),
+                _bar(console, command, sum(sizes.values())) as progress,
+            ):
 
                 def on_shard(outcome: ShardOutcome) -> None:
                     progress.advance(progress.task_ids[0], sizes[outcome.name])
                     _tally(live, target, rejections)
 
                 run = ingest_shards(
-                    distributor, shards, features, config, loader, on_shard=on_shard
+                    distributor, shards, features, config, loader, job=job, on_shard=on_shard
                 )
-                rejections += run.rejections
-                _tally(live, target, rejections)
+                run.rejections[:0] = rejections
+                _tally(live, target, run.rejections)
         finally:
             target.store.close()
             if temporary is not None:
                 shutil.rmtree(temporary, ignore_errors=True)
-        log_summary(job)
-        print_counts(console, live, rejections, models, show_rejected, run.failed)
-        if run.failed:
-            sys.exit(1)
+        log_summary(job_metrics)
+        return run, live
 
     def _location(self, index_dir: Path) -> tuple[str, Path | None]:
         if self.features_dir is not None:
@@ -286,8 +312,13 @@ def _tally(live: IngestSummary, target: Target, rejections: list[Rejection]) -> 
     live.rejected = Counter(r.reason for r in rejections)
 
 
-def _bar(console: Console, total: int) -> Progress:
-    columns = (TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+def _bar(console: Console, command: str, total: int) -> Progress:
+    columns = (
+        TextColumn(f"[bold]{command}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     progress = Progress(*columns, console=console, transient=False)
     progress.add_task("ingest", total=total)
     return progress

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from pixsearch.crawl.transport import checked_client
 from pixsearch.crawl.urls import normalize
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
+from pixsearch.ingest.parallel import Outcome
 from pixsearch.ingest.pipeline import Processed, process_bytes
 from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
 from pixsearch.records import Occurrence, Rejection
@@ -36,6 +37,7 @@ DEFAULT_USER_AGENT = (
     "+https://pypi.org/project/pixsearch/)"
 )
 MAX_SITEMAP_URLS = 50_000
+Processor = Callable[[bytes, Occurrence, PipelineConfig], Awaitable[Outcome]]
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -50,6 +52,9 @@ class CrawlOptions:
     concurrency: int = 8
     recrawl: bool = False
     checkpoint_seconds: float = 2.0
+    # Runs the pipeline on a fetched image; default: a thread here. A distributor's
+    # processor (ingest/ray_distributor.py) fans it out while the frontier stays here.
+    process: Processor | None = None
 
 
 @dataclass(slots=True)
@@ -261,9 +266,8 @@ class Crawler:
             self._fail(task, "wrong-content-type", response.content_type, response.status)
             return
         refs = self.frontier.refs_for(task.url) or [Occurrence(task.url, content_url=task.url)]
-        result = await asyncio.to_thread(
-            process_bytes, response.body, refs[0], self.options.pipeline
-        )
+        process = self.options.process or _in_thread
+        result = await process(response.body, refs[0], self.options.pipeline)
         if isinstance(result, Rejection):
             self._fail(task, result.reason, result.detail, response.status)
             return
@@ -292,6 +296,10 @@ class Crawler:
         sitemap = normalize(url)
         if sitemap and self.options.scope.host_allowed(sitemap):
             self.frontier.add(sitemap, "sitemap", 0)
+
+
+async def _in_thread(body: bytes, occurrence: Occurrence, config: PipelineConfig) -> Outcome:
+    return await asyncio.to_thread(process_bytes, body, occurrence, config)
 
 
 def _looks_like_html(response: Response) -> bool:

@@ -7,6 +7,7 @@ image records with all their occurrences.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from pixsearch.crawl.occurrences import occurrence_for
 from pixsearch.crawl.urls import normalize
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
-from pixsearch.ingest.pipeline import process_bytes
+from pixsearch.ingest.pipeline import Processed, process_bytes
 from pixsearch.records import Occurrence, Rejection
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -74,26 +75,34 @@ def collect_refs(paths: list[Path], stats: WarcStats) -> dict[str, list[Occurren
     return refs
 
 
+def image_outcomes(
+    path: Path, refs: dict[str, list[Occurrence]], config: PipelineConfig, stats: WarcStats
+) -> Iterator[Processed | Rejection]:
+    """The image records of one archive through the pipeline: one outcome per place shown.
+
+    `refs` are the places of every archive's pages (``collect_refs``), so this
+    runs on any archive alone: a distributor's input shard is one archive.
+    """
+    for url, kind, _headers, body in _responses(path, WarcStats()):
+        if kind in HTML_TYPES or kind.startswith("text/"):
+            continue
+        occurrences = refs.get(url) or [Occurrence(url, content_url=url)]
+        result = process_bytes(body, occurrences[0], config)
+        if isinstance(result, Rejection):
+            if kind.startswith("image/"):  # other media are not images to reject
+                yield Rejection(url, result.reason, result.detail)
+                stats.error(result.reason)
+            continue
+        stats.images += 1
+        for occurrence in occurrences:
+            yield dataclasses.replace(result, occurrence=occurrence)
+
+
 def import_warcs(paths: list[Path], indexer: Indexer, config: PipelineConfig) -> WarcStats:
     stats = WarcStats()
     refs = collect_refs(paths, stats)
     for path in paths:
-        for url, kind, _headers, body in _responses(path, WarcStats()):
-            if kind in HTML_TYPES or kind.startswith("text/"):
-                continue
-            occurrences = refs.get(url) or [Occurrence(url, content_url=url)]
-            result = process_bytes(body, occurrences[0], config)
-            if isinstance(result, Rejection):
-                if kind.startswith("image/"):  # other media are not images to reject
-                    indexer.handle(Rejection(url, result.reason, result.detail))
-                    stats.error(result.reason)
-                continue
-            stats.images += 1
-            for occurrence in occurrences:
-                indexer.handle(
-                    type(result)(
-                        facts=result.facts, thumbnail=result.thumbnail, occurrence=occurrence
-                    )
-                )
+        for outcome in image_outcomes(path, refs, config, stats):
+            indexer.handle(outcome)
     indexer.commit()
     return stats

@@ -44,6 +44,7 @@ ATTEMPTS = 3
 class InputShard:
     name: str
     paths: tuple[str, ...]  # absolute: any worker on any machine reads the same files
+    payload: str = ""  # what a job needs beside the paths, as text (a URL list's rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +57,28 @@ class ShardOutcome:
     attempts: int = 0
 
 
+class ShardJob(Protocol):
+    """What an input shard's paths are turned into: the pipeline's outcomes, in order.
+
+    Sent to every worker (pickled), so an implementation is a module-level
+    function or a small object holding what all shards share.
+    """
+
+    def __call__(self, shard: InputShard, config: PipelineConfig) -> list[Outcome]: ...
+
+
+def image_files(shard: InputShard, config: PipelineConfig) -> list[Outcome]:
+    """The default job: every path is an image file."""
+    return [process_file(Path(path), config) for path in shard.paths]
+
+
 class Distributor(Protocol):
     def run(
-        self, shards: Sequence[InputShard], features: FeatureFolder, config: PipelineConfig
+        self,
+        shards: Sequence[InputShard],
+        features: FeatureFolder,
+        config: PipelineConfig,
+        job: ShardJob = image_files,
     ) -> Iterator[ShardOutcome]:
         """Write the feature shards of `shards` (skipping finished ones); each as it ends."""
         ...
@@ -91,9 +111,14 @@ def split_paths(paths: Iterable[Path | str], size: int = SHARD_FILES) -> list[In
     shards = []
     for number, start in enumerate(range(0, len(unique), size)):
         chunk = tuple(unique[start : start + size])
-        digest = hashlib.blake2b("\n".join(chunk).encode(), digest_size=6).hexdigest()
-        shards.append(InputShard(f"{number:06d}-{digest}", chunk))
+        shards.append(InputShard(shard_name(number, chunk), chunk))
     return shards
+
+
+def shard_name(number: int, items: Sequence[str]) -> str:
+    """An input shard's name: its position and a digest of what it holds."""
+    digest = hashlib.blake2b("\n".join(items).encode(), digest_size=6).hexdigest()
+    return f"{number:06d}-{digest}"
 
 
 def records_of(
@@ -142,13 +167,16 @@ def write_outcomes(
 
 
 def process_shard(
-    shard: InputShard, features: FeatureFolder, config: PipelineConfig, attempts: int = ATTEMPTS
+    shard: InputShard,
+    features: FeatureFolder,
+    config: PipelineConfig,
+    attempts: int = ATTEMPTS,
+    job: ShardJob = image_files,
 ) -> ShardOutcome:
     """Run the pipeline over one shard in this process and write its feature file."""
     if features.has_shard(shard.name):
         return ShardOutcome(shard.name, True, skipped=True)
-    outcomes = [process_file(Path(path), config) for path in shard.paths]
-    return write_outcomes(features, shard, outcomes, attempts)
+    return write_outcomes(features, shard, job(shard, config), attempts)
 
 
 def finished(shards: Sequence[InputShard], features: FeatureFolder) -> list[InputShard]:
@@ -165,7 +193,11 @@ class LocalDistributor:
         self.attempts = attempts
 
     def run(
-        self, shards: Sequence[InputShard], features: FeatureFolder, config: PipelineConfig
+        self,
+        shards: Sequence[InputShard],
+        features: FeatureFolder,
+        config: PipelineConfig,
+        job: ShardJob = image_files,
     ) -> Iterator[ShardOutcome]:
         features.create().remove_temporary()
         done = {s.name for s in finished(shards, features)}
@@ -173,6 +205,12 @@ class LocalDistributor:
             if shard.name in done:
                 yield ShardOutcome(shard.name, True, skipped=True)
         pending = [s for s in shards if s.name not in done]
+        if job is not image_files:
+            # Another job's paths are not image files for the pool: a shard at a time,
+            # here (an archive is read from start to end anyway).
+            for shard in pending:
+                yield process_shard(shard, features, config, self.attempts, job)
+            return
         owner = {path: i for i, shard in enumerate(pending) for path in shard.paths}
         waiting = [len(shard.paths) for shard in pending]
         results: dict[int, list[Outcome]] = {}
@@ -210,6 +248,7 @@ def ingest_shards(
     config: PipelineConfig,
     loader: Loader,
     *,
+    job: ShardJob = image_files,
     on_shard: Callable[[ShardOutcome], None] | None = None,
 ) -> DistributedRun:
     """Process `shards` into feature shards and load each into the index as it is written.
@@ -220,7 +259,7 @@ def ingest_shards(
     """
     run = DistributedRun()
     try:
-        for outcome in distributor.run(shards, features, config):
+        for outcome in distributor.run(shards, features, config, job):
             if outcome.ok:
                 loader.load(outcome.name)
                 run.rejections += features.rejections(outcome.name)

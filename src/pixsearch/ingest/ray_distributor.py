@@ -3,9 +3,10 @@
 ``ray.data.from_items`` holds one input shard per block; ``map_batches`` hands
 them one at a time (``batch_size=1``) to a fixed pool of ``_ShardWorker``
 actors, each reserving one CPU and loading the pipeline's models once, in its
-constructor. A worker runs the pipeline over its shard's files and writes the
-feature shard itself (a shared folder or object store every node reaches), so
-only a one-line outcome travels back per shard.
+constructor. A worker runs the shard's job (the pipeline over its files; an
+archive's image records for import-warc; a chunk of URLs, fetched, for
+import-urls) and writes the feature shard itself (a shared folder or object
+store every node reaches), so only a one-line outcome travels back per shard.
 
 Failures, bounded (img2dataset's Ray path retries nothing): a shard whose
 writing fails is retried inside the worker (``attempts`` times); a worker
@@ -14,6 +15,10 @@ and its shard retried ``attempts - 1`` more times, after which the block is
 counted as errored (``DataContext.max_errored_blocks`` lets the run go on) and
 the shard is reported as failed. Ray defaults to retrying a dead actor's task
 forever; one poisonous shard would then hang the run.
+
+A crawl does not cut its input into shards: ``RayProcessor`` runs each
+fetched image's pipeline as a Ray task while the crawl's frontier and fetching
+stay in the command.
 
 Ray is imported only when this distributor is built: ``pip install
 'pixsearch[ray]'``. Without an address a local Ray is started for the run and
@@ -36,12 +41,16 @@ from pixsearch.ingest.distributors import (
     ATTEMPTS,
     DistributorUnavailable,
     InputShard,
+    ShardJob,
     ShardOutcome,
     finished,
+    image_files,
     process_shard,
 )
-from pixsearch.ingest.parallel import tune_worker_memory
+from pixsearch.ingest.parallel import Outcome, tune_worker_memory
+from pixsearch.ingest.pipeline import process_bytes
 from pixsearch.models.analyzer import load_analyzer
+from pixsearch.records import Occurrence
 
 try:
     import ray
@@ -56,20 +65,23 @@ OUTCOME_FIELDS = ("name", "ok", "error", "files", "skipped", "attempts")
 class _ShardWorker:
     """A Ray Data actor: models loaded once, then one input shard per call."""
 
-    def __init__(self, location: str, config: PipelineConfig, attempts: int) -> None:
+    def __init__(self, location: str, config: PipelineConfig, attempts: int, job: ShardJob) -> None:
         tune_worker_memory()
         for name in config.analyzers:
             load_analyzer(name)  # cached per process: every shard of this actor reuses it
         self.features = FeatureFolder(location)
         self.config = config
         self.attempts = attempts
+        self.job = job
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {field: [] for field in OUTCOME_FIELDS}
-        for name, paths in zip(batch["name"], batch["paths"], strict=True):
-            shard = InputShard(str(name), tuple(str(paths).split("\n")))
+        for name, paths, payload in zip(
+            batch["name"], batch["paths"], batch["payload"], strict=True
+        ):
+            shard = InputShard(str(name), tuple(str(paths).split("\n")), str(payload))
             try:
-                outcome = process_shard(shard, self.features, self.config, self.attempts)
+                outcome = process_shard(shard, self.features, self.config, self.attempts, self.job)
             except Exception as exc:  # the pipeline never raises; the folder might
                 outcome = ShardOutcome(shard.name, False, f"{type(exc).__name__}: {exc}"[:500])
             for field in OUTCOME_FIELDS:
@@ -93,20 +105,17 @@ class RayDistributor:
         self.attempts = attempts
 
     def run(
-        self, shards: Sequence[InputShard], features: FeatureFolder, config: PipelineConfig
+        self,
+        shards: Sequence[InputShard],
+        features: FeatureFolder,
+        config: PipelineConfig,
+        job: ShardJob = image_files,
     ) -> Iterator[ShardOutcome]:
         if features.filesystem_given:
             raise ValueError(
                 "Ray workers open the feature folder by its location: give a path or URI"
             )
-        started_here = not ray.is_initialized()
-        if started_here:
-            try:
-                ray.init(address=self.address or None, include_dashboard=False, log_to_driver=False)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise DistributorUnavailable(
-                    f"cannot reach Ray at {self.address!r}: {exc}"
-                ) from exc
+        started_here = join_ray(self.address)
         try:
             features.create().remove_temporary()
             done = {s.name for s in finished(shards, features)}
@@ -115,16 +124,22 @@ class RayDistributor:
                     yield ShardOutcome(shard.name, True, skipped=True)
             pending = [s for s in shards if s.name not in done]
             if pending:
-                yield from self._process(pending, features, config)
+                yield from self._process(pending, features, config, job)
         finally:
             if started_here:
                 ray.shutdown()
 
     def _process(
-        self, pending: list[InputShard], features: FeatureFolder, config: PipelineConfig
+        self,
+        pending: list[InputShard],
+        features: FeatureFolder,
+        config: PipelineConfig,
+        job: ShardJob,
     ) -> Iterator[ShardOutcome]:
         cores = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        items = [{"name": s.name, "paths": "\n".join(s.paths)} for s in pending]
+        items = [
+            {"name": s.name, "paths": "\n".join(s.paths), "payload": s.payload} for s in pending
+        ]
         with warnings.catch_warnings():
             # Ray Data warns of its own deprecated settings, and max_restarts /
             # max_task_retries have no named parameter yet (Ray 2.60); without them
@@ -140,6 +155,7 @@ class RayDistributor:
                     "location": features.location,
                     "config": config,
                     "attempts": self.attempts,
+                    "job": job,
                 },
                 # One shard at a time per actor: a shard queued behind one whose
                 # worker dies would be charged that death as one of its own tries.
@@ -162,6 +178,48 @@ class RayDistributor:
                 yield ShardOutcome(shard.name, False, why, len(shard.paths), False, self.attempts)
 
 
+def join_ray(address: str) -> bool:
+    """Join the Ray at `address` (or start a local one without); whether it was started here,
+    to be shut down by the caller. A Ray already initialised in this process is used as is."""
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=address or None, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise DistributorUnavailable(f"cannot reach Ray at {address!r}: {exc}") from exc
+    return True
+
+
 def _plain(value: Any) -> Any:
     """A numpy scalar from a Ray block as the plain Python value ShardOutcome holds."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+class RayProcessor:
+    """A crawl's image pipeline on Ray: each fetched image one task; the frontier stays here.
+
+    Tasks rather than an actor pool: Ray hands a worker process its next task,
+    and the analyzers are cached per process, so models load once per worker.
+    A task whose worker dies is retried (``attempts`` tries in all); after that
+    awaiting it raises, and the crawler counts the image as crashed.
+    """
+
+    def __init__(self, *, address: str = "", attempts: int = ATTEMPTS) -> None:
+        self.address = address
+        self.attempts = attempts
+        self._started_here = False
+        self._task = ray.remote(num_cpus=1, max_retries=attempts - 1)(process_bytes)
+
+    def __enter__(self) -> RayProcessor:
+        self._started_here = join_ray(self.address)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._started_here:
+            ray.shutdown()
+
+    async def __call__(
+        self, body: bytes, occurrence: Occurrence, config: PipelineConfig
+    ) -> Outcome:
+        result: Outcome = await self._task.remote(body, occurrence, config)
+        return result

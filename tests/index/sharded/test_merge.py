@@ -275,3 +275,30 @@ def test_a_missing_shard_leaves_a_partial_answer_naming_it(hang: float) -> None:
         sharded.search(StoreQuery(words("blue")))
     assert missing == {"west"}
     broken.released.set()
+
+
+class Ranked(MemoryStore):
+    """A shard answering every search with fixed scores, its local ids 1, 2, ..."""
+
+    def __init__(self, scores: list[float]) -> None:
+        super().__init__()
+        self.scores = scores
+
+    def search(self, query: StoreQuery) -> StoreResult:
+        hits = [StoreHit(i + 1, i + 1, score) for i, score in enumerate(self.scores)]
+        return StoreResult(hits=hits[: query.limit], total=len(hits))
+
+
+def test_near_equal_scores_merge_by_global_id_and_page_exactly() -> None:
+    """Scores within the tie window (a shard's field-length noise) merge as one score, in
+    global-id order; each shard keeps its own order, and pages still cut one list."""
+    sharded = ShardedStore([Ranked([0.9997, 0.9996, 0.5]), Ranked([0.9999, 0.9998, 0.6])])
+    # Global id = local id x 2 + shard: 2, 4, 6 on shard 0; 3, 5, 7 on shard 1.
+    ranked = [h.doc_id for h in sharded.search(StoreQuery(words("x"), limit=6)).hits]
+    assert ranked == [2, 3, 4, 5, 7, 6]  # by score alone: 3, 5, 2, 4, 7, 6
+    pages = [
+        h.doc_id
+        for offset in (0, 2, 4)
+        for h in sharded.search(StoreQuery(words("x"), limit=2, offset=offset)).hits
+    ]
+    assert pages == ranked

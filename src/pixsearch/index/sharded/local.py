@@ -79,8 +79,9 @@ class EmbeddedTermStats:
 
 def embedded_doc_freqs(store: EmbeddedStore, words: Sequence[str]) -> WordCounts:
     searcher = store.text.index.searcher()
-    tokens = {t for word in words for t in store.text.analyzer.analyze(word)}
+    tokens = {word: tuple(store.text.analyzer.analyze(word)) for word in words}
     return WordCounts(
         num_docs=searcher.num_docs,  # the commit marker included, as BM25 counts it
-        df={t: int(searcher.doc_freq(BODY_FIELD, t)) for t in tokens},
+        df={t: int(searcher.doc_freq(BODY_FIELD, t)) for ts in tokens.values() for t in ts},
+        tokens=tokens,
     )

@@ -3,7 +3,8 @@
 Searches ask every shard for the first ``offset + limit`` hits, merge them by
 score and cut the page out of the merged list, so paging is what one store's
 is: positions in one ranked list, stable, with no duplicates and no gaps
-(equal scores go by global id, so every page is cut from the same list).
+(equal and near-equal scores go by global id, so every page is cut from the
+same list).
 Totals, term statistics, counts and stats are summed; nearest-vector and
 near-duplicate lookups are merged by score or distance. Ids are global
 (``routing.ShardIds``): a lookup by id goes to its shard only. A near-duplicate
@@ -11,9 +12,11 @@ group never spans shards, so group counts and members come whole from one shard.
 
 Scores are each shard's own BM25, whose document frequencies differ a little
 from shard to shard. Given the shards' term statistics (``term_stats``), each
-shard's scores are rescaled to the whole index's idf (``termstats``), so the
-merged order is close to one index's (docs/distributed.md gives the measured
-agreement). Which documents match, and how many, is exactly one index's.
+shard is sent the query with each word weighed to the whole index's idf
+(``termstats``), so the merged order is close to one index's
+(docs/distributed.md gives the measured agreement). Which documents match, and
+how many, is one index's, but for the engine's cut of very common words
+(index/tantivy_query.py), which each shard makes on its own counts.
 
 A shard that fails or times out is left out of the answer (``scatter``):
 the answer comes from the other shards and names the missing ones.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -34,12 +38,7 @@ import numpy as np
 from pixsearch.index import lookalike
 from pixsearch.index.sharded.routing import ShardIds
 from pixsearch.index.sharded.scatter import Scatter, ShardState, ShardUnavailable
-from pixsearch.index.sharded.termstats import (
-    FactorCache,
-    TermStats,
-    rescale_factors,
-    scored_words,
-)
+from pixsearch.index.sharded.termstats import GlobalStats, StatsCache, TermStats, scored_words
 from pixsearch.index.store import (
     Filters,
     Picture,
@@ -56,6 +55,9 @@ T = TypeVar("T")
 NEAR_LIMIT = 50  # near-duplicates returned, as one store's hash scan returns
 HISTORY = 256  # combined generations remembered for changed_since
 BULK_TIMEOUT = 120.0  # seconds for whole-index reads (all terms, all ids, counts)
+TIE = 1e-3  # text scores this close (relative) merge as equal: _by_text_score
+LOG_TIE = math.log1p(TIE)
+NO_SCORE = -(1 << 62)  # the bucket of a zero score (a filter-only query's)
 
 
 class ShardedStore:
@@ -82,7 +84,7 @@ class ShardedStore:
         if term_stats is not None and len(term_stats) != len(shards):
             raise ValueError("term statistics are needed for every shard")
         self.term_stats = list(term_stats) if term_stats and len(shards) > 1 else None
-        self._factors = FactorCache()
+        self._stats = StatsCache()
         self.shards = list(shards)
         self.ids = ShardIds(len(self.shards))
         self.names = list(names) if names else [f"shard-{i}" for i in range(len(self.shards))]
@@ -109,47 +111,44 @@ class ShardedStore:
         wanted = self.ids.split(query.doc_ids) if query.doc_ids else None
         targets = sorted(wanted) if wanted is not None else range(len(self.shards))
 
+        # A probe (count=False) only asks whether anything matches: its order needs no idf.
+        stats = self._global_stats(query.text) if query.count else None
+
         def ask(shard: int) -> StoreResult:
             only = tuple(wanted[shard]) if wanted is not None else ()
-            return self.shards[shard].search(_window(query, window, only))
+            text = stats.weighed(shard, query.text) if stats is not None else query.text
+            return self.shards[shard].search(_window(query, text, window, only))
 
-        # A probe (count=False) only asks whether anything matches: its order needs no idf.
-        factors = self._rescale(query.text) if query.count else None
         answers = self.scatter.on(targets, ask)
-        runs = [
-            self._encoded_hits(s, answers[s].hits, factors[s] if factors else 1.0)
-            for s in sorted(answers)
-        ]
-        merged = heapq.merge(*runs, key=_by_score)
+        runs = [self._encoded_hits(s, answers[s].hits) for s in sorted(answers)]
+        merged = heapq.merge(*runs, key=_by_text_score)
         hits = list(itertools.islice(merged, query.offset, window))
         total = sum(a.total for a in answers.values()) if query.count else len(hits)
         return StoreResult(hits=hits, total=total)
 
-    def _rescale(self, text: TextQuery) -> list[float] | None:
-        """Per shard, the factor that gives its scores the whole index's idf (termstats)."""
+    def _global_stats(self, text: TextQuery) -> GlobalStats | None:
+        """The query words' statistics on every shard, to weigh each shard's query (termstats)."""
         words = scored_words(text)
         if self.term_stats is None or not words:
             return None
         generation = self.generation
-        factors = self._factors.get(generation, words)
-        if factors is None:
-            stats = self.term_stats
-            counts = self.scatter.on(range(len(stats)), lambda s: stats[s].doc_freqs(words))
-            if len(counts) < len(stats):
+        stats = self._stats.get(generation, words)
+        if stats is None:
+            shards = self.term_stats
+            counts = self.scatter.on(range(len(shards)), lambda s: shards[s].doc_freqs(words))
+            if len(counts) < len(shards):
                 return None  # a shard is missing: its documents are missing too
-            factors = rescale_factors([counts[s] for s in range(len(stats))])
-            self._factors.put(generation, words, factors)
-        return factors
+            stats = GlobalStats.of([counts[s] for s in range(len(shards))])
+            self._stats.put(generation, words, stats)
+        return stats
 
-    def _encoded_hits(
-        self, shard: int, hits: list[StoreHit], factor: float = 1.0
-    ) -> list[StoreHit]:
+    def _encoded_hits(self, shard: int, hits: list[StoreHit]) -> list[StoreHit]:
         encode = self.ids.encode
         return [
             StoreHit(
                 encode(shard, h.doc_id),
                 encode(shard, h.group_id),
-                h.score * factor,
+                h.score,
                 h.site,
                 h.published,
                 h.prior,
@@ -325,10 +324,10 @@ class ShardedStore:
         self.scatter.close()
 
 
-def _window(query: StoreQuery, limit: int, doc_ids: tuple[int, ...]) -> StoreQuery:
-    """`query` from its first hit, `limit` of them, restricted to a shard's `doc_ids`."""
+def _window(query: StoreQuery, text: TextQuery, limit: int, doc_ids: tuple[int, ...]) -> StoreQuery:
+    """`query` with `text`, from its first hit, `limit` of them, restricted to `doc_ids`."""
     return StoreQuery(
-        text=query.text,
+        text=text,
         filters=query.filters,
         limit=limit,
         offset=0,
@@ -337,6 +336,20 @@ def _window(query: StoreQuery, limit: int, doc_ids: tuple[int, ...]) -> StoreQue
         doc_ids=doc_ids,
         count=query.count,
     )
+
+
+def _by_text_score(hit: StoreHit) -> tuple[int, int]:
+    """Text scores that differ across shards by less than their field-length noise as ties.
+
+    With the whole index's idf, a shard's BM25 differs from the whole index's only
+    by its own average field length, well under TIE; documents the whole index
+    scores exactly alike (same counts, same length) would otherwise come in the
+    order of their shards' averages. Ties go by global id, as one index's go by
+    position. Each shard's run keeps its own exact order, and the merged list
+    still depends only on the runs' prefixes, so paging stays exact.
+    """
+    bucket = math.floor(math.log(hit.score) / LOG_TIE) if hit.score > 0 else NO_SCORE
+    return -bucket, hit.doc_id
 
 
 def _by_score(hit: StoreHit) -> tuple[float, int]:

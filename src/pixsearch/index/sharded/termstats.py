@@ -1,4 +1,4 @@
-"""Global term statistics for sharded BM25: each shard's scores rescaled to the whole index's idf.
+"""Global term statistics for sharded BM25: every query word weighed with the whole index's idf.
 
 BM25 weighs a word by its idf, ``ln(1 + (N - df + 0.5) / (df + 0.5))``, and a
 shard computes it from its own N and df. Across shards those differ a little,
@@ -6,36 +6,41 @@ which is enough to reorder the many near-equal scores of a common query (at
 40k documents in 4 shards, a third of the top-10 lists differed). Like
 Elasticsearch's dfs_query_then_fetch, the sharded store first learns each
 query word's document frequency on every shard (one cheap lookup per word,
-cached per generation), then multiplies each shard's scores by
+cached per generation), then sends each shard the query with every scoring
+clause weighed by
 
-    r = sum of the words' idf over the whole index / sum of their idf on the shard
+    w = the clause's idf over the whole index / its idf on the shard
 
-which is exact for one-word queries and phrases (tantivy sums its terms'
-idf) up to the field-length average, and close for several words (where each
-word's share of a score varies by document). The body field's statistics stand
-for the side and stemmed fields'.
+(a phrase's idf is the sum of its tokens', as Tantivy scores a phrase), carried
+by ``Clause.weight`` into the engine's own scoring. So each word of a
+several-word query is scored with the whole index's idf, not one ratio per
+query: what still differs is each shard's average field length. The body
+field's statistics stand for the side and stemmed fields'.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from pixsearch.index.store import TextQuery
+from pixsearch.index.store import Clause, TextQuery
 
 CACHE = 20_000  # queries whose word statistics are kept (per generation)
 
 
 @dataclass(frozen=True, slots=True)
 class WordCounts:
-    """One shard's statistics for some words: documents as BM25 counts them, df per token."""
+    """One shard's statistics for some words: documents as BM25 counts them, df per token,
+    and each word's tokens (the shard's analyzer says how a word splits)."""
 
     num_docs: int
     df: dict[str, int]
+    tokens: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class TermStats(Protocol):
@@ -53,46 +58,62 @@ def idf(num_docs: int, df: int) -> float:
     return math.log(1 + (num_docs - df + 0.5) / (df + 0.5))
 
 
-def rescale_factors(counts: Sequence[WordCounts]) -> list[float]:
-    """Per shard, what to multiply its scores by to score with the whole index's idf.
+@dataclass(frozen=True, slots=True)
+class GlobalStats:
+    """The shards' statistics for some words, gathered: what weighs a query for each shard."""
 
-    The whole index has one commit marker where the shards have one each.
-    """
-    total = sum(c.num_docs - 1 for c in counts) + 1
-    tokens = sorted({t for c in counts for t in c.df})
-    df = {t: sum(c.df.get(t, 0) for c in counts) for t in tokens}
-    whole = sum(idf(total, df[t]) for t in tokens)
-    factors = []
-    for c in counts:
-        own = sum(idf(c.num_docs, c.df.get(t, 0)) for t in tokens)
-        factors.append(whole / own if own > 0 else 1.0)
-    return factors
+    shards: tuple[WordCounts, ...]
+    whole: dict[str, float]  # token → idf over the whole index
+
+    @classmethod
+    def of(cls, counts: Sequence[WordCounts]) -> GlobalStats:
+        # The whole index has one commit marker where the shards have one each.
+        total = sum(c.num_docs - 1 for c in counts) + 1
+        tokens = {t for c in counts for t in c.df}
+        whole = {t: idf(total, sum(c.df.get(t, 0) for c in counts)) for t in tokens}
+        return cls(tuple(counts), whole)
+
+    def weight(self, shard: int, clause: Clause) -> float:
+        """What a clause's score on `shard` is multiplied by to carry the whole index's idf."""
+        counts = self.shards[shard]
+        tokens = [t for word in clause.words for t in counts.tokens.get(word, ())]
+        own = sum(idf(counts.num_docs, counts.df.get(t, 0)) for t in tokens)
+        whole = sum(self.whole.get(t, 0.0) for t in tokens)
+        return whole / own if own > 0 and whole > 0 else 1.0
+
+    def weighed(self, shard: int, text: TextQuery) -> TextQuery:
+        """`text` for `shard`: each required clause weighed to the whole index's idf."""
+        required = tuple(
+            tuple(dataclasses.replace(c, weight=c.weight * self.weight(shard, c)) for c in group)
+            for group in text.required
+        )
+        return TextQuery(required=required, excluded=text.excluded)
 
 
-class FactorCache:
-    """Rescale factors by query words, for one generation of the shards (LRU, thread-safe)."""
+class StatsCache:
+    """Gathered statistics by query words, for one generation of the shards (LRU, thread-safe)."""
 
     def __init__(self, size: int = CACHE) -> None:
         self.size = size
         self.generation = -1
-        self._factors: OrderedDict[tuple[str, ...], list[float]] = OrderedDict()
+        self._stats: OrderedDict[tuple[str, ...], GlobalStats] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, generation: int, words: tuple[str, ...]) -> list[float] | None:
+    def get(self, generation: int, words: tuple[str, ...]) -> GlobalStats | None:
         with self._lock:
             if generation != self.generation:
-                self._factors.clear()
+                self._stats.clear()
                 self.generation = generation
                 return None
-            found = self._factors.get(words)
+            found = self._stats.get(words)
             if found is not None:
-                self._factors.move_to_end(words)
+                self._stats.move_to_end(words)
             return found
 
-    def put(self, generation: int, words: tuple[str, ...], factors: list[float]) -> None:
+    def put(self, generation: int, words: tuple[str, ...], stats: GlobalStats) -> None:
         with self._lock:
             if generation != self.generation:
                 return
-            self._factors[words] = factors
-            if len(self._factors) > self.size:
-                self._factors.popitem(last=False)
+            self._stats[words] = stats
+            if len(self._stats) > self.size:
+                self._stats.popitem(last=False)
