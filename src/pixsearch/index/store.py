@@ -72,12 +72,19 @@ class Clause:
     weight: float = 1.0
 
 
+COMMON_TERM_SHARE = 0.5  # a required word in more than this share of documents is 'common'
+
+
 @dataclass(frozen=True, slots=True)
 class TextQuery:
     """A boolean text query: every group must match; within a group, any clause."""
 
     required: tuple[tuple[Clause, ...], ...] = ()
     excluded: tuple[Clause, ...] = ()
+    # A store drops required words found in most of its documents (they cost much and
+    # score nearly nothing). Set when the caller already did, with better counts: a
+    # sharded store decides once with the whole index's, so every shard matches alike.
+    keep_common: bool = False
 
     @property
     def is_empty(self) -> bool:

@@ -15,13 +15,12 @@ import tantivy
 
 from pixsearch.index import attributes, languages
 from pixsearch.index.schema import BODY_FIELD
-from pixsearch.index.store import Clause, Filters, Range, StoreQuery
+from pixsearch.index.store import COMMON_TERM_SHARE, Clause, Filters, Range, StoreQuery
 from pixsearch.records import SIDE_FIELDS
 
 Occur = tantivy.Occur
 Q = tantivy.Query
 Clauses = list[tuple[tantivy.Occur, tantivy.Query]]
-COMMON_TERM_SHARE = 0.5  # a word in more than this share of documents is 'common'
 PART_CACHE = 50_000  # cached word parts; past it the cache starts over
 
 
@@ -56,7 +55,8 @@ class QueryTranslator:
             self._freqs.clear()
             self._parts_stamp = stamp
         clauses: Clauses = []
-        groups = self._informative(query.text.required)
+        text = query.text
+        groups = text.required if text.keep_common else self._informative(text.required)
         if not groups:  # every document, but not the commit marker (index/textindex.py)
             clauses.append((Occur.Must, Q.all_query()))
             clauses.append((Occur.MustNot, Q.term_query(self.schema, "doc_id", 0)))

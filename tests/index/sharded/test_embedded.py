@@ -265,3 +265,26 @@ def test_each_word_scores_with_the_whole_index_idf(tmp_path: Path) -> None:
     assert len(found) == 40 and found.keys() == expected.keys()
     for image_id, score in found.items():
         assert score == pytest.approx(expected[image_id], rel=0.003)
+
+
+def test_common_words_are_dropped_by_the_whole_index_counts(tmp_path: Path) -> None:
+    """'kite' is in every document of one shard and a tenth of the other: 55 % of the
+    whole index, so the whole index drops it from "kite moon"; so must every shard."""
+    texts = [
+        ["kite moon" if i < 20 else "kite grass" for i in range(100)],
+        ["kite moon" if i < 10 else "moon grass" if i < 30 else "fill" for i in range(100)],
+    ]
+    whole = EmbeddedStore(tmp_path / "whole", writable=True)
+    shards = [EmbeddedStore(tmp_path / f"shard-{s}", writable=True) for s in range(2)]
+    for s, shard_texts in enumerate(texts):
+        for i, text in enumerate(shard_texts):
+            for store in (whole, shards[s]):
+                store.add(make_doc(s * 1000 + i, text), None)
+    for store in (whole, *shards):
+        store.commit()
+    sharded = ShardedStore(shards, term_stats=[EmbeddedTermStats(s) for s in shards])
+    query = StoreQuery(TextQuery(required=((Clause(("kite",)),), (Clause(("moon",)),))), limit=100)
+    assert whole.search(query).total == 50  # "kite" dropped: every "moon"
+    assert sum(s.search(query).total for s in shards) == 30  # each shard deciding for itself
+    assert sharded.search(query).total == 50
+    assert sorted(ids_of(sharded, query)[1]) == sorted(ids_of(whole, query)[1])

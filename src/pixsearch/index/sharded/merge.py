@@ -40,6 +40,7 @@ from pixsearch.index.sharded.routing import ShardIds
 from pixsearch.index.sharded.scatter import Scatter, ShardState, ShardUnavailable
 from pixsearch.index.sharded.termstats import GlobalStats, StatsCache, TermStats, scored_words
 from pixsearch.index.store import (
+    COMMON_TERM_SHARE,
     Filters,
     Picture,
     ReadStore,
@@ -113,10 +114,13 @@ class ShardedStore:
 
         # A probe (count=False) only asks whether anything matches: its order needs no idf.
         stats = self._global_stats(query.text) if query.count else None
+        informative = (
+            stats.informative(query.text, COMMON_TERM_SHARE) if stats is not None else query.text
+        )
 
         def ask(shard: int) -> StoreResult:
             only = tuple(wanted[shard]) if wanted is not None else ()
-            text = stats.weighed(shard, query.text) if stats is not None else query.text
+            text = stats.weighed(shard, informative) if stats is not None else query.text
             return self.shards[shard].search(_window(query, text, window, only))
 
         answers = self.scatter.on(targets, ask)

@@ -87,7 +87,38 @@ class GlobalStats:
             tuple(dataclasses.replace(c, weight=c.weight * self.weight(shard, c)) for c in group)
             for group in text.required
         )
-        return TextQuery(required=required, excluded=text.excluded)
+        return dataclasses.replace(text, required=required)
+
+    def informative(self, text: TextQuery, common_share: float) -> TextQuery:
+        """`text` without its common required words, decided with the whole index's counts.
+
+        The rule of index/tantivy_query.py (`_informative`): a one-word group found in
+        more than `common_share` of the documents is dropped, the rarest group always
+        kept. Left to each shard, a word near the line would match differently on a
+        shard where it crosses it.
+        """
+        groups = text.required
+        if text.keep_common or len(groups) < 2:
+            return dataclasses.replace(text, keep_common=True)
+        total = sum(c.num_docs - 1 for c in self.shards) + 1
+        freqs = [self._group_freq(g) for g in groups]
+        rarest = min(range(len(groups)), key=lambda i: freqs[i])
+        limit = common_share * max(total, 1)
+        kept = tuple(g for i, g in enumerate(groups) if i == rarest or freqs[i] <= limit)
+        return dataclasses.replace(text, required=kept, keep_common=True)
+
+    def _group_freq(self, group: tuple[Clause, ...]) -> int:
+        """Documents of the whole index a one-word group can match (others count as rare)."""
+        if len(group) != 1 or len(group[0].words) != 1:
+            return 0
+        word = group[0].words[0]
+        total = 0
+        for counts in self.shards:
+            tokens = counts.tokens.get(word, ())
+            if len(tokens) != 1:
+                return 0
+            total += counts.df.get(tokens[0], 0)
+        return total
 
 
 class StatsCache:
