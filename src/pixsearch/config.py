@@ -43,8 +43,9 @@ class Settings:
     commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
     distributor: str = _setting(
         "local",
-        "Who runs the image pipeline at ingest: local (this machine's process pool) or ray "
-        "(Ray Data actors on the cluster ray_address names; docs/distributed.md).",
+        "Who runs the image pipeline of ingest, crawl, import-warc and import-urls: local "
+        "(this machine) or ray (Ray workers on the cluster ray_address names; "
+        "docs/distributed.md).",
     )
     shard_files: int = _setting(
         256, "Files per input shard when ingest writes feature shards (ray, or --features)."
