@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -174,6 +175,35 @@ def test_similar_products_are_those_offered_for_sale() -> None:
     assert all(p.offers == [offer] and p.occurrence.offers for p in products)
     images = finder.images(vector, filters=filters, exclude_group=docs[0].group_id)
     assert {n.doc.doc_id for n in images} == {d.doc_id for d in docs[1:]}
+
+
+def test_a_similar_product_is_shown_on_a_selling_page_the_filters_let_through() -> None:
+    """The teapot sells on shop.example and is shown unsold on blog.example: under
+    site:blog.example it is matched, but has no page there that sells it."""
+    rng = np.random.default_rng(4)
+    look = rng.normal(size=16)
+    offer = {"name": "Teapot", "price": "20", "priceCurrency": "EUR", "seller": "Pots"}
+    query = picture(1, "blue teapot", host="kitchen.example")
+    teapot = picture(2, "blue teapot for sale", host="shop.example", offers=[offer])
+    teapot.occurrences.append(picture(2, "blue teapot", host="blog.example").occurrences[0])
+    store = MemoryStore()
+    store.add(query, vector=unit(look))
+    store.add(teapot, vector=unit(look + 0.2 * rng.normal(size=16)))
+    finder = SimilarFinder(store)
+
+    def shown(site: str, products: bool) -> list[tuple[str, int]]:
+        """(host of the page shown, pagesIncludingCount) of each neighbour."""
+        filters = scoped_filters(Filters(sites=(site,)), AdultPolicy())
+        found = (
+            finder.products(unit(look), filters=filters, exclude_group=query.group_id)
+            if products
+            else finder.images(unit(look), filters=filters, exclude_group=query.group_id)
+        )
+        return [(urlsplit(n.occurrence.host_page_url or "").hostname or "", n.pages) for n in found]
+
+    assert shown("shop.example", products=True) == [("shop.example", 1)]
+    assert shown("blog.example", products=True) == []
+    assert shown("blog.example", products=False) == [("blog.example", 1)]
 
 
 def test_insights_of_a_picture_without_pages_fall_back_to_its_tags() -> None:
