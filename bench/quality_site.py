@@ -1,7 +1,7 @@
 """Quality on a crawled web site held out from the demo: relevance, duplicates, logo, filters.
 
     python bench/quality_site.py [--pictures 560 | --pages 1100] [--quick] [--dir .bench/site]
-                                 [--no-neural] [--seed N] [--json out.json]
+                                 [--no-neural] [--seed N] [--json out.json] [--site-port P]
 
 Builds a static site of real Debian-packaged pictures (tuxpaint-stamps-default,
 openclipart-png, plasma-workspace-wallpapers; bench/quality_site_gen.py and
@@ -9,8 +9,12 @@ bench/quality_site_pages.py), serves it on loopback, crawls it with the real
 `pixsearch crawl` (private addresses allowed for this crawl, no delay), serves the
 index with the real `pixsearch serve --no-auth`, then over HTTP:
 
-* nDCG@10 and P@10 per query kind (single word, two words, phrase, context-only)
-  judged by rules over the generator's truth (bench/quality_site_judge.py);
+* nDCG@10 and P@10 per query kind (single word, two words, phrase, context-only,
+  broad) judged by rules over the generator's truth (bench/quality_site_judge.py), over
+  all queries, over the first four kinds (as first measured) and over the queries with
+  10 relevant pictures or more (the only ones where P@10 can reach 1);
+* the same for each single-word query led by its pictures' section name, a template
+  word of the site ("with a section name"; not counted in "all");
 * how many queries show one picture twice on the first page (10 results);
 * how often the site's logo is shown, and above a relevant picture;
 * the precision of each filter probe, judged on the shown file and hostPageUrl;
@@ -44,19 +48,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from pixsearch.demo.site import serve_site
 from quality_site_gen import SEED, Truth, build_truth, choose_pictures
 from quality_site_judge import (
+    BROAD_MIN,
     KINDS,
     PROBES,
+    SECTION_KIND,
     Query,
     Tally,
     make_queries,
     pages_including,
     score,
     sizes_available,
+    with_section,
 )
 from quality_site_pages import build_pages
 
 SITE_PORT = 8931
-PER_KIND = {"single": 90, "two words": 50, "phrase": 40, "context-only": 60}
+PER_KIND = {"single": 90, "two words": 50, "phrase": 40, "context-only": 60, "broad": 40}
+# Rows besides the kinds: the four kinds of the first runs (comparable with them), and the
+# queries with BROAD_MIN relevant pictures or more (the only ones where P@10 can be 1).
+FIRST_KINDS = ("single", "two words", "phrase", "context-only")
+SUMMARY_ROWS = ("all", "first four kinds", f"{BROAD_MIN}+ relevant")
 PROBE_QUERIES = 40  # single-word queries each filter probe is tried with
 
 
@@ -98,30 +109,45 @@ def path_of(url: str) -> str:
 
 
 def relevance(client: httpx.Client, api: str, truth: Truth, queries: list[Query]) -> dict:
-    tallies = {kind: Tally() for kind in [*KINDS, "all"]}
+    tallies = {kind: Tally() for kind in [*KINDS, *SUMMARY_ROWS, SECTION_KIND]}
     dup_queries, logo_shown, logo_above, per_query = 0, 0, 0, []
     shown_pictures: dict[str, int] = {}
     counts: dict[str, dict] = {}
     for query in queries:
         results = search(client, api, query.text)
+        # Duplicates, logo and counts over the first four kinds: comparable with the first runs.
+        first = query.kind in FIRST_KINDS
         pictures = []
         for r in results:
             file = truth.files.get(path_of(r["contentUrl"]))
             pictures.append(file.picture if file else -2)
-            if file and file.picture >= 0:
+            if first and file and file.picture >= 0:
                 shown_pictures[r["contentUrl"]] = file.picture
                 counts[r["contentUrl"]] = r.get("insightsMetadata", {})
         ndcg, precision = score(pictures, query.relevant)
-        for kind in (query.kind, "all"):
+        rows = [query.kind] if query.kind == SECTION_KIND else [query.kind, "all"]
+        rows += ["first four kinds"] if first else []
+        rows += [SUMMARY_ROWS[2]] if len(query.relevant) >= BROAD_MIN and "all" in rows else []
+        for kind in rows:
             tallies[kind].ndcg.append(ndcg)
             tallies[kind].precision.append(precision)
+        per_query.append(
+            {
+                "kind": query.kind,
+                "q": query.text,
+                "relevant": len(query.relevant),
+                "ndcg": ndcg,
+                "p": precision,
+            }
+        )
+        if not first:
+            continue
         real = [p for p in pictures if p >= 0]
         dup_queries += len(real) != len(set(real))
         logo_shown += pictures.count(-1)
         if -1 in pictures:
             first_logo = pictures.index(-1)
             logo_above += any(p in query.relevant for p in pictures[first_logo + 1 :])
-        per_query.append({"kind": query.kind, "q": query.text, "ndcg": ndcg, "p": precision})
     pages_ok = sizes_ok = 0
     for url, picture in shown_pictures.items():
         meta = counts[url]
@@ -130,7 +156,7 @@ def relevance(client: httpx.Client, api: str, truth: Truth, queries: list[Query]
     n = max(len(shown_pictures), 1)
     return {
         "kinds": {k: (len(t.ndcg), _mean(t.ndcg), _mean(t.precision)) for k, t in tallies.items()},
-        "dup_share": dup_queries / max(len(queries), 1),
+        "dup_share": dup_queries / max(sum(q.kind in FIRST_KINDS for q in queries), 1),
         "logo_shown": logo_shown,
         "logo_above_relevant": logo_above,
         "pages_exact": pages_ok / n,
@@ -196,7 +222,7 @@ def crawled_site(
     started = time.monotonic()
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     truth, routes = build_truth(choose_pictures(count, args.seed), args.dir / "files", now)
-    with serve_site(routes, port=SITE_PORT) as base:
+    with serve_site(routes, port=args.site_port) as base:
         routes.update(build_pages(truth, base, seed=args.seed + count))
         seconds["build"] = time.monotonic() - started
         pages = sum(1 for kind, _ in routes.values() if kind.startswith("text/html"))
@@ -231,6 +257,12 @@ def main() -> None:
         "--no-semantic", action="store_true", help="serve without semantic (MiniLM) fusion"
     )
     parser.add_argument("--recrawl", action="store_true", help="a fresh index even if one fits")
+    parser.add_argument(
+        "--site-port",
+        type=int,
+        default=SITE_PORT,
+        help="the site's port (part of its pages' URLs: another port is another crawl)",
+    )
     parser.add_argument("--json", type=Path, help="also write every number here")
     args = parser.parse_args()
     count = 150 if args.quick else (args.pages // 2 if args.pages else args.pictures)
@@ -244,7 +276,7 @@ def main() -> None:
         queries = make_queries(truth, seed=args.seed + count, per_kind=PER_KIND)
         with httpx.Client(timeout=60) as client:
             t0 = time.monotonic()
-            rel = relevance(client, api, truth, queries)
+            rel = relevance(client, api, truth, [*queries, *with_section(truth, queries)])
             words = [q.text for q in queries if q.kind == "single"][:PROBE_QUERIES]
             filt = probes(client, api, truth, words)
             seconds["queries"] = time.monotonic() - t0

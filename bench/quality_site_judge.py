@@ -11,8 +11,19 @@ Rules (fixed before any result was looked at):
   words of such a picture; phrase: the same in quotes (different pairs); context-only:
   a title word held by opaque pictures only (no alt, title attribute or file name says
   it: only the text around the image does);
+* broad (added in session 20, rule written before it was run against pixsearch): one
+  subject word (a title or a topic word) that at least BROAD_MIN = 10 pictures share, so
+  that P@10 = 1 is possible; relevant are all pictures whose subject holds it (the rule
+  above), whatever the pages say about them (a topic word such as "bird" may be said by no
+  page: a broad query asks for every bird). Drawn after the other kinds with the same
+  random generator, so their queries stay what they were;
 * template words (section names, the site's name, item/page/note/collection ...) and
-  words under 3 letters are never queries;
+  words under 3 letters are never queries of the kinds above;
+* with a section name (session 20, rule written before it was run, to measure how a
+  template word in a query weighs): each single-word query with the name of the site
+  section of its first relevant picture (lowest index) put in front ("animals parrot");
+  relevant are the pictures relevant to the single word that are in that section (every
+  picture's item page title names its section); reported apart, not in "all";
 * filter probes are judged on the shown file (its pixels, size) and the shown
   hostPageUrl (the page's licence markup and publication date).
 """
@@ -61,7 +72,9 @@ TEMPLATE = frozenset(
     ]
 )
 COMMON_SHARE = 0.7  # of each kind's queries, this share have two relevant pictures or more
-KINDS = ("single", "two words", "phrase", "context-only")
+KINDS = ("single", "two words", "phrase", "context-only", "broad")
+BROAD_MIN = 10  # relevant pictures a broad query has at least: P@10 can reach 1
+SECTION_KIND = "with a section name"  # single words led by a template word (not in "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,19 +127,14 @@ def make_queries(truth: Truth, seed: int, per_kind: dict[str, int]) -> list[Quer
         "two words": pairs,
         "phrase": phrases - pairs,
         "context-only": context,
+        "broad": singles | context,
     }
     out: list[Query] = []
     for kind in KINDS:
         found = [(w, relevant(frozenset(norm(x) for x in w))) for w in sorted(pools[kind])]
         found = [(w, r) for w, r in found if r]
         rng.shuffle(found)
-        several = [x for x in found if len(x[1]) >= 2]
-        one = [x for x in found if len(x[1]) == 1]
-        want = per_kind[kind]
-        take = several[: round(want * COMMON_SHARE)]
-        take += one[: want - len(take)]
-        take += several[len(take) : want] if len(take) < want else []
-        for words, rel in take:
+        for words, rel in _take(kind, found, per_kind.get(kind, 0)):
             text = " ".join(words)
             out.append(
                 Query(
@@ -137,6 +145,38 @@ def make_queries(truth: Truth, seed: int, per_kind: dict[str, int]) -> list[Quer
                 )
             )
     return out
+
+
+def with_section(truth: Truth, queries: list[Query]) -> list[Query]:
+    """Each single-word query led by the section name of its first relevant picture."""
+    out = []
+    for query in queries:
+        if query.kind != "single":
+            continue
+        section = truth.pictures[min(query.relevant)].picture.section
+        name = section.replace("_", " ")
+        relevant = frozenset(
+            i for i in query.relevant if truth.pictures[i].picture.section == section
+        )
+        out.append(Query(SECTION_KIND, f"{name} {query.text}", query.words, relevant))
+    return out
+
+
+def _take(
+    kind: str, found: list[tuple[tuple[str, ...], frozenset[int]]], want: int
+) -> list[tuple[tuple[str, ...], frozenset[int]]]:
+    """`want` of the shuffled candidates: broad ones all with BROAD_MIN relevant pictures,
+    the other kinds COMMON_SHARE with several relevant pictures and the rest with one."""
+    if kind == "broad":
+        # One spelling of a word: "bird" and "birds" are one query.
+        keys = {frozenset(map(norm, w)): (w, r) for w, r in reversed(found) if len(r) >= BROAD_MIN}
+        return [x for x in found if keys.get(frozenset(map(norm, x[0]))) == x][:want]
+    several = [x for x in found if len(x[1]) >= 2]
+    one = [x for x in found if len(x[1]) == 1]
+    take = several[: round(want * COMMON_SHARE)]
+    take += one[: want - len(take)]
+    take += several[len(take) : want] if len(take) < want else []
+    return take
 
 
 def score(shown: list[int], relevant: frozenset[int], k: int = 10) -> tuple[float, float]:

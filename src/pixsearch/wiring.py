@@ -71,7 +71,13 @@ def build_searcher(settings: Settings, *, query_log: QueryLog | None = None) -> 
         open_clip_matcher(store, settings.clip_model_dir),  # None unless clip_model_dir is set
     )
     chrome = ChromeHolder(store)  # site chrome and template words, recounted per commit
-    search = SearchService(store, adult=adult, semantic=semantic, chrome=chrome.groups)
+    search = SearchService(
+        store,
+        adult=adult,
+        semantic=semantic,
+        chrome=chrome.groups,
+        template_words=chrome.template_words,
+    )
     # Spelling, suggestions and trending; each generation's vocabulary is cached in the index.
     vocabulary = VocabularyHolder(store, VocabularyCache(store, settings.index_dir / "vocabulary"))
     trending = None

@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pixsearch.index.store import Clause, TextQuery
+from pixsearch.index.store import Clause, TextQuery, tokens
 
+# The weight of a site template word ("Item", a section's or the site's name) in a query
+# that holds other words: what it says is which template a page has, not what a picture
+# shows, so it may narrow the matches but should barely order them (index/chrome.py).
+TEMPLATE_WEIGHT = 0.2
 _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _HAS_WORD = re.compile(r"\w")
 # Operators whose value is just more words to search for.
@@ -92,3 +96,28 @@ def _clause(token: str) -> Clause | None:
     else:
         words = (token,) if _HAS_WORD.search(token) else ()
     return Clause(words) if words else None
+
+
+def weigh_template_words(text: TextQuery, template: frozenset[str]) -> TextQuery:
+    """`text` with each one-word clause that is a template word weighed TEMPLATE_WEIGHT,
+    when some other required clause is not one (a query of template words only, the
+    site's name, stays as typed). Phrases keep their weight: typed whole, they are
+    specific. What matches does not change, only the order."""
+    if not template:
+        return text
+
+    def is_template(clause: Clause) -> bool:
+        found = tokens(clause.words[0]) if len(clause.words) == 1 else []
+        return bool(found) and set(found) <= template
+
+    flags = [[is_template(c) for c in group] for group in text.required]
+    if all(all(group) for group in flags) or not any(any(group) for group in flags):
+        return text
+    required = tuple(
+        tuple(
+            Clause(c.words, c.weight * TEMPLATE_WEIGHT) if flag else c
+            for c, flag in zip(group, group_flags, strict=True)
+        )
+        for group, group_flags in zip(text.required, flags, strict=True)
+    )
+    return TextQuery(required=required, excluded=text.excluded)

@@ -80,10 +80,13 @@ def rerank(
     priors: bool = True,
     explain: bool = True,
     chrome: frozenset[int] = frozenset(),
+    several_words: bool = False,
 ) -> Reranked:
     """The raw list with its first WINDOW hits weighted, fused, freshened and diversified.
 
     Hits whose near-duplicate group is in `chrome` (site chrome) end the window.
+    When the query requires `several_words` (or a phrase), the text hits of the window,
+    which hold them all, come before those only semantic matching found (keywords_first).
     `explain` False leaves the explanations empty (they cost about as much as the rest).
     """
     head, tail = hits[:WINDOW], hits[WINDOW:]
@@ -98,6 +101,8 @@ def rerank(
             notes[hit.doc_id].fused_rank = rank
             notes[hit.doc_id].fused_score = score
     ordered = diversify(fused, notes if explain else None) if diversity else [h for h, _ in fused]
+    if semantic and several_words:
+        ordered = keywords_first(ordered, {h.doc_id for h in head})
     if chrome:
         ordered = chrome_last(ordered, chrome, notes if explain else None)
     if explain:
@@ -107,6 +112,24 @@ def rerank(
         placed = {h.doc_id for h in ordered}
         ordered += [h for h in tail if h.doc_id not in placed]
     return Reranked(hits=ordered, explanations=notes, added=added)
+
+
+def keywords_first(hits: list[StoreHit], matched: set[int]) -> list[StoreHit]:
+    """`hits` with those the text query `matched` before those only meaning found,
+    each side in its order.
+
+    Asked for queries of several words: a text hit then holds every (informative)
+    word typed, a semantic-only one not all of them. Rank fusion alone weighs the two
+    lists alike, so a lone exact match (one drawing holding both words of "tape
+    mirror") could sink under ten loosely related pictures, the more so under a
+    small-image prior. A single word is weaker evidence: it also stands in text beside
+    a picture that is about something else ("birds" in a neighbouring card), where
+    meaning ranks better, so one-word queries keep the fused order.
+    """
+    meaning = [h for h in hits if h.doc_id not in matched]
+    if not meaning or len(meaning) == len(hits):
+        return hits
+    return [h for h in hits if h.doc_id in matched] + meaning
 
 
 def chrome_last(

@@ -18,12 +18,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from pixsearch.index.store import Filters, ReadStore, SiteBoost, StoreHit, StoreQuery, TextQuery
+from pixsearch.index.store import (
+    Filters,
+    ReadStore,
+    SiteBoost,
+    StoreHit,
+    StoreQuery,
+    TextQuery,
+    is_content_word,
+    tokens,
+)
 from pixsearch.observe.metrics import stage
 from pixsearch.records import ImageDocument, Occurrence
 from pixsearch.search import places
 from pixsearch.search.adult import AdultPolicy
-from pixsearch.search.query import ParsedQuery, parse_query
+from pixsearch.search.query import ParsedQuery, parse_query, weigh_template_words
 from pixsearch.search.ranking import WINDOW, Explanation, Reranked, SemanticHit, rerank
 from pixsearch.search.scope import PlaceRule, place_rule, scoped_filters, splits_places
 from pixsearch.search.semantic import Matcher
@@ -76,9 +85,11 @@ class SearchService:
         priors: bool = True,
         adult: AdultPolicy | None = None,
         chrome: Callable[[], frozenset[int]] | None = None,
+        template_words: Callable[[], frozenset[str]] | None = None,
     ) -> None:
         self.store = store
         self.chrome = chrome  # the near-duplicate groups that are site chrome, kept current
+        self.template_words = template_words  # the sites' template words, kept current
         self.adult = adult or AdultPolicy()  # what safeSearch's exclusions mean here
         self.semantic = semantic
         self.diversity = diversity
@@ -88,8 +99,11 @@ class SearchService:
         with stage("parse"):
             parsed = parse_query(request.q)
             filters = scoped_filters(request.filters, self.adult, query=parsed)
+        text = parsed.text
+        if self.template_words is not None:
+            text = weigh_template_words(text, self.template_words())
         base = StoreQuery(
-            text=parsed.text, filters=filters, boosts=request.boosts, language=request.language
+            text=text, filters=filters, boosts=request.boosts, language=request.language
         )
         semantic = self._semantic_hits(parsed, base)
         pinned = self._pinned(request) if request.offset == 0 else None
@@ -181,6 +195,7 @@ class SearchService:
             priors=self.priors,
             explain=explain,
             chrome=self.chrome() if self.chrome is not None else frozenset(),
+            several_words=_several_words(base.text),
         )
 
     @stage("semantic")
@@ -221,6 +236,18 @@ class SearchService:
     def _group_of(self, image_id: str | None) -> int | None:
         doc = self.store.get_by_image_id(image_id) if image_id else None
         return doc.group_id if doc else None
+
+
+def _several_words(text: TextQuery) -> bool:
+    """Whether a match must hold several words: two required groups of content words
+    ("the birds" is one), or a phrase. One group of one-word alternatives, "boat OR
+    ship", needs one word only."""
+    groups = [
+        g
+        for g in text.required
+        if any(is_content_word(t) for c in g for w in c.words for t in tokens(w))
+    ]
+    return len(groups) > 1 or any(len(c.words) > 1 for g in groups for c in g)
 
 
 def _paged(base: StoreQuery, limit: int) -> StoreQuery:
