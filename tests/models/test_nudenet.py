@@ -195,3 +195,19 @@ def test_content_rules() -> None:
     assert content_of(((0.45, 0.1, 0.5, 0.15),)) is None  # a person in a scene
     assert content_of(((0.1, 0.1, 0.4, 0.4), (0.6, 0.1, 0.9, 0.4))) is None  # two people
     assert content_of(((0.3, 0.1, 0.6, 0.4), (0.9, 0.9, 0.92, 0.92))) == "portrait"
+
+
+def test_cut_graph_and_numpy_boxes_equal_the_shipped_graph(analyzer: NudeNetAnalyzer) -> None:
+    """The analyzer runs the graph cut before YOLOv8's box decoding and decodes in
+    numpy: the same (4 + classes, anchors) output as the shipped graph's output0."""
+    from pixsearch.models.runtime import new_session
+
+    shipped = new_session(nudenet.model_path())
+    pictures = [astronaut(), astronaut_face(), Image.fromarray(data.coffee()), *lfw(200)[:3]]
+    for picture in pictures:
+        blob, _ = letterbox(picture)
+        expected = shipped.run(None, {"images": blob})[0][0]
+        got = analyzer.run(picture)
+        assert got.shape == expected.shape
+        assert np.allclose(got[4:], expected[4:], atol=1e-6)  # confidences: untouched
+        assert np.abs(got[:4] - expected[:4]).max() < 1e-2  # boxes, in letterbox pixels
