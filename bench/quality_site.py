@@ -55,6 +55,7 @@ from quality_site_judge import (
     Query,
     Tally,
     make_queries,
+    one_identity,
     pages_including,
     score,
     sizes_available,
@@ -274,6 +275,7 @@ def main() -> None:
     try:
         api = f"http://127.0.0.1:{port}"
         queries = make_queries(truth, seed=args.seed + count, per_kind=PER_KIND)
+        queries = one_identity(truth, queries)
         with httpx.Client(timeout=60) as client:
             t0 = time.monotonic()
             rel = relevance(client, api, truth, [*queries, *with_section(truth, queries)])
