@@ -17,8 +17,6 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from pixsearch.models.efficientnet import FEATURE_DIM, NUM_CLASSES
-
 _BN_EPS = 1e-3
 # (repeats, kernel, stride, expand ratio, in channels, out channels), as in the
 # port's utils.efficientnet_lite(); Lite0 has width and depth multipliers of 1.
@@ -95,6 +93,7 @@ class _GraphBuilder:
 
 def build_graph(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
     """The ONNX graph: ``pixel_values`` [n,3,224,224] -> ``features`` [n,1280], ``logits``."""
+    classes, features = weights["_fc.weight"].shape
     g = _GraphBuilder(weights, [], [])
     g.inits += [
         numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
@@ -119,8 +118,8 @@ def build_graph(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
         "efficientnet_lite0",
         [helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["n", 3, 224, 224])],
         [
-            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", FEATURE_DIM]),
-            helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", NUM_CLASSES]),
+            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", features]),
+            helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", classes]),
         ],
         g.inits,
     )

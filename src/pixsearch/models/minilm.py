@@ -23,10 +23,7 @@ from pixsearch.models.runtime import new_session
 if TYPE_CHECKING:
     import onnx
 
-DIM = 384
-LAYERS = 6
-HEADS = 12
-LN_EPS = 1e-12
+DIM = 384  # the hidden size: minilm_graph.py writes the graph from the weights
 MAX_TOKENS = 128
 BATCH = 32  # texts per run
 

@@ -14,7 +14,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from pixsearch.models.minilm import DIM, HEADS, LAYERS, LN_EPS
+LAYERS = 6
+HEADS = 12
+LN_EPS = 1e-12
+HIDDEN = 384  # what minilm.DIM says the embeddings are (tests/models/test_minilm.py)
 
 
 @dataclass
@@ -51,21 +54,21 @@ class _Bert:
 
     def heads(self, x: str, perm: list[int]) -> str:
         """[n,s,384] -> [n,12,s,32] (perm 0,2,1,3) or keys as [n,12,32,s] (perm 0,2,3,1)."""
-        shape = self.const(np.array([0, 0, HEADS, DIM // HEADS], np.int64))
+        shape = self.const(np.array([0, 0, HEADS, HIDDEN // HEADS], np.int64))
         return self.op("Transpose", [self.op("Reshape", [x, shape])], perm=perm)
 
     def attention(self, x: str, mask_bias: str, prefix: str) -> str:
         q = self.heads(self.dense(x, f"{prefix}.self.query"), [0, 2, 1, 3])
         k = self.heads(self.dense(x, f"{prefix}.self.key"), [0, 2, 3, 1])
         v = self.heads(self.dense(x, f"{prefix}.self.value"), [0, 2, 1, 3])
-        scale = self.const(np.array(1.0 / np.sqrt(DIM // HEADS), np.float32))
+        scale = self.const(np.array(1.0 / np.sqrt(HIDDEN // HEADS), np.float32))
         scores = self.op("Add", [self.op("Mul", [self.op("MatMul", [q, k]), scale]), mask_bias])
         context = self.op("MatMul", [self.op("Softmax", [scores], axis=-1), v])
         merged = self.op(
             "Reshape",
             [
                 self.op("Transpose", [context], perm=[0, 2, 1, 3]),
-                self.const(np.array([0, 0, DIM], np.int64)),
+                self.const(np.array([0, 0, HIDDEN], np.int64)),
             ],
         )
         out = self.dense(merged, f"{prefix}.output.dense")
@@ -132,7 +135,7 @@ def build_graph(weights: dict[str, np.ndarray]) -> onnx.ModelProto:
         helper.make_tensor_value_info(n, TensorProto.INT64, ["n", "s"])
         for n in ("input_ids", "attention_mask")
     ]
-    out = helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["n", DIM])
+    out = helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["n", HIDDEN])
     graph = helper.make_graph(b.nodes, "all_minilm_l6_v2", ids, [out], b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
