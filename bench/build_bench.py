@@ -1,7 +1,11 @@
-"""Bulk index build from feature shards: documents per second, and where the time goes.
+"""Writing the index: documents per second, and where the time goes.
 
     python bench/build_bench.py --docs 100000 [--dir .bench/build] [--shards 1]
         [--shard-size 10000] [--thumbnails] [--embedding-dim 0] [--profile 25]
+    python bench/build_bench.py --mode ingest --docs 1000000 [--window 100000]
+        [--commit-every 2000] [--thumbnails] [--profile 25]
+
+``--mode build`` (the default) measures the bulk build from feature shards:
 
 Writes --docs synthetic feature records (search_bench's corpus: Zipf words, realistic
 field lengths and attributes; a small real JPEG per image with --thumbnails, a random
@@ -12,7 +16,16 @@ already holds them, then times, each in one process on one core:
 * ``build_index`` into fresh embedded stores (--shards N: the global grouping pass
   first, then N shards), split into grouping and writing.
 
---profile N prints the N costliest functions of the build (cProfile).
+``--mode ingest`` measures the incremental writer the ingest uses: search_bench's
+documents added one by one to a fresh EmbeddedStore (``add`` with its near-duplicate
+probe, a commit every --commit-every), reporting the rate of each --window of
+documents, so a rate that falls as the index grows shows (the target: >= 3,000/s
+all the way to 1M).
+
+CPU figures: ``CPU`` is the process (the Tantivy indexing thread included),
+``main`` the Python thread alone. --profile N prints the N costliest functions of
+the main thread (cProfile on the thread's CPU clock, so other load on the machine
+does not inflate it; Tantivy's own thread is not in it).
 """
 
 from __future__ import annotations
@@ -87,28 +100,96 @@ def time_read(folder: FeatureFolder) -> float:
     return seconds
 
 
+class Clocks:
+    """Wall, process CPU and main-thread CPU seconds since the last reading."""
+
+    def __init__(self) -> None:
+        self.last = self.now()
+
+    @staticmethod
+    def now() -> tuple[float, float, float]:
+        return time.perf_counter(), time.process_time(), time.thread_time()
+
+    def lap(self) -> tuple[float, float, float]:
+        now = self.now()
+        wall, cpu, main = (b - a for a, b in zip(self.last, now, strict=True))
+        self.last = now
+        return wall, cpu, main
+
+
+def rates(what: str, count: int, lap: tuple[float, float, float]) -> str:
+    wall, cpu, main = lap
+    return (
+        f"{what} {count:>8} docs  {wall:7.1f} s wall {cpu:7.1f} s CPU {main:7.1f} s main  "
+        f"{count / wall:>7,.0f} docs/s  {count / cpu:>7,.0f} docs/CPU-s"
+    )
+
+
+def profiled(top: int) -> cProfile.Profile | None:
+    return cProfile.Profile(time.thread_time) if top else None
+
+
+def report(profiler: cProfile.Profile | None, top: int) -> None:
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
 def time_build(folder: FeatureFolder, out: Path, shards: int, profile: int) -> None:
     if out.exists():
         shutil.rmtree(out)
     dirs = [out] if shards == 1 else [out / f"shard-{i}" for i in range(shards)]
     targets = [Target(EmbeddedStore(d, writable=True)) for d in dirs]
-    profiler = cProfile.Profile() if profile else None
-    started, cpu = time.perf_counter(), time.process_time()
+    profiler = profiled(profile)
+    clocks = Clocks()
     if profiler is not None:
         profiler.enable()
     summary = build_index(folder, targets, commit_every=50_000)
-    if profiler is not None:
-        profiler.disable()
     for target in targets:
         target.store.close()
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(
-        f"build     {summary.records:>8} records  {seconds:7.1f} s wall {cpu:7.1f} s CPU  "
-        f"{summary.records / cpu:>9,.0f} docs/CPU-s  (grouping {summary.grouping_seconds:.1f} s, "
-        f"writing {summary.writing_seconds:.1f} s, {shards} shard(s): {summary.indexed})"
-    )
     if profiler is not None:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
+        profiler.disable()
+    print(
+        rates("build    ", summary.records, clocks.lap()),
+        f" (grouping {summary.grouping_seconds:.1f} s, writing {summary.writing_seconds:.1f} s, "
+        f"{shards} shard(s): {summary.indexed})",
+    )
+    report(profiler, profile)
+
+
+def time_ingest(
+    out: Path, docs: int, window: int, commit_every: int, thumbnails: bool, profile: int
+) -> None:
+    """search_bench's documents through EmbeddedStore.add, as the ingest's Indexer writes.
+
+    Each window's documents (and thumbnails) are made first, off the clock.
+    """
+    if out.exists():
+        shutil.rmtree(out)
+    store = EmbeddedStore(out, writable=True)
+    corpus = Corpus()
+    now = datetime.now(UTC)
+    profiler = profiled(profile)
+    total = (0.0, 0.0, 0.0)
+    for first in range(0, docs, window):
+        batch = [
+            (corpus.document(n, now), thumbnail_bytes(n) if thumbnails else None)
+            for n in range(first, min(first + window, docs))
+        ]
+        clocks = Clocks()
+        if profiler is not None:
+            profiler.enable()
+        for n, (doc, thumb) in enumerate(batch, first + 1):
+            store.add(doc, thumb)
+            if n % commit_every == 0 or n == docs:
+                store.commit()
+        if profiler is not None:
+            profiler.disable()
+        lap = clocks.lap()
+        total = tuple(t + x for t, x in zip(total, lap, strict=True))  # type: ignore[assignment]
+        print(rates(f"ingest to {first + len(batch):>8}:", len(batch), lap), flush=True)
+    store.close()
+    print(rates("ingest all        ", docs, total))
+    report(profiler, profile)
 
 
 def main() -> None:
@@ -120,7 +201,14 @@ def main() -> None:
     parser.add_argument("--thumbnails", action="store_true")
     parser.add_argument("--embedding-dim", type=int, default=0)
     parser.add_argument("--profile", type=int, default=0)
+    parser.add_argument("--mode", choices=("build", "ingest"), default="build")
+    parser.add_argument("--window", type=int, default=100_000)
+    parser.add_argument("--commit-every", type=int, default=2000)
     args = parser.parse_args()
+    if args.mode == "ingest":
+        out = args.dir / "ingest-index"
+        time_ingest(out, args.docs, args.window, args.commit_every, args.thumbnails, args.profile)
+        return
     kind = f"{args.docs}-t{int(args.thumbnails)}-e{args.embedding_dim}"
     folder = FeatureFolder(args.dir / f"features-{kind}")
     write_features(folder, args.docs, args.shard_size, args.thumbnails, args.embedding_dim)

@@ -44,6 +44,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from pixsearch.config import Settings
+from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.decode import decode
@@ -103,6 +104,7 @@ class Seen:
     layout: str
     thumbnail: bytes
     embedding: np.ndarray | None
+    dark_look: str = ""
 
 
 def see(job: tuple[str, bytes, bool]) -> Seen | None:
@@ -129,6 +131,7 @@ def see(job: tuple[str, bytes, bool]) -> Seen | None:
         derived.colors.layout,
         thumbnail,
         embedding,
+        derived.dark_look,
     )
 
 
@@ -242,15 +245,17 @@ def ingest_groups(seen: dict[str, Seen], distance: int, seed: int) -> dict[str, 
             return [(d, c) for c, d in sorted(scores, reverse=True)[:DUP_NEIGHBOURS]]
 
         layout = parse_layout(s.layout)
+        dark = DarkLook.parse(s.dark_look)
         group = table.group_for(
             s.phash,
             layout,
             verify=aligner(s.thumbnail, thumbnail_of),
             neighbours=neighbours if s.embedding is not None else None,
+            dark=dark,
         )
         groups[key] = group or doc_id
         ids[doc_id] = key
-        table.add(s.phash, doc_id, groups[key], layout)
+        table.add(s.phash, doc_id, groups[key], layout, dark)
         if s.embedding is not None:
             vectors.append((doc_id, s.embedding))
     return groups

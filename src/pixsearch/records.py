@@ -77,6 +77,9 @@ class ImageFacts:
     image_content: tuple[str, ...] = ()  # lower-case imageContent values: "face", "portrait"
     tags: tuple[tuple[str, float], ...] = ()  # visual classifier words with confidence
     ocr_text: str = ""  # words recognised in the image (opt-in)
+    # A transparent picture's look over black (index/darklook.py), so that a copy a site
+    # flattened over black still meets it; "" when opaque or blank over black.
+    dark_look: str = ""
 
     @property
     def image_id(self) -> str:

@@ -1,7 +1,8 @@
 """One picture served in several sizes and encodings shows once on a first page (issue 16).
 
 Real clip art (openclipart-png): a red fedora as a web site serves it (the PNG, a
-half-size PNG, a JPEG flattened on white, a 150 px JPEG thumbnail, a quarter-size PNG),
+half-size PNG, a JPEG flattened on white, one flattened on black, a 150 px JPEG
+thumbnail, a quarter-size PNG),
 its blue look-alike (the same drawing in another colour, with a 120 px icon of it), a
 451x150 banner, and a flag with its 150 px thumbnail. Ingested with
 `pixsearch ingest --analyzers visual`, searched over real HTTP.
@@ -23,13 +24,13 @@ BANNER = Path("/usr/share/openclipart/png/buildings/furniture/television_peterm_
 FLAG = Path(
     "/usr/share/openclipart/png/signs_and_symbols/flags/america/national_flag_of_canada1.png"
 )
-RED_SIZES = 4  # 533 (the PNG and the JPEG on white), 267, 150 and 133 px
+RED_SIZES = 4  # 533 (the PNG and the JPEGs on white and black), 267, 150 and 133 px
 
 
-def _flat(image: Image.Image) -> Image.Image:
-    white = Image.new("RGB", image.size, (255, 255, 255))
-    white.paste(image, mask=image.getchannel("A"))
-    return white
+def _flat(image: Image.Image, colour: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    flat = Image.new("RGB", image.size, colour)
+    flat.paste(image, mask=image.getchannel("A"))
+    return flat
 
 
 def _scaled(image: Image.Image, share: float) -> Image.Image:
@@ -42,6 +43,8 @@ def write_pictures(folder: Path) -> None:
     red.save(folder / "fedora-red.png")
     _scaled(red, 0.5).save(folder / "fedora-red-half.png")
     _flat(red).save(folder / "fedora-red-white.jpg", quality=70)
+    # on a dark page: it hashes like the original only over black (index/darklook.py)
+    _flat(red, (0, 0, 0)).save(folder / "fedora-red-black.jpg", quality=80)
     thumb = _flat(red)
     thumb.thumbnail((150, 150), Image.Resampling.LANCZOS)
     thumb.save(folder / "fedora-red-thumb.jpg", quality=80)

@@ -101,6 +101,69 @@ def test_near_duplicates_share_a_group(tmp_path: Path) -> None:
     assert groups[a] == groups[b] == a and groups[c] == c
 
 
+def test_a_group_given_by_the_caller_is_kept_and_later_images_see_it(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, writable=True)
+    base = 0xDEADBEEF12345678
+    a = store.add(make_doc(1, "cat", phash=base), None, grouped=True)  # group_id 0: its own
+    copy = make_doc(2, "cat", phash=base)
+    copy.group_id = 0  # a look-up would join a's group; the caller said otherwise
+    b = store.add(copy, None, grouped=True)
+    joined = make_doc(3, "cat", phash=base ^ (1 << 50))
+    joined.group_id = a
+    c = store.add(joined, None, grouped=True)
+    d = store.add(make_doc(4, "cat", phash=base ^ 0b11), None)  # looked up: sees a, b and c
+    store.commit()
+    groups = {doc.doc_id: doc.group_id for doc in store.get([a, b, c, d])}
+    assert groups == {a: a, b: b, c: a, d: a}
+
+
+def doc_freq(store: EmbeddedStore, word: str) -> int:
+    """Documents holding `word` as Tantivy's statistics count them: deleted ones too."""
+    return int(store.text.index.searcher().doc_freq("body", word))
+
+
+def test_images_changed_before_their_commit_leave_no_deleted_documents(tmp_path: Path) -> None:
+    # New images reach Tantivy's writer as they are added; one changed or deleted before
+    # the commit must not stay behind as a deleted document in the term statistics.
+    store = EmbeddedStore(tmp_path, writable=True)
+    kept = store.add(make_doc(1, "committed kestrel"), None)
+    gone = store.add(make_doc(2, "committed osprey"), None)
+    store.commit()
+    store.add(make_doc(3, "early heron"), None)
+    changed = store.add(make_doc(4, "pending egret"), None)
+    store.add_occurrence(changed, Occurrence(source="/late", text={"caption": "late plover"}))
+    store.add(make_doc(5, "later heron"), None)
+    dropped = store.add(make_doc(6, "dropped bittern"), None)
+    store.delete(make_doc(6, "").image_id)
+    store.delete(make_doc(2, "").image_id)
+    store.add_occurrence(kept, Occurrence(source="/again", text={"caption": "kestrel again"}))
+    store.add(make_doc(7, "last heron"), None)
+    store.commit()
+    assert count(store, "heron") == 3 and doc_freq(store, "heron") == 3
+    assert count(store, "egret", "plover") == 1 and doc_freq(store, "egret") == 1
+    assert count(store, "bittern") == 0 and doc_freq(store, "bittern") == 0
+    assert count(store, "osprey") == 0 and count(store, "kestrel", "again") == 1
+    assert {d.doc_id for d in store.get([kept, gone, changed, dropped])} == {kept, changed}
+    store.add(make_doc(8, "next heron"), None)  # the next generation sends ahead again
+    assert store._sending and store._sent
+    store.commit()
+    assert count(store, "heron") == 4 and doc_freq(store, "heron") == 4
+
+
+def test_thumbnails_take_their_names_when_their_images_commit(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, writable=True)
+    sha = make_doc(1, "").facts.sha256
+    store.add(make_doc(1, "lighthouse"), b"thumb one")
+    assert store.thumbnail(sha) == b"thumb one"  # the writer reads its own at once
+    assert not store.thumbs.path_for(sha).exists()
+    assert EmbeddedStore(tmp_path).thumbnail(sha) is None
+    store.commit()
+    assert EmbeddedStore(tmp_path).thumbnail(sha) == b"thumb one"
+    store.add(make_doc(2, "never committed"), b"thumb two")
+    store.close()
+    assert sorted(p.name for p in (tmp_path / "thumbs").rglob("*") if p.is_file()) == [f"{sha}.jpg"]
+
+
 def test_one_writer_at_a_time(tmp_path: Path) -> None:
     first = EmbeddedStore(tmp_path, writable=True)
     with pytest.raises(IndexLockedError):
@@ -138,6 +201,8 @@ def test_a_writer_killed_before_commit_leaves_the_last_commit_whole(tmp_path: Pa
     _crash(tmp_path)
     reader = EmbeddedStore(tmp_path)
     assert count(reader, "lighthouse") == 20 and count(reader, "uncommitted") == 0
+    assert reader.thumbnail(make_doc(5, "").facts.sha256) == b"t"
+    assert reader.thumbnail(make_doc(25, "").facts.sha256) is None  # never named
     assert count(reader, "late") == 0
     assert reader.stats()["images"] == 20
     writer = EmbeddedStore(tmp_path, writable=True)  # recovery rolls the half generation back

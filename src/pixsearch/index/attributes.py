@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from pixsearch.index.words import is_adult_text
@@ -78,23 +80,41 @@ def licenses_of(doc: ImageDocument) -> tuple[str, ...]:
 
 def host_suffixes(host: str) -> list[str]:
     """www.a.example.com → [www.a.example.com, a.example.com, example.com]."""
-    parts = host.lower().rstrip(".").split(".")
-    return [".".join(parts[i:]) for i in range(max(len(parts) - 1, 1))]
+    return list(_suffixes(host))
 
 
 def url_prefixes(url: str) -> list[str]:
     """http://h/a/b/c.jpg → [h/, h/a/, h/a/b/, h/a/b/c.jpg]: scheme-less, lower-cased host."""
+    return list(_parsed(url)[1])
+
+
+# Every image written parses its page and image URLs for three fields (hosts, URL
+# prefixes, site key), and a page's URL comes back for each picture on it: each URL
+# is split once and remembered while recent, and so is each host's suffix list.
+URL_CACHE = 8192
+
+
+@lru_cache(maxsize=URL_CACHE)
+def _suffixes(host: str) -> tuple[str, ...]:
+    parts = host.lower().rstrip(".").split(".")
+    return tuple(".".join(parts[i:]) for i in range(max(len(parts) - 1, 1)))
+
+
+@lru_cache(maxsize=URL_CACHE)
+def _parsed(url: str) -> tuple[str | None, tuple[str, ...]]:
+    """(hostname or None, url_prefixes) of a URL."""
     parts = urlsplit(url)
-    if not parts.hostname:
-        return []
-    base = parts.hostname.lower()
+    host = parts.hostname  # a property that parses the netloc each time it is read
+    if not host:
+        return host, ()
+    base = host.lower()
     prefixes = [base + "/"]
     path = parts.path.lstrip("/")
     segments = path.split("/") if path else []
     for i in range(len(segments)):
         tail = "/".join(segments[: i + 1])
         prefixes.append(f"{base}/{tail}" + ("/" if i < len(segments) - 1 else ""))
-    return prefixes
+    return host, tuple(prefixes)
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -107,33 +127,41 @@ def normalize_prefix(prefix: str) -> str:
     return f"{host}/{parts.path.lstrip('/')}"
 
 
-def hosts_of(doc: ImageDocument) -> tuple[str, ...]:
-    hosts: set[str] = set()
+def _urls(doc: ImageDocument) -> Iterator[str]:
     for occurrence in doc.occurrences:
         for url in (occurrence.host_page_url, occurrence.content_url):
-            host = urlsplit(url).hostname if url else None
-            if host:
-                hosts.update(host_suffixes(host))
+            if url:
+                yield url
+
+
+def hosts_of(doc: ImageDocument) -> tuple[str, ...]:
+    hosts: set[str] = set()
+    for url in _urls(doc):
+        host = _parsed(url)[0]
+        if host:
+            hosts.update(_suffixes(host))
     return tuple(sorted(hosts))
 
 
 def site_key(doc: ImageDocument) -> int:
     """A non-zero 64-bit key of the first occurrence's host (without www.), 0 for local files."""
-    for occurrence in doc.occurrences:
-        for url in (occurrence.host_page_url, occurrence.content_url):
-            host = urlsplit(url).hostname if url else None
-            if host:
-                digest = hashlib.blake2b(host.removeprefix("www.").encode(), digest_size=8)
-                return int.from_bytes(digest.digest(), "big") or 1
+    for url in _urls(doc):
+        host = _parsed(url)[0]
+        if host:
+            return _site_key(host)
     return 0
+
+
+@lru_cache(maxsize=URL_CACHE)
+def _site_key(host: str) -> int:
+    digest = hashlib.blake2b(host.removeprefix("www.").encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") or 1
 
 
 def prefixes_of(doc: ImageDocument) -> tuple[str, ...]:
     prefixes: set[str] = set()
-    for occurrence in doc.occurrences:
-        for url in (occurrence.host_page_url, occurrence.content_url):
-            if url:
-                prefixes.update(url_prefixes(url))
+    for url in _urls(doc):
+        prefixes.update(_parsed(url)[1])
     return tuple(sorted(prefixes))
 
 

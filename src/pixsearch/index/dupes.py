@@ -16,17 +16,25 @@ and the best window's normalised correlation must leave at most MAX_MISMATCH; a 
 smaller than the sample is also compared at its own resolution). The same pixel check
 vetoes hash matches, so sibling drawings (the 2 of hearts and the 2 of diamonds) that
 hash alike stay apart. Measured in docs/quality.md (issues 4 and 16).
+
+Transparency is flattened over white before hashing, so a copy a site flattened over
+black hashes unlike its original. A transparent picture's look over black
+(index/darklook.py) is kept in a second table; a pair across the two is checked against
+the transparent one's thumbnail rebuilt over black (`DuplicateIndex._across`).
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections import defaultdict
+from array import array
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 import numpy as np
 from PIL import Image
+
+from pixsearch.index.darklook import DarkLook, over_black
 
 CHUNKS = 4
 CHUNK_BITS = 16
@@ -143,7 +151,8 @@ class Thumb:
         self.image = data.convert("RGB") if isinstance(data, Image.Image) else _opened(data)
         width, height = self.image.size
         self.aspect = math.log(max(width, 1) / max(height, 1))
-        self.whole = _centred(self._sample((0, 0, width, height)))
+        self.plain = self._sample((0, 0, width, height))  # as is: tone, over-black rebuild
+        self.whole = _centred(self.plain)
         self._windows: dict[tuple[float, float], np.ndarray] = {}
 
     def windows(self, scale: tuple[float, float]) -> np.ndarray:
@@ -236,6 +245,14 @@ class Alignment:
                 self._mismatch = min(self._mismatch, _best_mismatch(*coarse))
         return self._mismatch
 
+    def over_black_mismatch(self, alpha: np.ndarray, *, transparent: Thumb) -> float:
+        """1 - the correlation of the opaque one with the transparent one (`transparent`,
+        with its DarkLook alpha) as it looks flattened over black; whole pictures only."""
+        copy = self.b if transparent is self.a else self.a
+        if alpha.shape != (ALIGN_SIDE, ALIGN_SIDE) or self.aspect_change > MAX_ASPECT_CHANGE:
+            return 1.0
+        return 1.0 - float(_centred(over_black(transparent.plain, alpha)) @ copy.whole)
+
 
 def _best_mismatch(a: Thumb, b: Thumb) -> float:
     best = 1.0
@@ -284,27 +301,79 @@ def _chunks(value: int) -> list[int]:
     return [(value >> (CHUNK_BITS * i)) & _MASK for i in range(CHUNKS)]
 
 
+_FLIPS = (0, *(1 << bit for bit in range(CHUNK_BITS)))  # a chunk as is, then each one-bit flip
+_BIT_COUNTS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _bit_count(values: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64 (numpy 2's bitwise_count; a byte table before it)."""
+    if hasattr(np, "bitwise_count"):
+        counts = np.bitwise_count(values)
+    else:
+        counts = _BIT_COUNTS[values.view(np.uint8)].reshape(-1, 8).sum(axis=1)
+    return np.asarray(counts)
+
+
 class DuplicateIndex:
-    """In-memory MIH table of (phash → doc_id, group_id)."""
+    """In-memory MIH table of (phash → doc_id, group_id).
+
+    The chunk tables hold slots of two growing arrays (hash, doc_id). A probe
+    gathers its 68 buckets' slots and measures all their distances at once in
+    numpy: at a million images that is about 1,000 candidates a probe, which
+    cost about 1 ms one by one in Python.
+    """
 
     def __init__(self, max_distance: int = 6) -> None:
         if max_distance > 2 * CHUNKS - 1:
             raise ValueError(f"max_distance above {2 * CHUNKS - 1} is not guaranteed")
         self.max_distance = max_distance
-        self._tables: list[dict[int, list[int]]] = [defaultdict(list) for _ in range(CHUNKS)]
+        # chunk → slots, as machine integers (a probe joins its buckets' bytes), in a
+        # list by chunk value: one itemgetter call fetches a probe's 17 buckets
+        self._tables: list[list[array[int] | None]] = [[None] * (_MASK + 1) for _ in range(CHUNKS)]
         self._entries: dict[int, tuple[int, int, Layout]] = {}  # doc_id → (phash, group, layout)
+        self._hashes = np.zeros(1024, dtype=np.uint64)  # by slot
+        self._ids = np.zeros(1024, dtype=np.int64)
+        self._slots = 0
+        # Transparent pictures' looks over black (made on the first), and their alphas.
+        self._over_black: DuplicateIndex | None = None
+        self._alphas: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, phash: int, doc_id: int, group_id: int, layout: Layout = None) -> None:
+    def add(
+        self,
+        phash: int,
+        doc_id: int,
+        group_id: int,
+        layout: Layout = None,
+        dark: DarkLook | None = None,
+    ) -> None:
+        """Store an image's look; `dark`, a transparent picture's look over black, too."""
         self._entries[doc_id] = (phash, group_id, layout)
+        if dark is not None:
+            if self._over_black is None:
+                self._over_black = DuplicateIndex(self.max_distance)
+            self._over_black.add(dark.phash, doc_id, group_id, parse_layout(dark.layout))
+            self._alphas[doc_id] = dark.alpha
+        slot = self._slots
+        if slot == len(self._hashes):
+            self._hashes = np.concatenate([self._hashes, np.zeros_like(self._hashes)])
+            self._ids = np.concatenate([self._ids, np.zeros_like(self._ids)])
+        self._hashes[slot] = phash
+        self._ids[slot] = doc_id
+        self._slots += 1
         for table, chunk in zip(self._tables, _chunks(phash), strict=True):
-            table[chunk].append(doc_id)
+            bucket = table[chunk]
+            if bucket is None:
+                bucket = table[chunk] = array("q")
+            bucket.append(slot)
 
     def remove(self, doc_id: int) -> None:
-        # Table buckets keep the stale id; lookups skip ids without an entry.
+        # Table buckets keep the stale slot; lookups skip ids without an entry.
         self._entries.pop(doc_id, None)
+        if self._alphas.pop(doc_id, None) is not None and self._over_black is not None:
+            self._over_black.remove(doc_id)
 
     def nearest(
         self,
@@ -312,11 +381,14 @@ class DuplicateIndex:
         layout: Layout = None,
         *,
         verify: Callable[[int], Verify] | None = None,
+        dark: DarkLook | None = None,
     ) -> tuple[int, int, int] | None:
         """(distance, doc_id, group_id) of the closest stored duplicate within max_distance.
 
         Stored images whose colour layout disagrees with `layout` do not count, nor,
         with `verify` (doc_id → its pixel comparison), those whose thumbnails differ.
+        With `verify`, a copy flattened over black meets its transparent original too
+        (`_across`; `dark` is this image's own look over black, if it is transparent).
         """
         found = []
         for doc_id in self._candidates(phash):
@@ -334,6 +406,36 @@ class DuplicateIndex:
                 phash, layout, stored, stored_layout, self.max_distance, pixels=pixels
             ):
                 return distance, doc_id, group_id
+        return self._across(phash, layout, dark, verify) if verify is not None else None
+
+    def _across(
+        self, phash: int, layout: Layout, dark: DarkLook | None, verify: Callable[[int], Verify]
+    ) -> tuple[int, int, int] | None:
+        """A pair where one picture is transparent and the other a copy of it flattened
+        over black: this image against stored looks over black, and its own look over
+        black (`dark`) against stored images. The copy must match the transparent one's
+        thumbnail rebuilt over black (darklook.py) within COPY_MAX_MISMATCH: black ink
+        vanishes over black, so such a pair shows less than a hash match does."""
+        found: list[tuple[int, int, np.ndarray, bool]] = []  # distance, doc_id, alpha, mine
+        if self._over_black is not None:
+            for doc_id in self._over_black._candidates(phash):
+                look = self._over_black._entries.get(doc_id)
+                if look is not None and doc_id in self._entries and layouts_close(layout, look[2]):
+                    found.append((hamming(look[0], phash), doc_id, self._alphas[doc_id], False))
+        if dark is not None:
+            dark_layout = parse_layout(dark.layout)
+            for doc_id in self._candidates(dark.phash):
+                entry = self._entries.get(doc_id)
+                if entry is not None and layouts_close(dark_layout, entry[2]):
+                    found.append((hamming(entry[0], dark.phash), doc_id, dark.alpha, True))
+        # the closest few only: a dark picture may meet many looks over black by hash
+        for distance, doc_id, alpha, mine in sorted(found, key=lambda f: f[:2])[:DUP_NEIGHBOURS]:
+            seen = verify(doc_id)()
+            if seen is None:
+                continue
+            transparent = seen.a if mine else seen.b
+            if seen.over_black_mismatch(alpha, transparent=transparent) <= COPY_MAX_MISMATCH:
+                return distance, doc_id, self._entries[doc_id][1]
         return None
 
     def group_for(
@@ -343,10 +445,11 @@ class DuplicateIndex:
         *,
         verify: Callable[[int], Verify] | None = None,
         neighbours: Callable[[], Iterable[tuple[int, float]]] | None = None,
+        dark: DarkLook | None = None,
     ) -> int | None:
         """The group a new image joins: its nearest hash duplicate's, else (with
         `neighbours`, its visual nearest as (doc_id, cosine)) the first embedding match's."""
-        found = self.nearest(phash, layout, verify=verify)
+        found = self.nearest(phash, layout, verify=verify, dark=dark)
         if found:
             return found[2]
         if neighbours is None or verify is None:
@@ -369,10 +472,15 @@ class DuplicateIndex:
         return None
 
     def _candidates(self, phash: int) -> set[int]:
-        seen: set[int] = set()
-        for table, chunk in zip(self._tables, _chunks(phash), strict=True):
-            for probe in (chunk, *(chunk ^ (1 << bit) for bit in range(CHUNK_BITS))):
-                bucket = table.get(probe)
-                if bucket:
-                    seen.update(bucket)
-        return seen
+        """The ids in the probed buckets whose stored hash is within max_distance."""
+        joined = b"".join(
+            bucket
+            for table, chunk in zip(self._tables, _chunks(phash), strict=True)
+            for bucket in itemgetter(*[chunk ^ flip for flip in _FLIPS])(table)
+            if bucket
+        )
+        if not joined:
+            return set()
+        slots = np.frombuffer(joined, dtype=np.int64)
+        distances = _bit_count(self._hashes[slots] ^ np.uint64(phash))
+        return set(self._ids[slots[distances <= self.max_distance]].tolist())

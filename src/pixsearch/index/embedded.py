@@ -3,8 +3,12 @@
 Commit protocol (generation G = last committed + 1):
 
 1. rows of G are written to SQLite (invisible: readers stop at the committed gen);
-2. thumbnails are written before the rows that name them;
-3. Tantivy commits G's documents together with a marker document "G landed";
+2. thumbnails are written as images are added, and flushed and named
+   (index/thumbs.py) before the rows that name them are committed;
+3. Tantivy commits G's documents together with a marker document "G landed"
+   (new images' documents go to its writer as they are added, so its indexing
+   thread works while the next images are prepared; nothing is visible before
+   this commit, and an image changed before it is sent again, see ``_unsend``);
 4. SQLite records G as committed and purges rows whose deletion G committed.
 
 A crash before 3 leaves Tantivy at G-1 and the next writer rolls SQLite back;
@@ -27,6 +31,7 @@ import numpy as np
 import tantivy
 
 from pixsearch.index import lookalike
+from pixsearch.index.darklook import DarkLook
 from pixsearch.index.derived import DerivedVectors, folder_of
 from pixsearch.index.docrecords import CACHE_SIZE
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
@@ -47,6 +52,12 @@ from pixsearch.index.textindex import TextIndex
 from pixsearch.index.thumbs import ThumbnailStore
 from pixsearch.index.vectors import VectorIndex, nearest
 from pixsearch.records import ImageDocument, Occurrence
+
+# New images whose documents go to Tantivy's writer before the commit, at most. Its
+# queue holds 10,000; a send to a full queue spins while it waits (measured: about
+# +20 % main-thread CPU per image in 50,000-image generations), and the commit waits
+# for the queue anyway.
+SEND_AHEAD = 5000
 
 
 class EmbeddedStore:
@@ -80,6 +91,8 @@ class EmbeddedStore:
         self._derived: dict[VectorSpace, DerivedVectors] = {}
         self._pending: dict[int, tuple[ImageDocument, bool]] = {}  # doc_id → (doc, existed)
         self._deleted_pending: set[int] = set()
+        self._sent: set[int] = set()  # pending images Tantivy already has (uncommitted)
+        self._sending = True  # whether new images still go to Tantivy as they are added
         if writable:
             _ = self.text.writer  # take the writer lock before touching the journal
             self.recover()
@@ -229,8 +242,10 @@ class EmbeddedStore:
     def dupes(self) -> DuplicateIndex:
         if self._dupes is None:
             self._dupes = DuplicateIndex(self._dup_distance)
+            darks = dict(self.meta.dark_looks())
             for phash, doc_id, group_id, layout in self.meta.hashes():
-                self._dupes.add(phash, doc_id, group_id, parse_layout(layout))
+                dark = DarkLook.parse(darks.get(doc_id, ""))
+                self._dupes.add(phash, doc_id, group_id, parse_layout(layout), dark)
         return self._dupes
 
     def find_by_sha(self, sha256: str) -> ImageDocument | None:
@@ -244,33 +259,47 @@ class EmbeddedStore:
         return docs[0] if docs else None
 
     def add(
-        self, doc: ImageDocument, thumbnail: bytes | None, embedding: np.ndarray | None = None
+        self,
+        doc: ImageDocument,
+        thumbnail: bytes | None,
+        embedding: np.ndarray | None = None,
+        *,
+        grouped: bool = False,
     ) -> int:
         """Add a new image (its sha256 must not be indexed yet) with its occurrences.
 
         Its near-duplicate group: a hash match's (thumbnails agreeing), else, given its
-        visual embedding, a verified match among its nearest vectors (index/dupes.py).
+        visual embedding, a verified match among its nearest vectors (index/dupes.py);
+        with `grouped`, the one the caller set in ``doc.group_id`` (0: its own).
         """
         self._require_writer()
         if thumbnail is not None:
             self.thumbs.put(doc.facts.sha256, thumbnail)
         self._begin()
         layout = parse_layout(doc.facts.color_layout)
-        doc.group_id = (
-            self.dupes.group_for(
-                doc.facts.phash,
-                layout,
-                verify=aligner(thumbnail, self._thumbnail_of),
-                neighbours=None if embedding is None else lambda: self._neighbours(embedding),
+        dark = DarkLook.parse(doc.facts.dark_look)
+        if not grouped:
+            doc.group_id = (
+                self.dupes.group_for(
+                    doc.facts.phash,
+                    layout,
+                    verify=aligner(thumbnail, self._thumbnail_of),
+                    neighbours=None if embedding is None else lambda: self._neighbours(embedding),
+                    dark=dark,
+                )
+                or 0
             )
-            or 0
-        )
         doc.doc_id = self.meta.insert_image(doc, gen=self.gen)
         doc.group_id = doc.group_id or doc.doc_id
         for occurrence in doc.occurrences:
             self.meta.upsert_occurrence(doc.doc_id, occurrence, gen=self.gen, new_image=True)
-        self.dupes.add(doc.facts.phash, doc.doc_id, doc.group_id, layout)
+        if self._dupes is not None:  # else loaded with this image from its row when needed
+            self._dupes.add(doc.facts.phash, doc.doc_id, doc.group_id, layout, dark)
         self._pending[doc.doc_id] = (doc, False)
+        self._sending = self._sending and len(self._sent) < SEND_AHEAD
+        if self._sending:
+            self.text.add(doc, gen=self.gen)
+            self._sent.add(doc.doc_id)
         return doc.doc_id
 
     def _thumbnail_of(self, doc_id: int) -> bytes | None:
@@ -295,6 +324,8 @@ class EmbeddedStore:
         self._begin()
         if not self.meta.upsert_occurrence(doc_id, occurrence, gen=self.gen):
             return False
+        if doc_id in self._sent:
+            self._unsend()
         if doc_id in self._pending:
             doc, _ = self._pending[doc_id]
             # In place, as the row's update keeps its place: the record keeps the rows' order.
@@ -307,7 +338,21 @@ class EmbeddedStore:
             docs = self.meta.fetch([doc_id], max_gen=None)
             if docs:
                 self._pending[doc_id] = (docs[0], True)
+                self._sending = False  # it goes to Tantivy at commit, and the later ones after it
         return True
+
+    def _unsend(self) -> None:
+        """Take back what Tantivy was given ahead of this commit: an image it has changed.
+
+        Deleting and re-adding that one would leave a deleted document, which
+        Tantivy counts in its term statistics until a merge; so this generation's
+        documents go to Tantivy at commit instead, as if never sent.
+        """
+        self.text.writer.rollback()
+        self._sent.clear()
+        self._sending = False
+        for doc_id in self._deleted_pending:  # the deletions went with the rollback
+            self.text.delete(doc_id)
 
     def delete(self, image_id: str) -> bool:
         self._require_writer()
@@ -315,6 +360,8 @@ class EmbeddedStore:
         if doc_id is None:
             return False
         self._begin()
+        if doc_id in self._sent:
+            self._unsend()
         self.meta.mark_deleted(doc_id, gen=self.gen)
         self.text.delete(doc_id)
         self.dupes.remove(doc_id)
@@ -331,9 +378,12 @@ class EmbeddedStore:
     def commit(self) -> int:
         """Make everything added since the last commit visible, atomically."""
         self._require_writer()
+        self.thumbs.sync()  # before the rows that name them can land
         self.meta.write_records((doc for doc, _ in self._pending.values()), gen=self.gen)
         self.meta.commit()
         for doc_id, (doc, existed) in self._pending.items():
+            if doc_id in self._sent:
+                continue
             if existed:
                 self.text.delete(doc_id)
             self.text.add(doc, gen=self.gen)
@@ -343,11 +393,14 @@ class EmbeddedStore:
         self.vectors.prune(self.gen)
         self._pending.clear()
         self._deleted_pending.clear()
+        self._sent.clear()
+        self._sending = True
         self._visible = self.gen
         self.gen += 1
         return self._visible
 
     def close(self) -> None:
+        self.thumbs.discard()  # of images added and never committed
         self.text.close()
         self.meta.close()
 

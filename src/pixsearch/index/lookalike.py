@@ -4,21 +4,26 @@ Any ``ReadStore`` answers ``duplicate_of`` with this function: it needs only
 the store's hash lookup, similar-image search, group members and thumbnails.
 Hash matches come first, checked against the pixels when the picture's
 thumbnail is given; then, with its visual embedding, the crops the hash misses
-(index/dupes.py says why both).
+(index/dupes.py says why both), and copies of a transparent picture flattened
+over black (index/darklook.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import (
+    COPY_MAX_MISMATCH,
     COPY_MIN_SIMILARITY,
     DUP_NEIGHBOURS,
+    Verify,
     aligner,
     is_near_duplicate,
     parse_layout,
 )
 from pixsearch.index.store import Picture, ReadStore
+from pixsearch.records import ImageFacts
 
 GROUP_TRIES = 4  # members of a visually close group compared with the picture
 
@@ -63,7 +68,9 @@ def _verified(
     layout = parse_layout(picture.color_layout)
     for doc_id, similarity in candidates:
         doc = docs.get(doc_id)
-        if doc is not None and is_near_duplicate(
+        if doc is None:
+            continue
+        if is_near_duplicate(
             picture.phash,
             layout,
             doc.facts.phash,
@@ -71,6 +78,16 @@ def _verified(
             max_distance,
             similarity=similarity,
             pixels=verify(doc_id),
-        ):
+        ) or (similarity is not None and _over_black(doc.facts, verify(doc_id))):
             return doc_id
     return None
+
+
+def _over_black(facts: ImageFacts, pixels: Verify) -> bool:
+    """The picture is a copy of this transparent image flattened over black (visual
+    candidates only: an upload's hash is not probed against looks over black)."""
+    dark = DarkLook.parse(facts.dark_look)
+    seen = pixels() if dark is not None else None
+    if dark is None or seen is None:
+        return False
+    return seen.over_black_mismatch(dark.alpha, transparent=seen.b) <= COPY_MAX_MISMATCH

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixsearch.index import lookalike
+from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
 from pixsearch.index.memory_match import Entry, matches, passes, score
 from pixsearch.index.nearscan import NearScan
@@ -86,6 +87,7 @@ class MemoryStore:
         if thumbnail is not None:
             self._thumbnails[doc.facts.sha256] = thumbnail
         layout = parse_layout(doc.facts.color_layout)
+        dark = DarkLook.parse(doc.facts.dark_look)
         group = self._dupes.group_for(
             doc.facts.phash,
             layout,
@@ -93,9 +95,10 @@ class MemoryStore:
             neighbours=None
             if vector is None
             else lambda: self._visual.scored(vector)[:DUP_NEIGHBOURS],
+            dark=dark,
         )
         doc.doc_id, doc.group_id = doc_id, group or doc_id
-        self._dupes.add(doc.facts.phash, doc_id, doc.group_id, layout)
+        self._dupes.add(doc.facts.phash, doc_id, doc.group_id, layout, dark)
         self._generation += 1
         self._entries[doc_id] = Entry.of(copy.deepcopy(doc), self._generation)
         self._by_image_id[doc.image_id.upper()] = doc_id

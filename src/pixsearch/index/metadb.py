@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS images (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS images_sha ON images(sha256);
 CREATE INDEX IF NOT EXISTS images_group ON images(group_id);
+-- Every commit purges the images its deletions reached (finish_generation): with
+-- this index (of deleted rows only) it reads those, not the whole table.
+CREATE INDEX IF NOT EXISTS images_deleted ON images(deleted_gen) WHERE deleted_gen IS NOT NULL;
 CREATE TABLE IF NOT EXISTS occurrences (
     id INTEGER PRIMARY KEY,
     doc_id INTEGER NOT NULL,
@@ -64,6 +67,10 @@ CREATE TABLE IF NOT EXISTS records (
 );
 """
 GROUP_CACHE_SIZE = 16384
+_INSERT_IMAGE = (
+    f"INSERT INTO images (doc_id, image_id, {FACT_COLUMNS}, first_seen, group_id, gen) "
+    f"VALUES (?, ?, {', '.join('?' for _ in FACT_FIELDS)}, ?, ?, ?)"
+)
 
 
 class MetaDB:
@@ -87,6 +94,7 @@ class MetaDB:
         self._groups: GenerationCache[int, tuple[int, int]] = GenerationCache(GROUP_CACHE_SIZE)
         self._has_records = False
         self._records_gen = -1  # the generation _has_records was probed at
+        self._next_id: int | None = None  # the next image's doc_id, in a write transaction
 
     def _add_missing_fact_columns(self) -> None:
         """Indexes made before a fact was added to ImageFacts get its column (empty)."""
@@ -145,17 +153,30 @@ class MetaDB:
     # -- writes ----------------------------------------------------------------
 
     def insert_image(self, doc: ImageDocument, *, gen: int) -> int:
-        row = facts_to_row(doc.facts)
-        placeholders = ", ".join("?" for _ in FACT_FIELDS)
-        cursor = self.conn.execute(
-            f"INSERT INTO images (image_id, {FACT_COLUMNS}, first_seen, group_id, gen) "
-            f"VALUES (?, {placeholders}, ?, ?, ?)",
-            (doc.image_id, *row.values(), doc.first_seen.isoformat(), doc.group_id, gen),
+        """Insert an image's row; its doc_id (its own group unless it joins one)."""
+        doc_id = self._next_doc_id()
+        self.conn.execute(
+            _INSERT_IMAGE,
+            (
+                doc_id,
+                doc.image_id,
+                *facts_to_row(doc.facts).values(),
+                doc.first_seen.isoformat(),
+                doc.group_id or doc_id,
+                gen,
+            ),
         )
-        doc_id = int(cursor.lastrowid or 0)
-        if not doc.group_id:
-            self.conn.execute("UPDATE images SET group_id=? WHERE doc_id=?", (doc_id, doc_id))
+        self._next_id = doc_id + 1
         return doc_id
+
+    def _next_doc_id(self) -> int:
+        # The id SQLite itself would give (the largest rowid + 1), known before the
+        # insert so that a new group's id can go into the same row. Read once per
+        # transaction: inside one, only this writer's inserts change it.
+        if self._next_id is None:
+            row = self.conn.execute("SELECT coalesce(max(doc_id), 0) + 1 FROM images").fetchone()
+            self._next_id = int(row[0])
+        return self._next_id
 
     def upsert_occurrence(
         self, doc_id: int, occurrence: Occurrence, *, gen: int, new_image: bool = False
@@ -190,10 +211,12 @@ class MetaDB:
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")
+        self._next_id = None
 
     def commit(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("COMMIT")
+        self._next_id = None
 
     # -- reads -----------------------------------------------------------------
 
@@ -341,6 +364,12 @@ class MetaDB:
             (limit,),
         ):
             yield to_unsigned(phash), doc_id, group_id, layout
+
+    def dark_looks(self) -> Iterable[tuple[int, str]]:
+        """(doc_id, look over black) of every live transparent image that has one."""
+        yield from self.conn.execute(
+            "SELECT doc_id, dark_look FROM images WHERE deleted_gen IS NULL AND dark_look != ''"
+        )
 
     def count_images(self, *, max_gen: int) -> int:
         row = self.conn.execute(

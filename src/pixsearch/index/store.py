@@ -360,9 +360,18 @@ class WriteStore(ReadStore, Protocol):
         ...
 
     def add(
-        self, doc: ImageDocument, thumbnail: bytes | None, embedding: np.ndarray | None = None
+        self,
+        doc: ImageDocument,
+        thumbnail: bytes | None,
+        embedding: np.ndarray | None = None,
+        *,
+        grouped: bool = False,
     ) -> int:
-        """Add a new image with its occurrences; its doc_id (its group joined by look)."""
+        """Add a new image with its occurrences; its doc_id (its group joined by look).
+
+        `grouped`: the caller already chose its group (``doc.group_id``; 0 for a group
+        of its own), as a sharded build's global grouping does, and none is looked up.
+        """
         ...
 
     def add_occurrence(self, doc_id: int, occurrence: Occurrence) -> bool:

@@ -62,6 +62,27 @@ def is_adult_word(word: str) -> bool:
     return word in ADULT_WORDS or word.startswith(ADULT_PREFIXES)
 
 
+# ASCII text folds to [a-z0-9] runs: every other ASCII character (the underscore
+# included, as _TOKEN says) becomes a space, and str.split() gives the tokens.
+_ASCII_SPLIT = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
 def is_adult_text(texts: Iterable[str]) -> bool:
-    """Whether any of the texts contains an adult word."""
-    return any(is_adult_word(w) for text in texts if text for w in tokens(text))
+    """Whether any of the texts contains an adult word (a token of ``tokens``).
+
+    Runs for every image written, so it checks all the texts at once: an adult
+    prefix must appear as a substring before any token is looked at, and words
+    are a set lookup over the split ASCII text (``tokens`` for other text). The
+    newline joining the texts is no token character, so no token spans two texts.
+    """
+    joined = "\n".join(text for text in texts if text).lower()
+    if joined.isascii():
+        words = joined.translate(_ASCII_SPLIT).split()
+    else:
+        words = tokens(joined)
+        joined = " ".join(words)
+    if not ADULT_WORDS.isdisjoint(words):
+        return True
+    return any(p in joined for p in ADULT_PREFIXES) and any(
+        w.startswith(ADULT_PREFIXES) for w in words
+    )

@@ -19,12 +19,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from pixsearch.index.darklook import SIDE as ALPHA_SIDE
+from pixsearch.index.darklook import DarkLook
 from pixsearch.ingest.classify import classify
-from pixsearch.ingest.colors import ColorFacts, analyze_colors
+from pixsearch.ingest.colors import ColorFacts, analyze_colors, layout_signature
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.decode import Decoded, Rejected, decode
 from pixsearch.ingest.metadata import Metadata, capture_date, extract_metadata
-from pixsearch.ingest.phash import phash_rgb
+from pixsearch.ingest.phash import phash_rgb, rgb_to_gray
 from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
 from pixsearch.ingest.thumbnail import make_thumbnail, shrink, thumb_dimensions
 from pixsearch.ingest.understand import understand
@@ -34,6 +36,10 @@ from pixsearch.records import ImageFacts, Occurrence, Rejection
 CLASSIFY_SAMPLE = 128  # the classifier sample's longest side is at most this
 COLOR_SAMPLE = 64  # side of the square sample for colours and the perceptual hash
 WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+# Over black, a sample spreading less than this (grey levels) is blank: black ink on a
+# transparent ground leaves nothing to match, and all such pictures would hash alike.
+MIN_DARK_SPREAD = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,10 @@ class Samples:
     classify_rgb: np.ndarray  # (<=128, <=128, 3) uint8, aspect kept
     color_rgb: np.ndarray  # (64, 64, 3) uint8
     color_alpha: np.ndarray | None  # (64, 64) uint8, None when opaque
+    # Transparent pictures only: the colour sample over black, and the alpha of the
+    # whole (thumbnail-size) picture box-sampled as index/darklook.py compares it.
+    dark_rgb: np.ndarray | None = None  # (64, 64, 3) uint8
+    alpha_sample: np.ndarray | None = None  # (ALPHA_SIDE, ALPHA_SIDE) uint8
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,7 @@ class Derived:
     colors: ColorFacts
     phash: int
     image_types: tuple[str, ...]
+    dark_look: str = ""  # DarkLook.encode() of a transparent picture, else ""
 
 
 def process_file(path: Path, config: PipelineConfig) -> Processed | Rejection:
@@ -143,6 +154,7 @@ def _stages(
         monochrome=derived.colors.monochrome,
         phash=derived.phash,
         color_layout=derived.colors.layout,
+        dark_look=derived.dark_look,
         image_types=derived.image_types,
         captured_at=meta.captured_at if meta is not None else _captured_at(decoded),
         thumb_width=thumb_w,
@@ -222,19 +234,26 @@ def measure(image: Image.Image) -> Samples:
     factor = -(-max(image.size) // CLASSIFY_SAMPLE)  # ceiling division
     small = image.reduce(factor) if factor > 1 else image
     smaller = small.resize((COLOR_SAMPLE, COLOR_SAMPLE), Image.Resampling.BOX)
-    alpha = None
-    if small.mode == "RGBA":
-        alpha = np.asarray(smaller.getchannel("A"))
-        small, smaller = _over_white(small), _over_white(smaller)
+    if small.mode != "RGBA":
+        return Samples(
+            classify_rgb=np.asarray(small), color_rgb=np.asarray(smaller), color_alpha=None
+        )
+    whole_alpha = image.getchannel("A").resize((ALPHA_SIDE, ALPHA_SIDE), Image.Resampling.BOX)
     return Samples(
-        classify_rgb=np.asarray(small),
-        color_rgb=np.asarray(smaller),
-        color_alpha=alpha,
+        classify_rgb=np.asarray(_over_white(small)),
+        color_rgb=np.asarray(_over_white(smaller)),
+        color_alpha=np.asarray(smaller.getchannel("A")),
+        dark_rgb=np.asarray(_flattened(smaller, BLACK)),
+        alpha_sample=np.asarray(whole_alpha),
     )
 
 
 def _over_white(image: Image.Image) -> Image.Image:
-    background = Image.new("RGB", image.size, WHITE)
+    return _flattened(image, WHITE)
+
+
+def _flattened(image: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    background = Image.new("RGB", image.size, colour)
     background.paste(image, mask=image.getchannel("A"))
     return background
 
@@ -247,7 +266,17 @@ def derive(data: bytes, decoded: Decoded, samples: Samples) -> Derived:
         image_types=classify(
             samples.classify_rgb, transparent=decoded.transparent, animated=decoded.animated
         ),
+        dark_look=_dark_look(samples) if decoded.transparent else "",
     )
+
+
+def _dark_look(samples: Samples) -> str:
+    """A transparent picture's look over black (index/darklook.py): a copy a site
+    flattened over black hashes unlike the white-flattened original."""
+    dark, alpha = samples.dark_rgb, samples.alpha_sample
+    if dark is None or alpha is None or float(rgb_to_gray(dark).std()) < MIN_DARK_SPREAD:
+        return ""
+    return DarkLook(phash_rgb(dark), layout_signature(dark), alpha).encode()
 
 
 def _captured_at(decoded: Decoded) -> datetime | None:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from pixsearch.cli.main import cli
 from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.index.features.build import Target, build_index
+from pixsearch.index.features.build import Loader, Target, build_index
 from pixsearch.index.features.folder import FeatureFolder
 from pixsearch.index.features.groups import assign_groups
 from pixsearch.index.features.schema import Look
@@ -72,6 +72,30 @@ def test_shards_keep_every_group_whole(
     counts = {k: v for s in shards for k, v in page_counts(s).items()}
     assert counts == page_counts(expected)
     assert sum(1 for s in shards if all_documents(s)) > 1  # the corpus really was spread
+
+
+def test_shards_take_the_global_groups_as_their_own_look_up_finds_them(
+    corpus: tuple[Path, FeatureFolder, Path], tmp_path: Path
+) -> None:
+    # The build hands each shard store its images' global groups (no look-up); a
+    # store grouping its own shard's images must come to the very same rows.
+    _, features, _ = corpus
+    given = build(features, [tmp_path / f"given-{i}" for i in range(3)])
+    groups = assign_groups(features.looks(features.names()), features.thumbnails.get)
+    targets = [Target(EmbeddedStore(tmp_path / f"own-{i}", writable=True)) for i in range(3)]
+    loader = Loader(
+        features, targets, route=lambda r: shard_of(groups[r.facts.sha256], 3), commit_every=7
+    )
+    for name in features.names():
+        loader.load(name)
+    loader.finish()
+    for target in targets:
+        target.store.close()
+    own = [EmbeddedStore(tmp_path / f"own-{i}") for i in range(3)]
+    for mine, theirs in zip(given, own, strict=True):
+        assert all_documents(mine) == all_documents(theirs)  # same doc ids, same group ids
+        assert page_counts(mine) == page_counts(theirs)
+    assert any(len(group) > 1 for s in given for group in partition(s))
 
 
 def test_building_again_changes_nothing(

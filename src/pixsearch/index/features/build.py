@@ -6,17 +6,17 @@ thumbnail store) and visual embedding, an image the store already holds gets
 the record's occurrences, and the stores commit every ``commit_every`` changes
 and at the end. With several targets, ``groups.assign_groups`` first gives every
 image its near-duplicate group over all shards, and each image goes to the
-shard ``shard_of(group key, N)``: a group never spans shards. Each shard store
-then groups its own images by the same rule, in the same order; since a group's
-members all land on one shard, what it finds is the global grouping (a visual
-match beyond the global search's nearest few could, rarely, merge two groups of
-one shard).
+shard ``shard_of(group key, N)``: a group never spans shards. The shard stores
+take those groups as they are (``add(..., grouped=True)``) rather than look
+each image up again: the global pass applied the store's own rule in the same
+order, and a shard's own look-up could only differ where a visual match lay
+beyond the global search's nearest few (then it merged two groups of one shard).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -92,6 +92,7 @@ class Loader:
         targets: Sequence[Target],
         *,
         route: Callable[[FeatureRecord], int] | None = None,
+        groups: Mapping[str, str] | None = None,
         commit_every: int = 2000,
         progress: Progress | None = None,
     ) -> None:
@@ -100,6 +101,7 @@ class Loader:
         self.features = features
         self.targets = targets
         self.route = route or (lambda record: 0)
+        self.groups = groups  # sha256 → its group's key, when grouped beforehand
         self.commit_every = commit_every
         self.progress = progress
         self.summary = BuildSummary()
@@ -110,7 +112,8 @@ class Loader:
         records = self.features.read_shard(name)
         for record in records:
             target = self.targets[self.route(record)]
-            _write(target, record, self.features)
+            group = None if self.groups is None else self.groups.get(record.facts.sha256)
+            _write(target, record, self.features, group)
             if target.pending >= self.commit_every:
                 target.commit()
             self.summary.records += 1
@@ -150,9 +153,17 @@ def build_index(
     """Write the records of `features`' shards (all finished ones, or `names`) to `targets`."""
     names = list(features.names() if names is None else names)
     started = time.perf_counter()
-    route = _router(features, names, len(targets), dup_distance)
+    groups = _groups(features, names, len(targets), dup_distance)
+    route = _router(groups, len(targets))
     grouping = time.perf_counter() - started
-    loader = Loader(features, targets, route=route, commit_every=commit_every, progress=progress)
+    loader = Loader(
+        features,
+        targets,
+        route=route,
+        groups=groups,
+        commit_every=commit_every,
+        progress=progress,
+    )
     started = time.perf_counter()
     for name in names:
         loader.load(name)
@@ -162,27 +173,34 @@ def build_index(
     return summary
 
 
-def _router(
+def _groups(
     features: FeatureFolder, names: Sequence[str], n: int, dup_distance: int
-) -> Callable[[FeatureRecord], int]:
-    """record → the target it goes to: one target takes all; N, by the record's group."""
+) -> dict[str, str] | None:
+    """Every image's group key before any is written, when there are several targets."""
     if n == 1:
+        return None  # the one store groups its images itself, as an ingest does
+    return assign_groups(features.looks(names), features.thumbnails.get, max_distance=dup_distance)
+
+
+def _router(groups: Mapping[str, str] | None, n: int) -> Callable[[FeatureRecord], int]:
+    """record → the target it goes to: one target takes all; N, by the record's group."""
+    if groups is None:
         return lambda record: 0
-    # Every image's group before any is written: a group's shard is its key's.
-    groups = assign_groups(
-        features.looks(names), features.thumbnails.get, max_distance=dup_distance
-    )
     shards = {key: shard_of(key, n) for key in set(groups.values())}
     return lambda record: shards[groups[record.facts.sha256]]
 
 
-def _write(target: Target, record: FeatureRecord, features: FeatureFolder) -> None:
+def _write(
+    target: Target, record: FeatureRecord, features: FeatureFolder, group: str | None
+) -> None:
+    """Add or update one record's image; `group`, its group's key if grouped beforehand."""
     store = target.store
     existing = store.find_by_sha(record.facts.sha256)
     if existing is None:
         doc: ImageDocument = record.document(datetime.now(UTC))
         thumbnail = features.thumbnails.get(record.facts.sha256) if record.has_thumbnail else None
-        store.add(doc, thumbnail, record.embedding)
+        grouped = group is not None and _join(store, doc, group)
+        store.add(doc, thumbnail, record.embedding, grouped=grouped)
         if record.embedding is not None:
             store.add_vector(doc.doc_id, record.embedding)
         if record.clip_embedding is not None and target.clip_vectors is not None:
@@ -195,3 +213,16 @@ def _write(target: Target, record: FeatureRecord, features: FeatureFolder) -> No
             return
         target.duplicates += 1
     target.pending += 1
+
+
+def _join(store: WriteStore, doc: ImageDocument, group: str) -> bool:
+    """Set `doc`'s group to that of the image keyed `group` (0: a new group); False
+    when that image is not in this store, so the store must look the group up."""
+    if group == doc.facts.sha256:
+        doc.group_id = 0
+        return True
+    first = store.find_by_sha(group)
+    if first is None:
+        return False
+    doc.group_id = first.group_id
+    return True

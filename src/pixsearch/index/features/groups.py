@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 from usearch.index import Index
 
+from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import (
     DUP_NEIGHBOURS,
     Alignment,
@@ -108,6 +109,7 @@ def assign_groups(
         key = len(shas)
         shas.append(look.sha256)
         layout = parse_layout(look.color_layout)
+        dark = DarkLook.parse(look.dark_look)
         mine = look.sha256 if look.has_thumbnail else None
         vector = look.embedding
 
@@ -122,9 +124,10 @@ def assign_groups(
             layout,
             verify=verify,
             neighbours=neighbours if vector is not None else None,
+            dark=dark,
         )
         group = group or key
-        dupes.add(look.phash, key, group, layout)
+        dupes.add(look.phash, key, group, layout, dark)
         if vector is not None:
             embeddings.add(key, vector)
         groups[look.sha256] = shas[group]

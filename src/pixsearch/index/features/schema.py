@@ -201,7 +201,7 @@ def _fact_values(table: pa.Table, column: _Column, rows: int) -> list[Any]:
     return [column.decode(v) for v in values] if column.decode is not None else values
 
 
-GROUP_COLUMNS = ("sha256", "phash", "color_layout", "has_thumbnail", "embedding")
+GROUP_COLUMNS = ("sha256", "phash", "color_layout", "dark_look", "has_thumbnail", "embedding")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,12 +213,14 @@ class Look:
     color_layout: str
     has_thumbnail: bool
     embedding: np.ndarray | None = field(default=None, compare=False)
+    dark_look: str = ""  # ImageFacts.dark_look: a transparent picture's look over black
 
 
 def looks_of(table: pa.Table) -> Iterator[Look]:
     """The Looks of a table read with ``columns=GROUP_COLUMNS``."""
     names = table.column_names
     layouts = table.column("color_layout").to_pylist() if "color_layout" in names else None
+    darks = table.column("dark_look").to_pylist() if "dark_look" in names else None
     shas = table.column("sha256").to_pylist()
     hashes = table.column("phash").to_pylist()
     thumbs = table.column("has_thumbnail").to_pylist()
@@ -230,4 +232,5 @@ def looks_of(table: pa.Table) -> Iterator[Look]:
             color_layout=layouts[i] if layouts is not None else "",
             has_thumbnail=bool(thumbs[i]),
             embedding=_vector(embeddings[i]),
+            dark_look=(darks[i] or "") if darks is not None else "",
         )
