@@ -1,7 +1,7 @@
 """Soak: open-loop load at 80 % of the measured maximum for minutes, with ingest running beside it.
 
     python bench/soak.py [--minutes 10] [--images 3000] [--ingest-rate 2] [--dir .bench/soak]
-        [--workers 2] [--load 0.8] [--probe-seconds 20] [--window 30] [--trace trace.csv]
+        [--workers 2] [--load 0.8] [--probe-seconds 60] [--window 30] [--trace trace.csv]
 
 Builds (or reuses) an index of --images generated pictures under --dir, starts
 `pixsearch serve --workers N` on loopback with a subscription key, measures the
@@ -429,7 +429,8 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=Path(".bench/soak"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--load", type=float, default=0.8)
-    parser.add_argument("--probe-seconds", type=float, default=20.0)
+    # Six ingest batches or so: a 20 s probe saw two, and two runs' maxima differed by 16 %.
+    parser.add_argument("--probe-seconds", type=float, default=60.0)
     parser.add_argument("--window", type=float, default=30.0)
     parser.add_argument("--trace", type=Path)
     args = parser.parse_args()
