@@ -1,7 +1,8 @@
 """Soak: open-loop load at 80 % of the measured maximum for minutes, with ingest running beside it.
 
-    python bench/soak.py [--minutes 10] [--images 3000] [--ingest-rate 2] [--dir .bench/soak]
-        [--workers 2] [--load 0.8] [--probe-seconds 60] [--window 30] [--trace trace.csv]
+    python bench/soak.py [--minutes 10] [--images 3000] [--ingest-rate 2] [--ingest-nice 0]
+        [--dir .bench/soak] [--workers 2] [--load 0.8] [--probe-seconds 60] [--window 30]
+        [--trace trace.csv]
 
 Builds (or reuses) an index of --images generated pictures under --dir, starts
 `pixsearch serve --workers N` on loopback with a subscription key, measures the
@@ -321,7 +322,12 @@ async def open_loop(base: str, key: str, rate: float, seconds: float, run: Run, 
 
 
 def ingest_beside(
-    root: Path, index_dir: Path, stop: threading.Event, rate: float, batch: int = 20
+    root: Path,
+    index_dir: Path,
+    stop: threading.Event,
+    rate: float,
+    batch: int = 20,
+    niceness: int = 0,
 ) -> None:
     """Batch after batch of new pictures through `pixsearch ingest`, until `stop`.
 
@@ -336,8 +342,9 @@ def ingest_beside(
         folder = root / f"extra-{seed}"
         write_pictures(folder, batch, seed)
         process = subprocess.Popen(
-            pixsearch("ingest", str(folder), "--index", str(index_dir), "--no-neural",
-                      "--workers", "1", "--commit-every", "10"),
+            ["nice", "-n", str(niceness),
+             *pixsearch("ingest", str(folder), "--index", str(index_dir), "--no-neural",
+                        "--workers", "1", "--commit-every", "10")],
             stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
         while process.poll() is None and not stop.is_set():
@@ -426,6 +433,9 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--images", type=int, default=3000)
     parser.add_argument("--ingest-rate", type=float, default=2.0, help="pictures/s; 0: flat out")
+    parser.add_argument(
+        "--ingest-nice", type=int, default=0, help="the ingest's niceness (background: 19)"
+    )
     parser.add_argument("--dir", type=Path, default=Path(".bench/soak"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--load", type=float, default=0.8)
@@ -441,7 +451,9 @@ def main() -> int:
     stop = threading.Event()
     # The ingest runs during the probe too: the maximum is measured as the soak will run.
     ingest = threading.Thread(
-        target=ingest_beside, args=(args.dir, index_dir, stop, args.ingest_rate)
+        target=ingest_beside,
+        args=(args.dir, index_dir, stop, args.ingest_rate),
+        kwargs={"niceness": args.ingest_nice},
     )
     try:
         asyncio.run(closed_loop(base, key, 5.0, fresh=True))  # warm every worker; not measured
