@@ -44,8 +44,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from pixsearch.config import Settings
+from pixsearch.index.alignment import aligner
 from pixsearch.index.darklook import DarkLook
-from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
+from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.decode import decode
 from pixsearch.ingest.pipeline import (

@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_sets as sets
 from pixsearch.config import Settings
-from pixsearch.index.dupes import Alignment, Thumb, is_near_duplicate, parse_layout
+from pixsearch.index.alignment import Alignment, Thumb
+from pixsearch.index.dupes import is_near_duplicate, parse_layout
 from pixsearch.ingest import classify
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.decode import decode

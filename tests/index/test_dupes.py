@@ -4,15 +4,8 @@ import random
 from PIL import Image
 from skimage import data
 
-from pixsearch.index.dupes import (
-    MAX_ASPECT_CHANGE,
-    MAX_MISMATCH,
-    Alignment,
-    DuplicateIndex,
-    Thumb,
-    hamming,
-    is_near_duplicate,
-)
+from pixsearch.index.alignment import MAX_ASPECT_CHANGE, MAX_MISMATCH, Alignment, Thumb
+from pixsearch.index.dupes import DuplicateIndex, hamming, is_near_duplicate
 
 
 def test_finds_every_hash_within_the_distance() -> None:

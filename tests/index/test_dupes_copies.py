@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixsearch.index.dupes import MAX_MISMATCH, Alignment, Thumb, hamming, is_near_duplicate
+from pixsearch.index.alignment import MAX_MISMATCH, Alignment, Thumb
+from pixsearch.index.dupes import hamming, is_near_duplicate
 from pixsearch.index.dupes import parse_layout as layout_of
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.pipeline import Processed, process_bytes

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIDE = 32  # side of the alpha sample: dupes.ALIGN_SIDE, the thumbnails' sample side
+SIDE = 32  # side of the alpha sample: alignment.ALIGN_SIDE, the thumbnails' sample side
 _HASH_DIGITS = 16
 _LAYOUT_DIGITS = 24
 

@@ -11,11 +11,11 @@ beyond what the table finds; so do small copies of symmetric drawings (a flag's 
 thumbnail: 18 bits), whose many near-median DCT terms flip. Images with a visual
 embedding get a second way in: a stored image whose embedding is close (from the
 vector index) is a duplicate if the two thumbnails, once aligned, show the same picture
-(`Alignment`: one picture is compared with windows of the other covering 90-100 % of its sides,
-and the best window's normalised correlation must leave at most MAX_MISMATCH; a copy
-smaller than the sample is also compared at its own resolution). The same pixel check
-vetoes hash matches, so sibling drawings (the 2 of hearts and the 2 of diamonds) that
-hash alike stay apart. Measured in docs/quality.md (issues 4 and 16).
+(index/alignment.py: one picture is compared with windows of the other covering 90-100 %
+of its sides, and the best window's normalised correlation must leave at most
+MAX_MISMATCH). The same pixel check vetoes hash matches, so sibling drawings (the 2 of
+hearts and the 2 of diamonds) that hash alike stay apart. Measured in docs/quality.md
+(issues 4 and 16).
 
 Transparency is flattened over white before hashing, so a copy a site flattened over
 black hashes unlike its original. A transparent picture's look over black
@@ -25,16 +25,14 @@ the transparent one's thumbnail rebuilt over black (`DuplicateIndex._across`).
 
 from __future__ import annotations
 
-import io
-import math
 from array import array
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 
 import numpy as np
-from PIL import Image
 
-from pixsearch.index.darklook import DarkLook, over_black
+from pixsearch.index.alignment import MAX_ASPECT_CHANGE, MAX_MISMATCH, Verify
+from pixsearch.index.darklook import DarkLook
 
 CHUNKS = 4
 CHUNK_BITS = 16
@@ -59,21 +57,7 @@ COPY_MIN_SIMILARITY = 0.6
 # ... and their aligned pixels agree more closely than MAX_MISMATCH asks: two frames of
 # one drawn boat capsizing, copied as JPEGs over black, came within 0.028.
 COPY_MAX_MISMATCH = 0.02
-MAX_ASPECT_CHANGE = 0.11  # |log| of the aspect ratios' quotient: a 10 % cut from one side
-MAX_MISMATCH = 0.03  # 1 - correlation of the aligned 32x32 RGB samples (copies: median 0.001)
-ALIGN_SIDE = 32
-ALIGN_SCALES = (1.0, 0.975, 0.95, 0.925, 0.9)  # window side / picture side
-# (width, height) scales of the windows tried, largest first: a crop on all sides (both
-# scales alike) or from one side only (one scale 1), down to 90 % of a side.
-ALIGN_WINDOWS = tuple(
-    pair for s in ALIGN_SCALES for pair in ([(s, s)] if s == 1.0 else [(s, s), (s, 1.0), (1.0, s)])
-)
-ALIGN_STEPS = 4  # window positions per axis: 0, 1/4 ... 1 of the free margin
-# A copy with a side under this is also compared at its own resolution (_same_detail).
-COARSE_BELOW = 2 * ALIGN_SIDE
 DUP_NEIGHBOURS = 8  # nearest vectors the ingest checks when no hash matches
-
-Verify = Callable[[], "Alignment | None"]  # lazily: the pixel comparison of a pair, if known
 
 
 def hamming(a: int, b: int) -> int:
@@ -142,159 +126,6 @@ def _allowed_mismatch(similarity: float | None, layout_a: Layout, layout_b: Layo
         return MAX_MISMATCH
     known = layout_a is not None and layout_b is not None
     return COPY_MAX_MISMATCH if known and layouts_close(layout_a, layout_b) else None
-
-
-class Thumb:
-    """A thumbnail decoded for alignment: its whole-picture sample and, lazily, windows."""
-
-    def __init__(self, data: bytes | Image.Image) -> None:
-        self.image = data.convert("RGB") if isinstance(data, Image.Image) else _opened(data)
-        width, height = self.image.size
-        self.aspect = math.log(max(width, 1) / max(height, 1))
-        self.plain = self._sample((0, 0, width, height))  # as is: tone, over-black rebuild
-        self.whole = _centred(self.plain)
-        self._windows: dict[tuple[float, float], np.ndarray] = {}
-
-    def windows(self, scale: tuple[float, float]) -> np.ndarray:
-        """(n, 3·side²) centred samples of the windows of this (width, height) scale,
-        on a grid of positions."""
-        if scale not in self._windows:
-            width, height = self.image.size
-            w, h = width * scale[0], height * scale[1]
-            xs, ys = _spots(scale[0]), _spots(scale[1])
-            boxes = [
-                ((width - w) * fx, (height - h) * fy, (width - w) * fx + w, (height - h) * fy + h)
-                for fx in xs
-                for fy in ys
-            ]
-            self._windows[scale] = np.stack([_centred(self._sample(box)) for box in boxes])
-        return self._windows[scale]
-
-    def coarsened(self, longest: int) -> Thumb:
-        """This picture with its longest side brought down to `longest` pixels."""
-        width, height = self.image.size
-        scale = longest / max(width, height)
-        if scale >= 1.0:
-            return self
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        return Thumb(self.image.resize(size, Image.Resampling.BOX))
-
-    def _sample(self, box: tuple[float, float, float, float]) -> np.ndarray:
-        side = (ALIGN_SIDE, ALIGN_SIDE)
-        small = self.image.resize(side, Image.Resampling.BOX, box=box)
-        return np.asarray(small, dtype=np.float32).reshape(-1)
-
-
-def _opened(data: bytes) -> Image.Image:
-    with Image.open(io.BytesIO(data)) as opened:
-        opened.draft("RGB", (ALIGN_SIDE * 4, ALIGN_SIDE * 4))  # JPEG: decode at 1/2..1/8
-        image = opened.convert("RGBA") if "A" in opened.getbands() else opened
-        if image.mode == "RGBA":
-            white = Image.new("RGB", image.size, (255, 255, 255))
-            white.paste(image, mask=image.getchannel("A"))
-            image = white
-        return image.convert("RGB")
-
-
-def _same_detail(a: Thumb, b: Thumb) -> tuple[Thumb, Thumb] | None:
-    """The pair at the smaller one's resolution when a side of it is under COARSE_BELOW.
-
-    A copy near or under the sample's size (a 25-60 px icon) was resampled by its
-    maker's filter and is enlarged or barely reduced by ours, so its thin lines come
-    out unlike the large picture's: the larger one is brought down to the copy's size
-    first, and detail only it has is no difference. None when both are large enough.
-    """
-    if min(*a.image.size, *b.image.size) >= COARSE_BELOW:
-        return None
-    side_a, side_b = max(a.image.size), max(b.image.size)
-    if side_a == side_b:
-        return None  # already alike in detail
-    if side_a > side_b:
-        return a.coarsened(side_b), b
-    return a, b.coarsened(side_a)
-
-
-def _spots(scale: float) -> list[float]:
-    return [k / ALIGN_STEPS for k in range(ALIGN_STEPS + 1)] if scale < 1.0 else [0.0]
-
-
-def _centred(sample: np.ndarray) -> np.ndarray:
-    sample = sample - sample.mean()
-    norm = float(np.linalg.norm(sample))
-    return sample / norm if norm > 1e-6 else sample  # a flat picture correlates with nothing
-
-
-class Alignment:
-    """Two thumbnails compared: aspect ratios at once, pixels when asked (then cached)."""
-
-    def __init__(self, a: Thumb, b: Thumb) -> None:
-        self.a, self.b = a, b
-        self.aspect_change = abs(a.aspect - b.aspect)
-        self._mismatch: float | None = None
-
-    def mismatch(self) -> float:
-        """1 - the best correlation of one picture with a window of the other (ALIGN_WINDOWS).
-
-        Tries the whole pictures first, then smaller windows, and stops as soon as
-        one is within MAX_MISMATCH: copies that are not crops cost one comparison.
-        """
-        if self._mismatch is None:
-            self._mismatch = _best_mismatch(self.a, self.b)
-            coarse = _same_detail(self.a, self.b) if self._mismatch > MAX_MISMATCH else None
-            if coarse is not None:
-                self._mismatch = min(self._mismatch, _best_mismatch(*coarse))
-        return self._mismatch
-
-    def over_black_mismatch(self, alpha: np.ndarray, *, transparent: Thumb) -> float:
-        """1 - the correlation of the opaque one with the transparent one (`transparent`,
-        with its DarkLook alpha) as it looks flattened over black; whole pictures only."""
-        copy = self.b if transparent is self.a else self.a
-        if alpha.shape != (ALIGN_SIDE, ALIGN_SIDE) or self.aspect_change > MAX_ASPECT_CHANGE:
-            return 1.0
-        return 1.0 - float(_centred(over_black(transparent.plain, alpha)) @ copy.whole)
-
-
-def _best_mismatch(a: Thumb, b: Thumb) -> float:
-    best = 1.0
-    for scale in ALIGN_WINDOWS:
-        for window_of, whole in ((a, b), (b, a)):
-            best = min(best, 1.0 - float((window_of.windows(scale) @ whole.whole).max()))
-            if scale == (1.0, 1.0):
-                break  # whole against whole is symmetric
-        if best <= MAX_MISMATCH:
-            break
-    return best
-
-
-def aligner(
-    thumbnail: bytes | None, lookup: Callable[[int], bytes | None]
-) -> Callable[[int], Verify]:
-    """doc_id → Verify for comparing `thumbnail` with stored images' thumbnails."""
-    mine: list[Thumb | None] = []
-
-    def own() -> Thumb | None:
-        if not mine:
-            mine.append(_decode(thumbnail))
-        return mine[0]
-
-    def verify_with(doc_id: int) -> Verify:
-        def check() -> Alignment | None:
-            a = own()
-            b = _decode(lookup(doc_id)) if a is not None else None
-            return Alignment(a, b) if a is not None and b is not None else None
-
-        return check
-
-    return verify_with
-
-
-def _decode(data: bytes | None) -> Thumb | None:
-    if not data:
-        return None
-    try:
-        return Thumb(data)
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
 
 
 def _chunks(value: int) -> list[int]:

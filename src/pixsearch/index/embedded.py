@@ -31,10 +31,11 @@ import numpy as np
 import tantivy
 
 from pixsearch.index import lookalike
+from pixsearch.index.alignment import aligner
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.derived import DerivedVectors, folder_of
 from pixsearch.index.docrecords import CACHE_SIZE
-from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
+from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
 from pixsearch.index.metadb import MetaDB
 from pixsearch.index.nearscan import NearScan
 from pixsearch.index.schema import BODY_FIELD

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from pixsearch.index.alignment import Verify, aligner
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import (
     COPY_MAX_MISMATCH,
     COPY_MIN_SIMILARITY,
     DUP_NEIGHBOURS,
-    Verify,
-    aligner,
     is_near_duplicate,
     parse_layout,
 )

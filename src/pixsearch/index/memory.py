@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixsearch.index import lookalike
+from pixsearch.index.alignment import aligner
 from pixsearch.index.darklook import DarkLook
-from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, aligner, parse_layout
+from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
 from pixsearch.index.memory_match import Entry, matches, passes, score
 from pixsearch.index.nearscan import NearScan
 from pixsearch.index.store import (

@@ -23,15 +23,9 @@ import numpy as np
 from PIL import Image
 from usearch.index import Index
 
+from pixsearch.index.alignment import Alignment, Thumb, Verify
 from pixsearch.index.darklook import DarkLook
-from pixsearch.index.dupes import (
-    DUP_NEIGHBOURS,
-    Alignment,
-    DuplicateIndex,
-    Thumb,
-    Verify,
-    parse_layout,
-)
+from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
 from pixsearch.index.features.schema import Look
 from pixsearch.index.vectors import new_index, quantize
 
