@@ -6,17 +6,21 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
+from pixsearch.cli.main import cli
 from pixsearch.demo.samples import write_samples
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.ingest.config import PipelineConfig
@@ -190,5 +194,66 @@ def ingested_and_served(pics: Path, index: Path, *, analyzers: str) -> Iterator[
     process, base = start_server(index)
     try:
         yield base, key
+    finally:
+        stop_server(process)
+
+
+Routes = dict[str, tuple[str, bytes]]  # path → (content type, body)
+
+
+@contextmanager
+def loopback_site(routes: Routes) -> Iterator[str]:
+    """A static site on 127.0.0.1 answering `routes` (404 elsewhere): its base URL."""
+
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:
+            kind, body = routes.get(self.path, ("text/html", b"<h1>not found</h1>"))
+            self.answer(200 if self.path in routes else 404, kind, body)
+
+    with serving(Handler) as base:
+        yield base
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A test site's request handler: whole answers in one call, no access log on stderr."""
+
+    def answer(self, status: int, kind: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 with `handler`, in a thread: its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def crawled_and_served(routes: Routes, index: Path) -> Iterator[httpx.Client]:
+    """`routes` crawled with `pixsearch crawl` (no image models) into `index`, then served:
+    a client holding a key."""
+    with loopback_site(routes) as seed:
+        args = ["crawl", f"{seed}/", "--index", str(index), "--allow-private"]
+        result = CliRunner().invoke(cli, [*args, "--delay", "0", "--quiet", "--no-neural"])
+        assert result.exit_code == 0, result.output
+    key = SqliteKeyStore(ServiceDb(index / "service.db")).create("tests")
+    process, base = start_server(index)
+    try:
+        headers = {"Ocp-Apim-Subscription-Key": key}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            yield client
     finally:
         stop_server(process)

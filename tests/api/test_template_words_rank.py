@@ -14,19 +14,13 @@ word's weight.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
-from pixsearch.cli.main import cli
-from pixsearch.tenancy.keys import SqliteKeyStore
-from pixsearch.tenancy.state import ServiceDb
-from tests.conftest import start_server, stop_server
+from tests.conftest import crawled_and_served
 from tests.debian import apt_install
 
 CLIPART = Path("/usr/share/openclipart/png")
@@ -86,46 +80,14 @@ def _routes() -> dict[str, tuple[str, bytes]]:
     return routes
 
 
-def _serve(routes: dict[str, tuple[str, bytes]]) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            kind, body = routes.get(self.path, ("text/html", b"<h1>not found</h1>"))
-            self.send_response(200 if self.path in routes else 404)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     reason = apt_install("openclipart-png")
     if reason:
         pytest.skip(reason)
-    site, seed = _serve(_routes())
     index_dir = tmp_path_factory.mktemp("template") / "index"
-    try:
-        args = ["crawl", f"{seed}/", "--index", str(index_dir), "--allow-private"]
-        result = CliRunner().invoke(cli, [*args, "--delay", "0", "--quiet", "--no-neural"])
-        assert result.exit_code == 0, result.output
-    finally:
-        site.shutdown()
-        site.server_close()
-    key = SqliteKeyStore(ServiceDb(index_dir / "service.db")).create("tests")
-    process, base = start_server(index_dir)
-    try:
-        headers = {"Ocp-Apim-Subscription-Key": key}
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            yield client
-    finally:
-        stop_server(process)
+    with crawled_and_served(_routes(), index_dir) as client:
+        yield client
 
 
 def _items(api: httpx.Client, q: str) -> list[int]:

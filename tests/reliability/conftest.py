@@ -26,7 +26,7 @@ from PIL import Image
 from pixsearch.tenancy.instances import Instance, SqliteInstanceStore
 from pixsearch.tenancy.keys import SqliteKeyStore
 from pixsearch.tenancy.state import ServiceDb
-from tests.conftest import ingest_folder, start_server, stop_server
+from tests.conftest import QuietHandler, ingest_folder, serving, start_server, stop_server
 
 
 def picture(seed: int, width: int = 320, height: int = 240, kind: str = "JPEG") -> bytes:
@@ -169,7 +169,7 @@ def endless_site() -> Iterator[str]:
     Every answer takes 50 ms, so a crawl of it is still busy when a test kills it.
     """
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             time.sleep(0.05)
             kind, _, number = self.path.strip("/").partition("/")
@@ -181,23 +181,10 @@ def endless_site() -> Iterator[str]:
                 image = f'<img src="/img/{n}.jpg" alt="picture {n}">'
                 body = f"<html><body>{links}{image}</body></html>".encode()
                 content_type = "text/html"
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(200, content_type, body)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield base
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,14 @@ def reindex(
     `open_target` opens a writable store (with its derived-data writers) on a new
     directory. `old` is closed at the end.
     """
-    return _rebuild({"": old}, index_dir, open_target, commit_every, dup_distance, progress)
+    return reindex_shards(
+        {"": old},
+        index_dir,
+        open_target,
+        commit_every=commit_every,
+        dup_distance=dup_distance,
+        progress=progress,
+    )
 
 
 def reindex_shards(
@@ -135,7 +142,8 @@ def reindex_shards(
     dup_distance: int = 6,
     progress: Progress | None = None,
 ) -> ReindexSummary:
-    """Rebuild the shards of `index_dir` (by folder name, e.g. "shard-0") as one index.
+    """Rebuild the shards of `index_dir` (by folder name, e.g. "shard-0"; "" for
+    `index_dir` itself) as one index.
 
     The features of every shard go through one grouping pass, so a group the current
     rule finds across two old shards ends up whole on one new shard. The same number
@@ -144,18 +152,6 @@ def reindex_shards(
     """
     if not olds:
         raise ValueError("no shards to rebuild")
-    return _rebuild(olds, index_dir, open_target, commit_every, dup_distance, progress)
-
-
-def _rebuild(
-    olds: dict[str, WriteStore],
-    index_dir: Path,
-    open_target: Callable[[Path], Target],
-    commit_every: int,
-    dup_distance: int,
-    progress: Progress | None,
-) -> ReindexSummary:
-    """`olds` by their folder under index_dir ("" for index_dir itself)."""
     workspace = workspace_of(index_dir)
     shutil.rmtree(workspace, ignore_errors=True)  # what a crashed run left
     features = FeatureFolder(workspace / "features").create()
