@@ -46,6 +46,10 @@ def copy_index(server: Server, to: Path) -> Path:
         sqlite3.connect(index / "service.db") as copy,
     ):
         source.backup(copy)  # consistent while the shared server writes
+        # Counters of its own: the shared server's page may have used this second's calls
+        # (the browser tests search with the same key just before), and the burst below
+        # can fall in that same second.
+        copy.execute("DELETE FROM rate_window")
     return index
 
 
@@ -73,7 +77,7 @@ def test_page_key_limits_come_from_settings_and_it_can_be_switched_off(
     finally:
         stop_server(process)
     codes = [a.status_code for a in answers]
-    assert 200 in codes and 429 in codes, codes
+    assert 200 in codes and 429 in codes, [(a.status_code, a.text[:120]) for a in answers]
     refused = next(a for a in answers if a.status_code == 429)
     assert refused.json()["errors"][0]["code"] == "RateLimitExceeded"
     assert int(refused.headers["Retry-After"]) >= 1
