@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -334,3 +335,31 @@ def test_ray_crawl_equals_local(tmp_path: Path, ray_cluster: None) -> None:
     assert EmbeddedStore(tmp_path / "ray").stats()["images"] == 2
     for output in (local.output, ray.output):
         assert "image:corrupt" in output
+
+
+def test_import_warc_keeps_feature_shards_that_build_the_same_index(
+    archives: list[Path], tmp_path: Path
+) -> None:
+    files = [str(p) for p in archives]
+    direct = import_warc(*files, "--index", str(tmp_path / "direct"), "--analyzers", "")
+    assert direct.exit_code == 0, direct.output
+    features = tmp_path / "features"
+    common = [*files, "--analyzers", "", "--features", str(features)]
+    kept = import_warc(*common, "--index", str(tmp_path / "kept"))
+    assert kept.exit_code == 0, kept.output
+    same_index(tmp_path / "kept", tmp_path / "direct")
+    assert sorted(FeatureFolder(str(features)).names()) == sorted(
+        s.name for s in warc_shards(archives)[0]
+    )
+    written = {p: p.stat().st_mtime_ns for p in features.rglob("*") if p.is_file()}
+    # A rerun processes no archive again: every shard is there, and nothing is new.
+    again = import_warc(*common, "--index", str(tmp_path / "kept"))
+    assert again.exit_code == 0, again.output
+    assert {p: p.stat().st_mtime_ns for p in features.rglob("*") if p.is_file()} == written
+    assert re.search(r"indexed \(new images\) +│ 0 ", again.output), again.output
+    assert EmbeddedStore(tmp_path / "kept").stats()["images"] == 3
+    built = CliRunner().invoke(
+        cli, ["index", "build", str(features), "--index", str(tmp_path / "built")]
+    )
+    assert built.exit_code == 0, built.output
+    same_index(tmp_path / "built", tmp_path / "direct")

@@ -1,10 +1,11 @@
 """--distributor for the web sources: their work on Ray, the index written here.
 
 The ``local`` default keeps each command's own single-process path. With
-``ray``, import-warc and import-urls run their input shards (archives, chunks
-of a URL list) through ``ShardedRun`` as ``ingest`` runs folders (feature
-shards, loaded into the index as each is written); crawl keeps its frontier
-and fetching here and sends each fetched image's pipeline to Ray.
+``ray``, or with ``--features``, import-warc and import-urls run their input
+shards (archives, chunks of a URL list) through ``ShardedRun`` as ``ingest``
+runs folders (feature shards, loaded into the index as each is written); crawl
+keeps its frontier and fetching here and sends each fetched image's pipeline to
+Ray.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ OPTIONS = (
 
 
 def distributor_options(func: Callable[..., None]) -> Callable[..., None]:
-    """--distributor, --ray-address, --shard-attempts and --workers, handed over as one
-    Distribution (None for the local default: the command's own single-process path)."""
+    """--distributor, --ray-address, --shard-attempts, --workers and --features, handed
+    over as one Distribution (None for the local default without --features: the
+    command's own single-process path)."""
 
     @functools.wraps(func)
     def command(
@@ -50,18 +52,31 @@ def distributor_options(func: Callable[..., None]) -> Callable[..., None]:
         ray_address: str,
         shard_attempts: int,
         workers: int | None,
+        features_dir: str | None,
         **rest: Any,
     ) -> None:
         how = None
-        if distributor != "local":
-            # No --features and no shard size here: the command cuts its own input shards.
-            run = ShardedRun(distributor, ray_address, None, shard_files=0, attempts=shard_attempts)
+        if distributor != "local" or features_dir is not None:
+            # No shard size here: the command cuts its own input shards.
+            run = ShardedRun(
+                distributor, ray_address, features_dir, shard_files=0, attempts=shard_attempts
+            )
             how = Distribution(run, workers)
         func(distribution=how, **rest)
 
     wrapped: Callable[..., None] = command
     for option in reversed(OPTIONS):
         wrapped = option(wrapped)
+    wrapped = click.option(
+        "--features",
+        "features_dir",
+        default=None,
+        metavar="DIR",
+        help="Keep the pipeline's output as feature shards here (a folder or URI, shared by "
+        "all Ray nodes; `pixsearch index build` reads them again), and build the index from "
+        "them; a rerun skips the shards already written. Default: none with --distributor "
+        "local, a temporary folder with ray.",
+    )(wrapped)
     return click.option(
         "--workers", type=int, default=None, help="Ray actors (default: one per cluster CPU)."
     )(wrapped)
