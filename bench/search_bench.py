@@ -1,7 +1,7 @@
 """Search latency at scale: load N synthetic documents, then time queries.
 
     python bench/search_bench.py --docs 1000000 [--dir .bench/search-1m] [--queries 300]
-        [--rounds 3] [--clock wall|cpu] [--profile 25] [--no-http]
+        [--rounds 3] [--clock wall|cpu] [--profile 25] [--no-http] [--answers FILE]
 
 Documents go straight into the embedded store (no images, no thumbnails), with
 Zipf-distributed words and realistic field lengths and attribute spreads. The
@@ -17,7 +17,11 @@ that answers the same queries with no pixsearch code on the query path. Each
 round times pixsearch and the bare engine back to back on the same queries, so
 the ratio pixsearch ÷ bare holds even on a busy machine; --rounds repeats that
 and reports every round. --profile N prints the N costliest functions of the
-in-process loop (cProfile).
+in-process loop (cProfile). --answers FILE writes every answer of a fixed set of
+requests (the queries under several filter settings, three pages each, explanations
+on the first) one per line, field by field, and stops: run it with the old code and
+the new (PYTHONPATH=<old tree>/src) and compare the files to prove a change kept
+the answers.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -286,6 +292,42 @@ def profile(root: Path, queries: list[str], top: int) -> None:
     stats.sort_stats("cumulative").print_stats(top)
 
 
+ANSWER_FILTERS = (
+    Filters(),
+    FILTERS,
+    Filters(license="any"),
+    Filters(published_since=datetime(2026, 1, 1, tzinfo=UTC)),
+    Filters(exclude_adult=("image",)),  # safeSearch=Moderate, the API's default
+)
+
+
+def write_answers(root: Path, queries: list[str], out: Path) -> int:
+    """Every answer to the queries under ANSWER_FILTERS (and with a site: operator), pages
+    at offsets 0, 35 and 70 with explanations on the first, one repr per line."""
+    service = SearchService(EmbeddedStore(root))
+    # site: on the host of each query's first hit, so that the place checks run
+    sited = [
+        f"{q} site:{urlsplit(page.results[0].occurrence.content_url).hostname}"
+        for q in queries[:50]
+        if (page := service.search(SearchRequest(q=q))).results
+    ]
+    lines = []
+    with mock.patch("time.time", return_value=1_780_000_000.0):  # freshness reads the clock
+        for filters in ANSWER_FILTERS:
+            lines.extend(_answers(service, filters, [*queries, *sited]))
+    out.write_text("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def _answers(service: SearchService, filters: Filters, queries: list[str]) -> list[str]:
+    lines = []
+    for q in queries:
+        for offset in (0, COUNT, 2 * COUNT):
+            request = SearchRequest(q=q, filters=filters, offset=offset, explain=offset == 0)
+            lines.append(repr((request, service.search(request))))
+    return lines
+
+
 def time_http(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
     key = SqliteKeyStore(ServiceDb(root / "service.db")).create(f"bench-{time.time_ns()}")
     # The bare result list, as the in-process path measures it; bench/suggest_bench.py
@@ -315,12 +357,16 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="print the top N of a profile")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="in-process timer")
+    parser.add_argument("--answers", type=Path, default=None, help="write every answer here")
     args = parser.parse_args()
     root = args.dir or Path(".bench") / f"search-{args.docs}"
     corpus = Corpus()
     load(root, args.docs, corpus)
     bare = load_bare(root.with_name(root.name + "-bare"), root, args.docs)
     queries = corpus.queries(args.queries)
+    if args.answers is not None:
+        print(f"{write_answers(root, queries, args.answers)} answers written to {args.answers}")
+        return
     print(f"\n{args.docs:,} documents, {args.queries} queries, count={COUNT}")
     print(f"clock: {args.clock}")
     side_by_side(root, bare, queries, args.rounds, args.clock)

@@ -188,6 +188,30 @@ def test_explanations_cost_nothing_unless_asked() -> None:
     assert len(explained.explanations) == len(hits)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_the_plain_window_orders_as_the_explained_one(seed: int) -> None:
+    """Without semantic candidates, freshness or explanations, rerank takes its list
+    path (_weighted); it must give the explained path's order: ties of weighted
+    scores, repeated and unknown sites, negative scores, priors and diversity off."""
+    rng = random.Random(seed)
+    n = rng.randint(1, WINDOW + 30)
+    scores = [rng.choice([rng.uniform(0, 20), 5.0, 0.0]) for _ in range(n)]
+    scores.sort(reverse=True)
+    if seed % 3 == 0:
+        scores = [s - 6 for s in scores]  # demoted sites score below zero
+    hits = [
+        StoreHit(
+            i + 1, i + 1, s, site=rng.choice([0, 0, 11, 12, 13]), prior=rng.choice([1.6, 2.0, 2.1])
+        )
+        for i, s in enumerate(scores)
+    ]
+    for priors in (True, False):
+        for diversity in (True, False):
+            plain = rerank(hits, [], priors=priors, diversity=diversity, explain=False)
+            explained = rerank(hits, [], priors=priors, diversity=diversity, explain=True)
+            assert plain.hits == explained.hits and plain.explanations == {}
+
+
 def test_paged_queries_keep_every_field() -> None:
     every = StoreQuery(
         text=TextQuery(required=((Clause(("tulip",)),),)),

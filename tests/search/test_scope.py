@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from pixsearch.index.store import Filters
 from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.query import parse_query
-from pixsearch.search.scope import excluded_adult, scoped_filters
+from pixsearch.search.scope import excluded_adult, place_rule, scoped_filters
 
 pytestmark = pytest.mark.memory
 
@@ -44,3 +45,23 @@ def test_query_site_operators_join_the_request_sites() -> None:
     scoped = scoped_filters(Filters(sites=("a.example",)), POLICY, query=parsed)
     assert scoped.sites == ("a.example", "harbour.example")
     assert scoped.excluded_sites == ("spam.example",)
+
+
+def test_a_rule_holds_everywhere_only_without_page_level_filters() -> None:
+    assert place_rule(Filters(color="red", size="large")).everywhere
+    for page_level in (
+        Filters(license="public"),
+        Filters(sites=("a.example",)),
+        Filters(url_prefixes=("a.example/x",)),
+        Filters(scope_sites=("a.example",)),
+        Filters(published_since=datetime(2020, 1, 1, tzinfo=UTC)),
+    ):
+        assert not place_rule(page_level).everywhere
+
+
+def test_scoping_keeps_the_filters_when_the_policy_is_theirs() -> None:
+    policy = AdultPolicy(threshold=0.3, hosts=("bad.example",))
+    scoped = scoped_filters(Filters(color="red"), policy, query=parse_query("cats"))
+    assert scoped == Filters(color="red", adult_threshold=0.3, adult_hosts=("bad.example",))
+    assert scoped.adult_hosts is policy.hosts  # the query side caches host lists by identity
+    assert scoped_filters(scoped, policy) is scoped

@@ -58,11 +58,11 @@ class GenerationCache(Generic[K, V]):
                 self._entries.clear()
                 self.gen = gen
                 return {}
-            found = {}
+            entries, found = self._entries, {}
             for key in keys:
-                value = self._entries.get(key)
+                value = entries.get(key)
                 if value is not None:
-                    self._entries.move_to_end(key)
+                    entries.move_to_end(key)
                     found[key] = value
             return found
 

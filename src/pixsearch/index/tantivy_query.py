@@ -22,6 +22,7 @@ Occur = tantivy.Occur
 Q = tantivy.Query
 Clauses = list[tuple[tantivy.Occur, tantivy.Query]]
 PART_CACHE = 50_000  # cached word parts; past it the cache starts over
+FILTER_CACHE = 1024  # cached filter clauses (distinct Filters values)
 
 
 class QueryTranslator:
@@ -46,6 +47,7 @@ class QueryTranslator:
         # document frequencies that shape them cost more than the search of a rare word.
         self._parts: dict[tuple[tuple[str, ...], str], tantivy.Query | None] = {}
         self._freqs: dict[tuple[Clause, ...], int] = {}
+        self._filters: dict[Filters, Clauses] = {}  # a page's filters come back query after query
         self._parts_stamp: float | None = None
 
     def build(self, query: StoreQuery) -> tantivy.Query:
@@ -53,6 +55,7 @@ class QueryTranslator:
         if stamp != self._parts_stamp or len(self._parts) > PART_CACHE:
             self._parts.clear()
             self._freqs.clear()
+            self._filters.clear()
             self._parts_stamp = stamp
         clauses: Clauses = []
         text = query.text
@@ -76,7 +79,7 @@ class QueryTranslator:
             excluded = self._clause(clause, query.language)
             if excluded is not None:
                 clauses.append((Occur.MustNot, excluded))
-        clauses.extend(self.filters(query.filters))
+        clauses.extend(self._cached_filters(query.filters))
         if query.doc_ids:
             only = Q.term_set_query(self.schema, "doc_id", sorted(set(query.doc_ids)))
             clauses.append((Occur.Must, Q.const_score_query(only, 0.0)))
@@ -147,6 +150,21 @@ class QueryTranslator:
             return Q.term_query(self.schema, field, tokens[0])
         words: list[str | tuple[int, str]] = list(tokens)
         return Q.phrase_query(self.schema, field, words)
+
+    def _cached_filters(self, f: Filters) -> Clauses:
+        """filters(f), kept for the commit (build empties the cache with the parts).
+
+        Not with a host blocklist: hashing 100k hosts a query would cost more than it saves.
+        """
+        if f.adult_hosts:
+            return self.filters(f)
+        try:
+            return self._filters[f]
+        except KeyError:
+            if len(self._filters) >= FILTER_CACHE:
+                self._filters.clear()
+            clauses = self._filters[f] = self.filters(f)
+            return clauses
 
     def filters(self, f: Filters) -> Clauses:
         """The clauses of `f`: required attribute values, ranges, safeSearch, sites, scope."""

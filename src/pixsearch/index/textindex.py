@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from math import log2
 from pathlib import Path
+from typing import cast
 
 import tantivy
 
@@ -121,27 +123,8 @@ class TextIndex:
         searcher = self.index.searcher()
         tquery = self.translate.build(query)
         result = searcher.search(tquery, query.limit, count=query.count, offset=query.offset)
-        addresses = [address for _, address in result.hits]
-        # Priors apply in the service's rerank window: weight_by_field would score every
-        # match (3x slower at 1M). A version-1 index has no site field.
-        ids, groups, published, stored = (
-            searcher.fast_field_values(name, addresses)
-            for name in ("doc_id", "group_id", "published", "prior")
-        )
-        sites = (
-            searcher.fast_field_values(SITE_FIELD, addresses)
-            if self.version >= 2
-            else [0] * len(ids)
-        )
-        # Positional and unconverted (fast fields come as ints and floats): this runs
-        # for the 100 hits of every search.
-        hits = [
-            StoreHit(doc_id, group or 0, score, site or 0, when or 0, prior_multiplier(p or 0.0))
-            for (score, _), doc_id, group, when, p, site in zip(
-                result.hits, ids, groups, published, stored, sites, strict=True
-            )
-            if doc_id  # the commit marker has doc_id 0
-        ]
+        pairs = result.hits
+        hits = _hits(searcher, pairs, self.version) if pairs else []
         return StoreResult(hits=hits, total=_count(result) if query.count else len(hits))
 
     def among(self, doc_ids: list[int], filters: Filters) -> dict[int, int]:
@@ -219,6 +202,40 @@ def to_tantivy(doc: ImageDocument, *, gen: int, version: int = 2) -> tantivy.Doc
     if version >= 2:
         languages.add_language_fields(out, doc)
     return out
+
+
+def _hits(
+    searcher: tantivy.Searcher, pairs: list[tuple[float, tantivy.DocAddress]], version: int
+) -> list[StoreHit]:
+    """The hits of one search, read from the fast fields; this runs for the 100 hits of
+    every search, so it is positional and reads each column in one call.
+
+    Priors apply in the service's rerank window: weight_by_field would score every
+    match (3x slower at 1M). A version-1 index has no site field.
+    """
+    scores = [score for score, _ in pairs]
+    addresses = [address for _, address in pairs]
+    ids, groups, published, stored = (
+        searcher.fast_field_values(name, addresses)
+        for name in ("doc_id", "group_id", "published", "prior")
+    )
+    sites = searcher.fast_field_values(SITE_FIELD, addresses) if version >= 2 else [0] * len(ids)
+    # A value is None where its segment lacks the column, and the commit marker (doc_id
+    # 0) has no other field: the exact conversion then; cheap checks first.
+    if all(ids) and all(groups) and None not in published and None not in sites:
+        try:  # prior_multiplier(p), inlined; None (no column) raises
+            priors = [log2(2.0 + p) if p > 0.0 else 1.0 for p in cast("list[float]", stored)]
+        except TypeError:
+            pass
+        else:
+            return list(map(StoreHit, ids, groups, scores, sites, published, priors))
+    return [
+        StoreHit(doc_id, group or 0, score, site or 0, when or 0, prior_multiplier(p or 0.0))
+        for score, doc_id, group, when, p, site in zip(
+            scores, ids, groups, published, stored, sites, strict=True
+        )
+        if doc_id
+    ]
 
 
 def _count(result: tantivy.SearchResult) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pixsearch.index.store import Filters, ReadStore, StoreQuery, TextQuery
 from pixsearch.records import ImageDocument, Occurrence
@@ -24,6 +25,15 @@ MAX_MEMBERS = 1000  # members of one group read to count it (groups are rarely o
 class Counts:
     sizes: int  # availableSizesCount
     pages: int  # pagesIncludingCount
+
+
+@lru_cache(maxsize=16)
+def _alone(pages: int) -> Counts:
+    """The counts of a group of one size on `pages` pages (shared: a search asks 35 times)."""
+    return Counts(sizes=1, pages=max(pages, 1))
+
+
+ONE = Counts(sizes=1, pages=1)  # what a result whose group went uncounted shows
 
 
 def page_key(doc: ImageDocument, place: Occurrence) -> str:
@@ -95,12 +105,14 @@ def group_counts(
     whole = store.group_counts(sorted({d.group_id for d in shown}))
     out: dict[int, Counts] = {}
     rest: list[ImageDocument] = []
-    holds = place_rule(filters).holds
+    rule = place_rule(filters)
+    holds = None if rule.everywhere else rule.holds
     for doc in shown:
-        keys = {page_key(doc, o) for o in doc.occurrences}
-        alone = whole.get(doc.group_id, (1, len(keys))) == (1, len(keys))
-        if alone and all(holds(doc, o) for o in doc.occurrences):
-            out[doc.group_id] = Counts(sizes=1, pages=max(len(keys), 1))
+        occurrences = doc.occurrences
+        pages = 1 if len(occurrences) == 1 else len({page_key(doc, o) for o in occurrences})
+        alone = whole.get(doc.group_id, (1, pages)) == (1, pages)
+        if alone and (holds is None or all(holds(doc, o) for o in occurrences)):
+            out[doc.group_id] = _alone(pages)
         else:
             rest.append(doc)
     if rest:

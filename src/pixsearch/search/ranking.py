@@ -90,17 +90,24 @@ def rerank(
     `explain` False leaves the explanations empty (they cost about as much as the rest).
     """
     head, tail = hits[:WINDOW], hits[WINDOW:]
-    if priors:
-        # Stable sort: equal weighted scores keep Tantivy's order.
-        head = sorted(head, key=lambda h: -h.score * h.prior)
-    fused, notes, added = fuse(head, semantic, priors=priors, explain=explain)
-    if fresh_since is not None and now > fresh_since:
-        fused = _freshen(fused, fresh_since, now, notes)
-    if explain:
-        for rank, (hit, score) in enumerate(fused, start=1):
-            notes[hit.doc_id].fused_rank = rank
-            notes[hit.doc_id].fused_score = score
-    ordered = diversify(fused, notes if explain else None) if diversity else [h for h, _ in fused]
+    notes: dict[int, Explanation] = {}
+    added = 0
+    if not (semantic or explain or (fresh_since is not None and now > fresh_since)):
+        ordered = _weighted(head, priors=priors, diversity=diversity)
+    else:
+        if priors:
+            # Stable sort: equal weighted scores keep Tantivy's order.
+            head = sorted(head, key=lambda h: -h.score * h.prior)
+        fused, notes, added = fuse(head, semantic, priors=priors, explain=explain)
+        if fresh_since is not None and now > fresh_since:
+            fused = _freshen(fused, fresh_since, now, notes)
+        if explain:
+            for rank, (hit, score) in enumerate(fused, start=1):
+                notes[hit.doc_id].fused_rank = rank
+                notes[hit.doc_id].fused_score = score
+        ordered = (
+            diversify(fused, notes if explain else None) if diversity else [h for h, _ in fused]
+        )
     if semantic and several_words:
         ordered = keywords_first(ordered, {h.doc_id for h in head})
     if chrome:
@@ -112,6 +119,22 @@ def rerank(
         placed = {h.doc_id for h in ordered}
         ordered += [h for h in tail if h.doc_id not in placed]
     return Reranked(hits=ordered, explanations=notes, added=added)
+
+
+def _weighted(head: list[StoreHit], *, priors: bool, diversity: bool) -> list[StoreHit]:
+    """What fuse and diversify make of a window with no semantic candidates, freshness
+    or explanations: the prior-weighted BM25 order, diversified. The same order as that
+    path (the same products, stable sorts), over lists: this runs on every search.
+    """
+    scores = [h.score * h.prior for h in head] if priors else [h.score * 1.0 for h in head]
+    if priors:  # descending and stable: equal weighted scores keep Tantivy's order
+        order = sorted(range(len(head)), key=scores.__getitem__, reverse=True)
+        head = [head[i] for i in order]
+        scores = [scores[i] for i in order]
+    if not diversity:
+        return head
+    positions, _ = _diverse_order([h.site for h in head], scores)
+    return head if positions is None else [head[p] for p in positions]
 
 
 def keywords_first(hits: list[StoreHit], matched: set[int]) -> list[StoreHit]:
@@ -221,29 +244,42 @@ def diversify(
     sort; otherwise (negative scores of demoted sites) it is merged lazily.
     Hits of unknown site (local files: site 0) are never penalised.
     """
-    sites = [hit.site for hit, _ in fused]
+    positions, decays = _diverse_order([hit.site for hit, _ in fused], [s for _, s in fused])
+    if positions is None:
+        return [hit for hit, _ in fused]
+    if notes is not None:
+        for position, decay in decays.items():
+            notes[fused[position][0].doc_id].site_penalty = decay
+    return [fused[position][0] for position in positions]
+
+
+def _diverse_order(
+    sites: list[int], scores: list[float]
+) -> tuple[list[int] | None, dict[int, float]]:
+    """diversify's order as positions of the fused list (None: that list's own order),
+    and the decay applied at each decayed position."""
+    if len(set(sites)) == len(sites):
+        return None, {}
     repeated = {site for site, n in Counter(sites).items() if n > 1 and site != 0}
     if not repeated:
-        return [hit for hit, _ in fused]
-    keys = [-score for _, score in fused]  # negated: ascending order is best first
+        return None, {}
+    keys = [-score for score in scores]  # negated: ascending order is best first
     picks: dict[int, int] = {}
     last: dict[int, int] = {}  # each repeated site's previous position
+    decays: dict[int, float] = {}
     merged = True
     for position, site in enumerate(sites):
         if site not in repeated:
             continue
         j = picks[site] = picks.get(site, -1) + 1
         if j:
-            decay = SITE_DECAY**j
+            decay = decays[position] = SITE_DECAY**j
             keys[position] *= decay
             merged = merged and keys[position] >= keys[last[site]]
-            if notes is not None:
-                notes[fused[position][0].doc_id].site_penalty = decay
         last[site] = position
-    if merged:
-        order = sorted(zip(keys, range(len(keys)), strict=True))
-        return [fused[position][0] for _, position in order]
+    if merged:  # stable: equal keys keep their positions' order
+        return sorted(range(len(keys)), key=keys.__getitem__), decays
     queues: dict[int, list[tuple[float, int]]] = {}
     for position, site in enumerate(sites):
         queues.setdefault(site or -1 - position, []).append((keys[position], position))
-    return [fused[position][0] for _, position in heapq.merge(*queues.values())]
+    return [position for _, position in heapq.merge(*queues.values())], decays

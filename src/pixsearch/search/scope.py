@@ -71,12 +71,16 @@ def scoped_filters(
         filters = replace(filters, exclude_adult=excluded_adult(safe_search))
     if within is not None:
         filters = within.slice_filters(filters)
-    if query is not None:
+    if query is not None and (query.sites or query.excluded_sites):
         filters = replace(
             filters,
             sites=filters.sites + query.sites,
             excluded_sites=filters.excluded_sites + query.excluded_sites,
         )
+    # Each replace costs ~7 µs on every search, and the filters usually hold the policy
+    # already. The very hosts tuple: the query side caches its host lists by identity.
+    if filters.adult_threshold == policy.threshold and filters.adult_hosts is policy.hosts:
+        return filters
     return replace(filters, adult_threshold=policy.threshold, adult_hosts=policy.hosts)
 
 
@@ -95,6 +99,13 @@ class PlaceRule:
     sites: frozenset[str]
     prefixes: frozenset[str]
     scope: tuple[frozenset[str], frozenset[str]] | None  # a slice's hosts and URL prefixes
+
+    @property
+    def everywhere(self) -> bool:
+        """Whether every place holds the rule (no page-level filter): no need to ask."""
+        return not (self.license or self.since is not None or self.sites or self.prefixes) and (
+            self.scope is None
+        )
 
     def holds(self, doc: ImageDocument, place: Occurrence) -> bool:
         allowed = LICENSE_PERMISSIONS.get(place.license or "", ())

@@ -102,8 +102,12 @@ class SearchService:
         text = parsed.text
         if self.template_words is not None:
             text = weigh_template_words(text, self.template_words())
-        base = StoreQuery(
-            text=text, filters=filters, boosts=request.boosts, language=request.language
+        base = StoreQuery(  # limit: the first page's search asks the window as it is
+            text=text,
+            filters=filters,
+            boosts=request.boosts,
+            language=request.language,
+            limit=WINDOW,
         )
         semantic = self._semantic_hits(parsed, base)
         pinned = self._pinned(request) if request.offset == 0 else None
@@ -135,19 +139,10 @@ class SearchService:
                 # id= shows its image whatever the filters, so its group counts whole
                 counts.update(places.group_counts(self.store, Filters(), [pinned]))
         words = [w.lower() for w in parsed.words]
-        rule = place_rule(filters)
-        results = []
-        for doc, score in ranked:
-            counted = counts.get(doc.group_id, places.Counts(1, 1))
-            why = None
-            if request.explain:
-                # Beyond the rerank window (and for a pinned image) only BM25 placed it.
-                why = notes.get(doc.doc_id) or Explanation(bm25_score=score)
-            place = best_occurrence(doc, words, rule)
-            results.append(Result(doc, place, score, counted.sizes, counted.pages, why))
+        why = notes if request.explain else None
         return SearchPage(
             parsed=parsed,
-            results=results,
+            results=_results(ranked, counts, words, place_rule(filters), why),
             total_estimated=total,
             current_offset=request.offset,
             next_offset=next_offset,
@@ -170,7 +165,7 @@ class SearchService:
         fetch = max(offset + count + 16, WINDOW)  # grows below when collapsing needs more
         while True:
             with stage("text"):
-                result = self.store.search(_paged(base, fetch))
+                result = self.store.search(base if fetch == base.limit else _paged(base, fetch))
             ranked = self._rerank(result.hits, semantic, base, explain)
             page = _group_heads_from(ranked.hits, offset, count, skip_group, shows)
             exhausted = len(result.hits) < fetch
@@ -195,7 +190,7 @@ class SearchService:
             priors=self.priors,
             explain=explain,
             chrome=self.chrome() if self.chrome is not None else frozenset(),
-            several_words=_several_words(base.text),
+            several_words=bool(semantic) and _several_words(base.text),  # only asked then
         )
 
     @stage("semantic")
@@ -236,6 +231,28 @@ class SearchService:
     def _group_of(self, image_id: str | None) -> int | None:
         doc = self.store.get_by_image_id(image_id) if image_id else None
         return doc.group_id if doc else None
+
+
+def _results(
+    ranked: list[tuple[ImageDocument, float]],
+    counts: dict[int, places.Counts],
+    words: list[str],
+    rule: PlaceRule,
+    notes: dict[int, Explanation] | None,
+) -> list[Result]:
+    """The page's results, with explanations when `notes` are given."""
+    results = []
+    for doc, score in ranked:
+        counted = counts.get(doc.group_id, places.ONE)
+        why = None
+        if notes is not None:
+            # Beyond the rerank window (and for a pinned image) only BM25 placed it.
+            why = notes.get(doc.doc_id) or Explanation(bm25_score=score)
+        # An image in one place (most) shows that place, whatever the rule and words.
+        only = doc.occurrences
+        place = only[0] if len(only) == 1 else best_occurrence(doc, words, rule)
+        results.append(Result(doc, place, score, counted.sizes, counted.pages, why))
+    return results
 
 
 def _several_words(text: TextQuery) -> bool:
@@ -320,7 +337,7 @@ def best_occurrence(
     when none does, as for a pinned image), the one whose text shares the most query
     words, the first on ties."""
     candidates = doc.occurrences
-    if rule is not None:
+    if rule is not None and not rule.everywhere:
         candidates = [o for o in doc.occurrences if rule.holds(doc, o)] or candidates
     if len(candidates) == 1 or not words:
         return candidates[0]
