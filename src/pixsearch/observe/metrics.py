@@ -11,10 +11,11 @@ of any worker sees the whole server.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
+from typing import ParamSpec, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -23,6 +24,9 @@ from prometheus_client.registry import Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable, not a setting
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The stages of answering a search, and the side answers timed the same way.
 STAGES = (
@@ -64,16 +68,48 @@ RATE_LIMITED = Counter(
 )
 
 
-@contextmanager
-def stage(name: str) -> Iterator[None]:
+class _Stage:
+    """One timing of a stage: a context manager, or a decorator timing every call."""
+
+    __slots__ = ("_child", "_started")
+
+    def __init__(self, child: Histogram) -> None:
+        self._child = child
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self._child.observe(time.perf_counter() - self._started)
+
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+        child = self._child
+
+        @functools.wraps(func)
+        def timed(*args: P.args, **kwargs: P.kwargs) -> R:
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                child.observe(time.perf_counter() - started)
+
+        return timed
+
+
+# A search times five stages: resolving the label each time cost a fifth of the timing.
+# prometheus_client notices a fork in the child's value itself, so workers may share them.
+_STAGE_CHILDREN: dict[str, Histogram] = {}
+
+
+def stage(name: str) -> _Stage:
     """Time the block (or the decorated function) as one observation of stage ``name``."""
-    if name not in STAGES:
-        raise ValueError(f"unknown stage {name!r}: one of {', '.join(STAGES)}")
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        STAGE_SECONDS.labels(name).observe(time.perf_counter() - started)
+    child = _STAGE_CHILDREN.get(name)
+    if child is None:
+        if name not in STAGES:
+            raise ValueError(f"unknown stage {name!r}: one of {', '.join(STAGES)}")
+        child = _STAGE_CHILDREN[name] = STAGE_SECONDS.labels(name)
+    return _Stage(child)
 
 
 # The store's stats() keys published as pixsearch_index_<key> gauges.
