@@ -57,16 +57,25 @@ def test_aligned_thumbnails_tell_a_crop_from_another_picture() -> None:
 
 def test_the_decision_with_embeddings_and_pixels() -> None:
     class Seen:
-        def __init__(self, mismatch: float, aspect: float = 0.0) -> None:
-            self.aspect_change, self._m = aspect, mismatch
+        def __init__(self, mismatch: float, aspect: float = 0.0, fine: float = 1.0) -> None:
+            self.aspect_change, self._m, self._fine = aspect, mismatch, fine
 
         def mismatch(self) -> float:
             return self._m
 
+        def fine_mismatch(self) -> float:
+            return self._fine
+
     same, other = (lambda: Seen(0.01)), (lambda: Seen(0.2))
+
+    def thin_lines() -> Seen:  # refused at 32 px, accepted where the lines survive
+        return Seen(0.034, fine=0.01)
+
     far = (1 << 20) - 1  # 20 bits away: no hash match
     assert is_near_duplicate(0, None, 0b11, None, 6)  # hash match, pixels unknown
     assert not is_near_duplicate(0, None, 0b11, None, 6, pixels=other)  # vetoed
+    assert is_near_duplicate(0, None, 0b11, None, 6, pixels=thin_lines)  # the finer look
+    assert not is_near_duplicate(0, None, far, None, 6, similarity=0.95, pixels=thin_lines)
     assert not is_near_duplicate(0, None, far, None, 6, similarity=0.95)  # no pixels
     assert is_near_duplicate(0, None, far, None, 6, similarity=0.95, pixels=same)
     assert not is_near_duplicate(0, None, far, None, 6, similarity=0.95, pixels=other)
@@ -88,6 +97,9 @@ def test_group_for_tries_hash_matches_then_visual_neighbours() -> None:
             aspect_change = 0.0
 
             def mismatch(self) -> float:
+                return verdicts[doc_id]
+
+            def fine_mismatch(self) -> float:
                 return verdicts[doc_id]
 
         return lambda: Seen()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixsearch.index.alignment import MAX_MISMATCH, Alignment, Thumb
+from pixsearch.index.alignment import FINE_MAX_MISMATCH, MAX_MISMATCH, Alignment, Thumb
 from pixsearch.index.dupes import hamming, is_near_duplicate
 from pixsearch.index.dupes import parse_layout as layout_of
 from pixsearch.ingest.config import PipelineConfig
@@ -87,3 +87,35 @@ def test_look_alike_flags_of_one_series_stay_apart(openclipart: Path) -> None:
     for i, a in enumerate(flags):
         for b in flags[i + 1 :]:
             assert not duplicates(a, b, cosine=0.95)
+
+
+def test_small_copies_of_a_line_drawing_meet_where_their_lines_survive(
+    openclipart: Path,
+) -> None:
+    # A dog drawn in thin straight lines: a half-size JPEG over white and a 75 % PNG.
+    # At 32 px their lines are a faint grey whose filtering differs (0.035, refused);
+    # at 128 px, blurred by 1.5 px, the same lines lie in the same places.
+    with Image.open(openclipart / "animals/mammals/dog_03_drawn_with_strai_02.png") as im:
+        rgba = im.convert("RGBA")
+    white = Image.new("RGB", rgba.size, (255, 255, 255))
+    white.paste(rgba, mask=rgba.getchannel("A"))
+    half = seen(encode(scaled(white, 0.5), "JPEG", quality=60))
+    three_quarters = seen(encode(scaled(rgba, 0.75), "PNG"))
+    pixels = Alignment(half[1], three_quarters[1])
+    assert hamming(half[0].phash, three_quarters[0].phash) <= 6
+    assert pixels.mismatch() > MAX_MISMATCH
+    assert pixels.fine_mismatch() <= FINE_MAX_MISMATCH
+    assert duplicates(half, three_quarters, cosine=0.0)
+
+
+def test_a_tree_and_the_same_tree_decorated_stay_apart(openclipart: Path) -> None:
+    # One Christmas tree drawn twice, bare and with baubles and a star: hashes 4 bits
+    # apart, refused at 32 px and by the finer look too (about 0.036).
+    folder = openclipart / "recreation/holiday/christmas"
+    bare, decorated = (
+        seen((folder / "tree.png").read_bytes()),
+        seen((folder / "xmas.png").read_bytes()),
+    )
+    assert hamming(bare[0].phash, decorated[0].phash) <= 6
+    assert Alignment(bare[1], decorated[1]).fine_mismatch() > FINE_MAX_MISMATCH
+    assert not duplicates(bare, decorated, cosine=0.95)

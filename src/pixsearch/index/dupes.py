@@ -31,7 +31,12 @@ from operator import itemgetter
 
 import numpy as np
 
-from pixsearch.index.alignment import MAX_ASPECT_CHANGE, MAX_MISMATCH, Verify
+from pixsearch.index.alignment import (
+    FINE_MAX_MISMATCH,
+    MAX_ASPECT_CHANGE,
+    MAX_MISMATCH,
+    Verify,
+)
 from pixsearch.index.darklook import DarkLook
 
 CHUNKS = 4
@@ -97,7 +102,8 @@ def is_near_duplicate(
     """The near-duplicate decision, the only one (ingest grouping, uploads, benchmarks).
 
     * pHashes within max_distance bits and colour layouts agreeing, unless the
-      thumbnails are known (`pixels`) and do not show the same picture;
+      thumbnails are known (`pixels`) and do not show the same picture, neither at
+      32 px nor at the finer look that keeps thin lines (`Alignment.fine_mismatch`);
     * or, for a crop or small copy the hash misses: visual embeddings at least
       MIN_SIMILARITY alike (COPY_MIN_SIMILARITY with known colour layouts agreeing),
       aspect ratios within MAX_ASPECT_CHANGE and the aligned thumbnails agreeing.
@@ -107,7 +113,11 @@ def is_near_duplicate(
     """
     if hamming(phash_a, phash_b) <= max_distance and layouts_close(layout_a, layout_b):
         seen = pixels() if pixels is not None else None
-        return seen is None or seen.mismatch() <= MAX_MISMATCH
+        return (
+            seen is None
+            or seen.mismatch() <= MAX_MISMATCH
+            or seen.fine_mismatch() <= FINE_MAX_MISMATCH
+        )
     allowed = _allowed_mismatch(similarity, layout_a, layout_b)
     if allowed is None or pixels is None:
         return False
