@@ -112,6 +112,7 @@ def path_of(url: str) -> str:
 def relevance(client: httpx.Client, api: str, truth: Truth, queries: list[Query]) -> dict:
     tallies = {kind: Tally() for kind in [*KINDS, *SUMMARY_ROWS, SECTION_KIND]}
     dup_queries, logo_shown, logo_above, per_query = 0, 0, 0, []
+    repeats: list[dict] = []
     shown_pictures: dict[str, int] = {}
     counts: dict[str, dict] = {}
     for query in queries:
@@ -145,25 +146,68 @@ def relevance(client: httpx.Client, api: str, truth: Truth, queries: list[Query]
             continue
         real = [p for p in pictures if p >= 0]
         dup_queries += len(real) != len(set(real))
+        if len(real) != len(set(real)):
+            twice = {p for p in real if real.count(p) > 1}
+            shown = [r["contentUrl"] for r, p in zip(results, pictures, strict=False) if p in twice]
+            repeats.append({"q": query.text, "pictures": sorted(twice), "shown": shown})
         logo_shown += pictures.count(-1)
         if -1 in pictures:
             first_logo = pictures.index(-1)
             logo_above += any(p in query.relevant for p in pictures[first_logo + 1 :])
-    pages_ok = sizes_ok = 0
-    for url, picture in shown_pictures.items():
-        meta = counts[url]
-        pages_ok += meta.get("pagesIncludingCount") == pages_including(truth, picture)
-        sizes_ok += meta.get("availableSizesCount") == sizes_available(truth, picture)
-    n = max(len(shown_pictures), 1)
     return {
         "kinds": {k: (len(t.ndcg), _mean(t.ndcg), _mean(t.precision)) for k, t in tallies.items()},
         "dup_share": dup_queries / max(sum(q.kind in FIRST_KINDS for q in queries), 1),
         "logo_shown": logo_shown,
         "logo_above_relevant": logo_above,
+        **count_checks(truth, shown_pictures, counts),
+        "per_query": per_query,
+        "repeats": repeats,
+    }
+
+
+def count_checks(truth: Truth, shown: dict[str, int], counts: dict[str, dict]) -> dict:
+    """pagesIncludingCount / availableSizesCount exactly right over the shown files, and
+    every miss with what a reader needs to trace it (grouping, safeSearch, a blank file).
+
+    Also over the shown files whose picture has no blank file: a file that is one flat
+    tone over white is a copy of every blank picture of its tone alike, so no pixel rule
+    can know whose pages it adds. Reported beside the main figure, never instead of it.
+    """
+    pages_ok = sizes_ok = showing_ok = showing = 0
+    misses = []
+    for url, picture in shown.items():
+        meta = counts[url]
+        want = (pages_including(truth, picture), sizes_available(truth, picture))
+        got = (meta.get("pagesIncludingCount"), meta.get("availableSizesCount"))
+        pages_ok += got[0] == want[0]
+        sizes_ok += got[1] == want[1]
+        if got != want:
+            misses.append(_miss(truth, url, picture, want, got))
+        if not any(f.blank for f in truth.files.values() if f.picture == picture):
+            showing += 1
+            showing_ok += got[0] == want[0]
+    n = max(len(shown), 1)
+    return {
         "pages_exact": pages_ok / n,
         "sizes_exact": sizes_ok / n,
-        "counted": len(shown_pictures),
-        "per_query": per_query,
+        "counted": len(shown),
+        "pages_exact_showing": showing_ok / max(showing, 1),
+        "counted_showing": showing,
+        "count_misses": misses,
+    }
+
+
+def _miss(truth: Truth, url: str, picture: int, want: tuple, got: tuple) -> dict:
+    """A shown file whose counts are wrong, with what a reader needs to trace it to grouping."""
+    files = [f for f in truth.files.values() if f.picture == picture]
+    return {
+        "url": url,
+        "picture": picture,
+        "source": str(truth.pictures[picture].picture.path),
+        "blank": any(f.blank for f in files),
+        "pages_sizes_want": want,
+        "pages_sizes_got": got,
+        "files": [f"{f.url} {f.width}x{f.height}" for f in files],
     }
 
 
@@ -208,7 +252,9 @@ def report(rel: dict, filt: dict[str, tuple], seconds: dict[str, float]) -> None
     )
     print(
         f"pagesIncludingCount exact {rel['pages_exact']:.3f}, availableSizesCount exact "
-        f"{rel['sizes_exact']:.3f} (over {rel['counted']} shown files)"
+        f"{rel['sizes_exact']:.3f} (over {rel['counted']} shown files); pagesIncludingCount "
+        f"exact {rel['pages_exact_showing']:.3f} over the {rel['counted_showing']} whose "
+        "picture has no blank file"
     )
     print("\n| filter probe | results judged | precision |\n|---|---|---|")
     for name, (total, precision) in filt.items():

@@ -63,6 +63,7 @@ class FileTruth:
     transparent: bool  # some pixels see-through
     monochrome: bool  # black/white/grey only (opaque pixels)
     line: bool  # monochrome, mostly background, some dark strokes
+    blank: bool = False  # one flat tone over white (shows_nothing): nothing tells whose copy
 
 
 @dataclass(slots=True)
@@ -152,6 +153,17 @@ def pixel_facts(image: Image.Image) -> tuple[bool, bool, bool]:
     return transparent, mono, line
 
 
+def shows_nothing(image: Image.Image) -> bool:
+    """True when the picture over white is one flat tone (every channel within 8 levels
+    at 256 px): an empty or white-on-transparent drawing, or its copy over white."""
+    small = image.convert("RGBA")
+    small.thumbnail((256, 256))
+    flat = Image.new("RGBA", small.size, (255, 255, 255, 255))
+    flat.alpha_composite(small)
+    data = np.asarray(flat.convert("RGB")).astype(np.int16)
+    return int(data.max()) - int(data.min()) <= 8
+
+
 def _save(image: Image.Image, target: Path, jpeg: bool) -> None:
     if not target.exists():
         tmp = target.with_name(target.name + ".tmp")
@@ -201,7 +213,10 @@ def prepare_files(
         for kind, image, jpeg in versions:
             ext = "jpg" if jpeg else "png"
             url = _file_name(index, item, kind, ext)
-            target = cache / f"{stable_hash(item.picture.slug + kind):016x}.{ext}"
+            # Keyed by the source file, not the slug: two package files can share a slug
+            # (magnolia_white_patricia__01 and magnolia-white_patricia__01), and one's copy
+            # was served as the other's.
+            target = cache / f"{stable_hash(str(item.picture.path) + kind):016x}.{ext}"
             if kind == "full" and not jpeg:
                 target = item.picture.path  # served as the package ships it
             else:
@@ -209,7 +224,16 @@ def prepare_files(
             with Image.open(target) as done:
                 done.load()
                 transparent, mono, line = pixel_facts(done)
-                out[url] = FileTruth(url, index, done.width, done.height, transparent, mono, line)
+                out[url] = FileTruth(
+                    url,
+                    index,
+                    done.width,
+                    done.height,
+                    transparent,
+                    mono,
+                    line,
+                    shows_nothing(done),
+                )
             paths[url] = target
     return out, paths
 
