@@ -3,11 +3,14 @@
     python bench/pipeline_bench.py --images 300
     python bench/pipeline_bench.py --images 300 --analyzers nudenet   # with image analyzers
     python bench/pipeline_bench.py --images 150 --analyzers nudenet,visual   # the default ones
+    python bench/pipeline_bench.py --images 150 --analyzers nudenet,visual --stages  # per stage
 
 Generates N photo-like 1280x800 JPEGs (smooth gradients, soft shapes, multi-scale
 texture and sensor-like noise, so they compress like photos: ~150-300 KB) in a
 temporary folder, then measures images/second for ``process_file`` in one process
 (per core) and for ``process_many`` on all cores, and prints a small table.
+``--stages`` instead runs the pipeline's stages one by one in this process and
+prints the CPU milliseconds of each per picture, onnxruntime's share apart.
 """
 
 from __future__ import annotations
@@ -17,18 +20,23 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from pixsearch.ingest import pipeline
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.parallel import process_many, tune_worker_memory
 from pixsearch.ingest.pipeline import Processed, process_file
+from pixsearch.ingest.thumbnail import make_thumbnail
+from pixsearch.models.analyzer import Understanding, load_analyzer
 
 WIDTH, HEIGHT = 1280, 800
 
@@ -107,12 +115,75 @@ def measure(
     return rows
 
 
+def stages(paths: list[Path], analyzers: tuple[str, ...]) -> dict[str, float]:
+    """CPU ms per picture of each pipeline stage, in the order ``_stages`` runs them."""
+    config = PipelineConfig(analyzers=analyzers)
+    tune_worker_memory()
+    for path in paths[:5]:  # models loaded and warm, as in a worker
+        process_file(path, config)
+    spent: dict[str, float] = {}
+
+    def clocked(label: str, step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        result = step(*args, **kwargs)
+        spent[label] = spent.get(label, 0.0) + time.process_time() - start
+        return result
+
+    with _onnxruntime_clock(spent):
+        for path in paths:
+            data = clocked("read", pipeline.read_bounded, path, max_bytes=config.max_file_bytes)
+            fmt = pipeline.sniff_format(data)
+            decoded = clocked("decode", pipeline.decode, data, fmt, config=config)
+            small = clocked("shrink", pipeline.shrink_to_thumbnail, decoded, config)
+            samples = clocked("measure", pipeline.measure, small)
+            clocked("derive", pipeline.derive, data, decoded, samples)
+            rgb = pipeline._opaque_rgb(small)
+            for name in analyzers:
+                clocked(name, load_analyzer(name).analyze, rgb, Understanding())
+            clocked("thumbnail", make_thumbnail, small, quality=config.thumb_quality)
+            clocked("metadata", pipeline.read_metadata, path, decoded)
+    return {label: seconds * 1000 / len(paths) for label, seconds in spent.items()}
+
+
+@contextmanager
+def _onnxruntime_clock(spent: dict[str, float]) -> Iterator[None]:
+    """Also count the CPU time inside onnxruntime's ``run`` (part of the analyzers' own)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        yield
+        return
+    original = onnxruntime.InferenceSession.run
+
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["(onnxruntime)"] = spent.get("(onnxruntime)", 0.0) + time.process_time() - start
+
+    onnxruntime.InferenceSession.run = run
+    try:
+        yield
+    finally:
+        onnxruntime.InferenceSession.run = original
+
+
+def print_stages(spent: dict[str, float]) -> None:
+    total = sum(ms for label, ms in spent.items() if not label.startswith("("))
+    print(f"\n{'stage':<16} {'CPU ms/picture':>15}")
+    for label, ms in spent.items():
+        print(f"{label:<16} {ms:>15.2f}")
+    print(f"{'total':<16} {total:>15.2f}  ({1000 / total:.1f} images per CPU-second)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=300)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--dir", type=Path, help="reuse (or fill, if empty) this folder")
     parser.add_argument("--analyzers", default="", help="comma-separated, e.g. nudenet")
+    parser.add_argument("--stages", action="store_true", help="CPU ms of each stage instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pixsearch-bench-") as tmp:
         folder = args.dir or Path(tmp)
@@ -128,6 +199,9 @@ def main() -> None:
         )
         analyzers = tuple(name.strip() for name in args.analyzers.split(",") if name.strip())
         print(f"analyzers: {', '.join(analyzers) or 'none'}")
+        if args.stages:
+            print_stages(stages(paths, analyzers))
+            return
         rows = measure(paths, args.workers, analyzers)
     # Images per CPU-second of the measuring process: per-core speed that stays honest on a
     # busy machine, where wall time also counts other processes' turns on the core.

@@ -24,6 +24,7 @@ Semantics the rest of pixsearch relies on (and the quality evaluation reads):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -200,23 +201,33 @@ def boxes(distributions: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
     (centre x, centre y, width, height) in pixels of a ``size`` (height, width) input."""
     anchors = distributions.shape[1]
     logits = distributions.reshape(4, len(DFL_BINS), anchors)
-    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
-    sides = (weights * DFL_BINS[:, None]).sum(axis=1) / weights.sum(axis=1)  # l, t, r, b
+    weights = logits - logits.max(axis=1, keepdims=True)
+    np.exp(weights, out=weights)
+    # Expectation over the 16 bins as one small matrix product per side: the same
+    # sum up to float32 rounding (under 1e-4 px), without a 4x16xA temporary.
+    sides = (DFL_BINS @ weights) / weights.sum(axis=1)  # l, t, r, b
     points, strides = anchor_grid(int(size[0]), int(size[1]))
     top_left, bottom_right = points - sides[:2], points + sides[2:]
     return np.concatenate([(top_left + bottom_right) / 2, bottom_right - top_left]) * strides
 
 
+@lru_cache(maxsize=64)
 def anchor_grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Anchor centres (2, anchors) in grid cells and each anchor's stride, scale by
-    scale and row by row, as ultralytics' make_anchors orders them."""
+    scale and row by row, as ultralytics' make_anchors orders them.
+
+    Cached per input size (a handful of aspect ratios in practice) and read-only,
+    since every caller shares the arrays.
+    """
     points, strides = [], []
     for stride in STRIDES:
         rows, cols = -(-height // stride), -(-width // stride)
         y, x = np.mgrid[0:rows, 0:cols].astype(np.float32) + 0.5
         points.append(np.stack([x.ravel(), y.ravel()]))
         strides.append(np.full(rows * cols, stride, dtype=np.float32))
-    return np.concatenate(points, axis=1), np.concatenate(strides)
+    grid, scales = np.concatenate(points, axis=1), np.concatenate(strides)
+    grid.flags.writeable = scales.flags.writeable = False
+    return grid, scales
 
 
 def letterbox(image: Image.Image) -> tuple[np.ndarray, float]:
