@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from pixsearch.records import ImageDocument, Occurrence
 __all__ = [
     "LICENSE_PERMISSIONS",
     "STOPWORDS",
+    "BatchSearch",
     "Clause",
     "Filters",
     "IndexLockedError",
@@ -52,6 +53,7 @@ __all__ = [
     "is_adult_text",
     "is_content_word",
     "normalize_prefix",
+    "search_many",
     "static_multiplier",
     "tokens",
     "url_prefixes",
@@ -342,6 +344,23 @@ class ReadStore(Protocol):
         flat counts, so a sharded store adds its shards' up like the others.
         """
         ...
+
+
+@runtime_checkable
+class BatchSearch(Protocol):
+    """A store that answers several searches in one go, cheaper than one by one (a
+    sharded store over remote shards asks each shard once for all of them)."""
+
+    def search_many(self, queries: Sequence[StoreQuery]) -> list[StoreResult]:
+        """Each query's ``search`` answer, in order."""
+        ...
+
+
+def search_many(store: ReadStore, queries: Sequence[StoreQuery]) -> list[StoreResult]:
+    """Each query's ``store.search`` answer: in one go where the store can, else in turn."""
+    if isinstance(store, BatchSearch):
+        return store.search_many(queries)
+    return [store.search(query) for query in queries]
 
 
 ANALYZED_PREFIX = "analyzed:"

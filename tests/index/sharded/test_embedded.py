@@ -19,7 +19,14 @@ from pixsearch.index.sharded.local import EmbeddedTermStats, shard_dirs
 from pixsearch.index.sharded.merge import ShardedStore
 from pixsearch.index.sharded.split import split_store
 from pixsearch.index.sharded.termstats import GlobalStats, WordCounts, idf
-from pixsearch.index.store import Clause, Filters, StoreQuery, TextQuery
+from pixsearch.index.store import (
+    Clause,
+    Filters,
+    ReadStore,
+    StoreQuery,
+    StoreResult,
+    TextQuery,
+)
 from pixsearch.search.service import SearchRequest, SearchService
 from tests.index.helpers import make_doc
 from tests.index.sharded.helpers import WORDS, corpus, vectors
@@ -288,3 +295,44 @@ def test_common_words_are_dropped_by_the_whole_index_counts(tmp_path: Path) -> N
     assert sum(s.search(query).total for s in shards) == 30  # each shard deciding for itself
     assert sharded.search(query).total == 50
     assert sorted(ids_of(sharded, query)[1]) == sorted(ids_of(whole, query)[1])
+
+
+def test_many_searches_ask_each_shard_once(sharded: ShardedStore) -> None:
+    """search_many answers each query as search does (pages, probes, ids, totals), with
+    one call per shard, each shard's queries in one batch."""
+
+    def text(*words: str) -> TextQuery:
+        return TextQuery(required=tuple((Clause((w,)),) for w in words))
+
+    queries = [
+        StoreQuery(text("red"), limit=10),
+        StoreQuery(text("red"), limit=10, offset=10),
+        StoreQuery(text("sunset", "sea"), filters=Filters(size="large"), limit=5),
+        StoreQuery(text("moon"), limit=1, count=False),
+        StoreQuery(text("nowordlikethis"), limit=1, count=False),
+    ]
+    few = sharded.search(StoreQuery(text("cat"), limit=3))
+    queries.append(StoreQuery(TextQuery(), doc_ids=tuple(h.doc_id for h in few.hits)))
+    one_by_one = [sharded.search(q) for q in queries]
+    asked: list[int] = []
+    inner = [ShardCalls(shard, n, asked) for n, shard in enumerate(sharded.shards)]
+    batched = ShardedStore(inner, term_stats=sharded.term_stats, inline=False)
+    assert batched.search_many(queries) == one_by_one
+    assert sorted(asked) == list(range(N))  # each shard asked once, for all of them
+    assert one_by_one[0].hits and one_by_one[3].total == 1 and one_by_one[4].total == 0
+
+
+class ShardCalls:
+    """An embedded shard, noting each batch of searches it is sent (by its shard number)."""
+
+    def __init__(self, store: ReadStore, number: int, asked: list[int]) -> None:
+        self.store = store
+        self.number = number
+        self.asked = asked
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def search_many(self, queries: list[StoreQuery]) -> list[StoreResult]:
+        self.asked.append(self.number)
+        return [self.store.search(q) for q in queries]

@@ -28,9 +28,22 @@ from pixsearch.api.shardstatus import HEADER  # noqa: E402
 from pixsearch.cli.serve_ray import application  # noqa: E402
 from pixsearch.config import Settings  # noqa: E402
 from pixsearch.index.embedded import EmbeddedStore  # noqa: E402
-from pixsearch.index.sharded.ray_shards import APP_NAME, RayShard, deployment_name  # noqa: E402
+from pixsearch.index.sharded.ray_shards import (  # noqa: E402
+    APP_NAME,
+    FEW,
+    Fetched,
+    RayShard,
+    deployment_name,
+)
 from pixsearch.index.sharded.scatter import ShardUnavailable  # noqa: E402
 from pixsearch.index.sharded.split import split_store  # noqa: E402
+from pixsearch.index.store import (  # noqa: E402
+    Clause,
+    StoreHit,
+    StoreQuery,
+    StoreResult,
+    TextQuery,
+)
 from pixsearch.tenancy.keys import SqliteKeyStore  # noqa: E402
 from pixsearch.tenancy.state import ServiceDb  # noqa: E402
 from tests.conftest import Server, free_port  # noqa: E402
@@ -312,3 +325,64 @@ def test_documents_are_kept_for_the_generation_served() -> None:
     assert shard.refresh() and shard.generation == 2  # a new generation: asked again
     assert [d.doc_id for d in shard.get([4])] == [4]
     assert len(handle.sent) == 3
+
+
+def test_a_search_brings_what_its_page_needs(ray_server: RayServer) -> None:
+    # A real shard deployment: a search's one call brings its hits' group counts, and a
+    # short answer's documents too (as the shard's own store gives them); a page of many
+    # hits fetches its documents in one more call.
+    handle = CountingHandle(serve.get_deployment_handle(deployment_name(0), app_name=APP_NAME))
+    shard = RayShard(handle, timeout=10)
+    shard.refresh()
+    own = EmbeddedStore(ray_server.shards[0])
+    text = TextQuery(((Clause(("pattern",)),),))
+    for limit, calls_for_documents in ((FEW, 0), (40, 1)):
+        query = StoreQuery(text, limit=limit)
+        hits = shard.search(query).hits
+        assert [(h.doc_id, h.score) for h in hits] == [
+            (h.doc_id, h.score) for h in own.search(query).hits
+        ]
+        assert len(hits) == FEW if limit == FEW else len(hits) > FEW
+        before = handle.calls
+        groups = sorted({h.group_id for h in hits})
+        assert shard.group_counts(groups) == own.group_counts(groups)
+        assert handle.calls == before  # kept from the search's answer
+        ids = [h.doc_id for h in hits]
+        assert [d.image_id for d in shard.get(ids)] == [d.image_id for d in own.get(ids)]
+        assert handle.calls == before + calls_for_documents
+    own.close()
+
+
+class CountingHandle:
+    """A real DeploymentHandle that counts the calls sent through it."""
+
+    def __init__(self, handle: object, counts: list[int] | None = None) -> None:
+        self.handle = handle
+        self.counts = counts if counts is not None else [0]
+
+    @property
+    def calls(self) -> int:
+        return self.counts[0]
+
+    def options(self, method_name: str) -> CountingHandle:
+        return CountingHandle(self.handle.options(method_name=method_name), self.counts)
+
+    def remote(self, *args: object) -> object:
+        self.counts[0] += 1
+        return self.handle.remote(*args)
+
+
+def test_documents_and_group_counts_come_with_a_search() -> None:
+    hit_doc, other = make_doc(1, "red kite"), make_doc(2, "blue kite")
+    hit_doc.doc_id, other.doc_id = 4, 6
+    found = StoreResult(hits=[StoreHit(4, 4, 1.0)], total=1)
+    handle = FakeHandle([[Fetched(found, [hit_doc], {4: (1, 2)})], [other]])
+    shard = RayShard(handle, timeout=5)
+    query = StoreQuery(TextQuery(((Clause(("kite",)),),)))
+    assert shard.search(query) == found
+    assert shard.search(query) == found  # kept: no second call
+    assert [d.doc_id for d in shard.get([4])] == [4]
+    assert shard.group_counts([4]) == {4: (1, 2)}
+    assert len(handle.sent) == 1
+    assert [d.doc_id for d in shard.get([4, 6])] == [4, 6]  # only 6 is asked for
+    assert len(handle.sent) == 2

@@ -41,6 +41,7 @@ from pixsearch.index.sharded.scatter import Scatter, ShardState, ShardUnavailabl
 from pixsearch.index.sharded.termstats import GlobalStats, StatsCache, TermStats, scored_words
 from pixsearch.index.store import (
     COMMON_TERM_SHARE,
+    BatchSearch,
     Filters,
     Picture,
     ReadStore,
@@ -49,6 +50,7 @@ from pixsearch.index.store import (
     StoreResult,
     TextQuery,
     VectorSpace,
+    search_many,
 )
 from pixsearch.records import ImageDocument
 
@@ -108,25 +110,55 @@ class ShardedStore:
     # -- search ----------------------------------------------------------------
 
     def search(self, query: StoreQuery) -> StoreResult:
+        return self.search_many([query])[0]
+
+    def search_many(self, queries: Sequence[StoreQuery]) -> list[StoreResult]:
+        """Each query's answer, every shard asked once for all of them (one round trip
+        to a remote shard, whose client may batch them: ``index.store.search_many``)."""
+        plans = [self._shard_queries(query) for query in queries]
+        targets = sorted({shard for plan in plans for shard in plan})
+
+        def ask(shard: int) -> list[StoreResult]:
+            return search_many(self.shards[shard], [p[shard] for p in plans if shard in p])
+
+        answers = self.scatter.on(targets, ask)
+        taken = dict.fromkeys(answers, 0)  # each shard's answers come in its queries' order
+        results = []
+        for query, plan in zip(queries, plans, strict=True):
+            mine: dict[int, StoreResult] = {}
+            for shard in sorted(plan):
+                if shard in answers:
+                    mine[shard] = answers[shard][taken[shard]]
+                    taken[shard] += 1
+            results.append(self._merged(query, mine))
+        return results
+
+    def _shard_queries(self, query: StoreQuery) -> dict[int, StoreQuery]:
+        """What each shard is asked for `query`: its first ``offset + limit`` hits, every
+        word weighed to the whole index's idf, only the shard's own ids if any are given."""
         window = query.offset + query.limit
         wanted = self.ids.split(query.doc_ids) if query.doc_ids else None
         targets = sorted(wanted) if wanted is not None else range(len(self.shards))
-
         # A probe (count=False) only asks whether anything matches: its order needs no idf.
         stats = self._global_stats(query.text) if query.count else None
         informative = (
             stats.informative(query.text, COMMON_TERM_SHARE) if stats is not None else query.text
         )
+        return {
+            shard: _window(
+                query,
+                stats.weighed(shard, informative) if stats is not None else query.text,
+                window,
+                tuple(wanted[shard]) if wanted is not None else (),
+            )
+            for shard in targets
+        }
 
-        def ask(shard: int) -> StoreResult:
-            only = tuple(wanted[shard]) if wanted is not None else ()
-            text = stats.weighed(shard, informative) if stats is not None else query.text
-            return self.shards[shard].search(_window(query, text, window, only))
-
-        answers = self.scatter.on(targets, ask)
+    def _merged(self, query: StoreQuery, answers: dict[int, StoreResult]) -> StoreResult:
+        """One page of `query` out of the shards' answers: merged by score, then cut."""
         runs = [self._encoded_hits(s, answers[s].hits) for s in sorted(answers)]
         merged = heapq.merge(*runs, key=_by_text_score)
-        hits = list(itertools.islice(merged, query.offset, window))
+        hits = list(itertools.islice(merged, query.offset, query.offset + query.limit))
         total = sum(a.total for a in answers.values()) if query.count else len(hits)
         return StoreResult(hits=hits, total=total)
 
@@ -363,3 +395,4 @@ def _by_score(hit: StoreHit) -> tuple[float, int]:
 
 
 _: type[ReadStore] = ShardedStore  # mypy checks the sharded store against the seam
+_batch: type[BatchSearch] = ShardedStore

@@ -2,10 +2,13 @@
 
 Each shard is a deployment (``shard-0``, ``shard-1``, ...) of ``ShardServer``
 with ``num_replicas`` replicas, each a read-only embedded index over the
-shard's directory (a path the replica's node must see). Its one method runs
-a ``ReadStore`` call by name, so the seam stays the only contract. The ``ray``
-backend (``open_ray``) gives the API a ``ShardedStore`` whose shards are
-``RayShard`` clients calling those deployments through ``DeploymentHandle``.
+shard's directory (a path the replica's node must see). Its ``call`` runs
+a ``ReadStore`` call by name, so the seam stays the only contract; searches
+go through ``search_fetched``, several in one call, each with its hits' group
+counts (and a short answer's documents), since each round trip through Serve
+costs several times the lookup it carries. The ``ray`` backend
+(``open_ray``) gives the API a ``ShardedStore`` whose shards are ``RayShard``
+clients calling those deployments through ``DeploymentHandle``.
 
 Faults: Serve sends a call to a live replica, and retries by itself when the
 replica it picked is found dead before the call starts. A replica that dies
@@ -18,12 +21,13 @@ at the timeout and ``ShardedStore`` answers without that shard.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import numpy as np
 from ray import serve
@@ -33,11 +37,13 @@ from ray.serve.handle import DeploymentHandle
 
 from pixsearch.index import lookalike
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.sharded.kept import LruCache, not_kept
 from pixsearch.index.sharded.local import embedded_doc_freqs, shard_dirs
 from pixsearch.index.sharded.merge import BULK_TIMEOUT, ShardedStore
 from pixsearch.index.sharded.scatter import ShardUnavailable
 from pixsearch.index.sharded.termstats import WordCounts
 from pixsearch.index.store import (
+    BatchSearch,
     Filters,
     Picture,
     ReadStore,
@@ -49,19 +55,29 @@ from pixsearch.index.store import (
 from pixsearch.records import ImageDocument
 
 log = logging.getLogger(__name__)
-K = TypeVar("K")
-V = TypeVar("V")
 
 APP_NAME = "pixsearch"  # the Serve application the shards and the ingress belong to
 RETRIES = 3  # replicas tried for one call when the one holding it dies
 CACHED = 20_000  # documents (and group counts) a shard client keeps
 CACHED_SEARCHES = 4096  # search answers a shard client keeps (up to 100 hits each)
+# Hits of a search whose group counts come back with it: the search service's rerank
+# window (search/ranking.py WINDOW), since a page's group heads come from anywhere in it
+# (at 100k documents, the deepest shown hit of a page of 35 is at position 92 or beyond
+# for half the queries).
+PREFETCH = 100
+# A search with this many hits at most brings their documents too: a suggestion probe's
+# one hit is the picture it shows. A page's hundred documents cost more to read, pickle
+# and send than the one call that fetches the ~30 it shows (docs/benchmarks.md, issue 15).
+FEW = 10
+# Fetched-ahead documents and group counts kept apart until a page asks for them, so that
+# the many never shown do not push the shown ones out of what is kept (20 searches' worth).
+AHEAD = 20 * PREFETCH
 # Serve logs a line per call by default: a search makes several calls per shard.
 QUIET = {"log_level": "WARNING", "enable_access_log": False}
-# The ReadStore calls a shard answers (duplicate_of is composed above the shards).
+# The ReadStore calls a shard answers by name (duplicate_of is composed above the
+# shards; search is ShardServer.search_fetched, which brings what its hits need).
 CALLS = frozenset(
     {
-        "search",
         "get",
         "get_by_image_id",
         "group_counts",
@@ -79,6 +95,16 @@ CALLS = frozenset(
     }
 )
 _RETRYABLE = (RayActorError, ReplicaUnavailableError, BackPressureError)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A search's answer with what showing its hits needs: the counts of their groups, and
+    their documents when they are few (one round trip instead of two or three)."""
+
+    result: StoreResult
+    docs: list[ImageDocument]
+    groups: dict[int, tuple[int, int]]
 
 
 def deployment_name(shard: int) -> str:
@@ -104,6 +130,19 @@ class ShardServer:
             raise ValueError(f"a shard does not answer {method!r}")
         with self._lock:
             return getattr(self.store, method)(*args, **kwargs)
+
+    def search_fetched(self, queries: list[StoreQuery], prefetch: int) -> list[Fetched]:
+        """Each query's search, with the group counts of its first `prefetch` hits and,
+        when it has at most FEW hits, their documents."""
+        with self._lock:
+            return [self._fetched(query, prefetch) for query in queries]
+
+    def _fetched(self, query: StoreQuery, prefetch: int) -> Fetched:
+        result = self.store.search(query)
+        top = result.hits[:prefetch]
+        docs = self.store.get([h.doc_id for h in top]) if len(result.hits) <= FEW else []
+        groups = self.store.group_counts(sorted({h.group_id for h in top}))
+        return Fetched(result, docs, groups)
 
     def doc_freqs(self, words: list[str]) -> WordCounts:
         """Each word's document frequency here (global idf, index/sharded/termstats.py)."""
@@ -133,43 +172,14 @@ def shard_applications(
     ]
 
 
-class LruCache(Generic[K, V]):
-    """A dict keeping the `size` most recently stored or read entries (thread-safe:
-    a sharded store asks its shards from several threads)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def update(self, items: dict[K, V]) -> None:
-        with self._lock:
-            self._entries.update(items)
-            for key in items:
-                self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
 class RayShard:
     """A ReadStore whose calls go to one shard deployment's replicas (retried, timed out).
 
     Search answers, documents and group counts it fetched are kept until a refresh
-    finds a new generation: within one, they cannot change.
+    finds a new generation: within one, they cannot change. A search brings the
+    group counts of its first `prefetch` hits along, and the documents of a short
+    answer (``Fetched``): a page's group counts and its suggestions' pictures are
+    then at hand, where each would cost another round trip.
     """
 
     def __init__(
@@ -179,13 +189,16 @@ class RayShard:
         timeout: float,
         bulk_timeout: float = BULK_TIMEOUT,
         retries: int = RETRIES,
+        prefetch: int = PREFETCH,
     ):
         self._call_handle = handle.options(method_name="call")
+        self._search_handle = handle.options(method_name="search_fetched")
         self._sync_handle = handle.options(method_name="sync")
         self._freqs_handle = handle.options(method_name="doc_freqs")
         self.timeout = timeout
         self.bulk_timeout = bulk_timeout  # whole-shard reads: all terms, all ids, counts
         self.retries = retries
+        self.prefetch = prefetch
         self._generation = 0
         # Answers of the generation served: a round trip costs more than a search (at
         # 100k documents, 3-4 ms against 0.3 ms), and a page makes several (its search,
@@ -193,6 +206,8 @@ class RayShard:
         self._results: LruCache[StoreQuery, StoreResult] = LruCache(CACHED_SEARCHES)
         self._docs: LruCache[int, ImageDocument] = LruCache(CACHED)
         self._groups: LruCache[int, tuple[int, int]] = LruCache(CACHED)
+        self._docs_ahead: LruCache[int, ImageDocument] = LruCache(AHEAD)
+        self._groups_ahead: LruCache[int, tuple[int, int]] = LruCache(AHEAD)
 
     def _send(self, handle: DeploymentHandle[Any], *args: Any, bulk: bool = False) -> Any:
         timeout = self.bulk_timeout if bulk else self.timeout
@@ -218,14 +233,26 @@ class RayShard:
         return self._send(self._call_handle, method, args, kwargs)
 
     def search(self, query: StoreQuery) -> StoreResult:
-        result = self._results.get(query)
-        if result is None:
-            result = self._ask("search", query)
-            self._results.update({query: result})
-        return result
+        return self.search_many([query])[0]
+
+    def search_many(self, queries: Sequence[StoreQuery]) -> list[StoreResult]:
+        """Each query's answer: those not kept are asked for in one call."""
+        found: dict[StoreQuery, StoreResult] = {}
+        for query in queries:
+            if (kept := self._results.get(query)) is not None:
+                found[query] = kept
+        missing = [query for query in dict.fromkeys(queries) if query not in found]
+        if missing:
+            fetched: list[Fetched] = self._send(self._search_handle, missing, self.prefetch)
+            for query, answer in zip(missing, fetched, strict=True):
+                self._docs_ahead.update({doc.doc_id: doc for doc in answer.docs})
+                self._groups_ahead.update(answer.groups)
+                found[query] = answer.result
+            self._results.update({query: found[query] for query in missing})
+        return [found[query] for query in queries]
 
     def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]:
-        missing = [d for d in doc_ids if d not in self._docs]
+        missing = not_kept(self._docs, self._docs_ahead, doc_ids)
         if missing:
             found: list[ImageDocument] = self._ask("get", missing)
             self._docs.update({doc.doc_id: doc for doc in found})
@@ -236,7 +263,7 @@ class RayShard:
         return doc
 
     def group_counts(self, group_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        missing = [g for g in group_ids if g not in self._groups]
+        missing = not_kept(self._groups, self._groups_ahead, group_ids)
         if missing:
             counts: dict[int, tuple[int, int]] = self._ask("group_counts", missing)
             self._groups.update(counts)
@@ -316,6 +343,8 @@ class RayShard:
             self._results.clear()
             self._docs.clear()
             self._groups.clear()
+            self._docs_ahead.clear()
+            self._groups_ahead.clear()
             self._generation = generation
         return bool(changed)
 
@@ -341,8 +370,14 @@ def open_ray(
         raise PermissionError("the ray backend is read-only: build each shard as an embedded index")
     names = [str(d) for d in shard_dirs(root, shards)]
     app = _application_name()
+    # A shard holds about 1/N of a merged window's hits: twice its share is fetched ahead.
+    prefetch = min(PREFETCH, math.ceil(2 * PREFETCH / len(names)))
     clients = [
-        RayShard(serve.get_deployment_handle(deployment_name(i), app_name=app), timeout=timeout)
+        RayShard(
+            serve.get_deployment_handle(deployment_name(i), app_name=app),
+            timeout=timeout,
+            prefetch=prefetch,
+        )
         for i in range(len(names))
     ]
     store = ShardedStore(clients, timeout=timeout, names=names, inline=False, term_stats=clients)
@@ -359,3 +394,4 @@ def _application_name() -> str:
 
 
 _: type[ReadStore] = RayShard  # mypy checks the client against the seam
+_batch: type[BatchSearch] = RayShard
