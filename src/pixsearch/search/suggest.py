@@ -16,7 +16,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from pixsearch.index.store import Filters, StoreQuery, Vocabulary, is_content_word, tokens
+from pixsearch.index.store import (
+    BatchSearch,
+    Filters,
+    StoreQuery,
+    Vocabulary,
+    is_content_word,
+    search_many,
+    tokens,
+)
 from pixsearch.observe.metrics import stage
 from pixsearch.records import ImageDocument
 from pixsearch.search.adult import AdultPolicy
@@ -185,6 +193,9 @@ class SuggestionService:
             reverse=True,
         )
         witness = {t: next(r.doc for r in top if t in texts[r.doc.doc_id]) for _, t in scored}
+        proven = [set(words) <= run.words_of(witness[t]) for _, t in scored]
+        unproven = [f"{q} {t}" for (_, t), seen in zip(scored, proven, strict=True) if not seen]
+        run.probe_ahead(unproven[: max(EXPANSIONS - sum(proven[:EXPANSIONS]), 0)])
         found = []
         for _, term in scored:
             text = f"{q} {term}"
@@ -206,13 +217,17 @@ class SuggestionService:
         if len(content) < 2:
             return []
         out = []
+        near: dict[str, list[str]] = {}
         for pivot in content[:PIVOTS]:
             rest = [w for w in content if w != pivot]
             weights = {pivot: 2.0, **{w: 1.0 for w in rest}}
+            terms = run.vocab.neighbours(weights, k=8, exclude=beside | set(words))
+            near[pivot] = [t for t in terms if run.usable(t)]
+        ahead = [_replace_word(q, p, t) for p, terms in near.items() for t in terms[:PER_PIVOT]]
+        run.probe_ahead(ahead, limit=PIVOT_PROBES)
+        for pivot in content[:PIVOTS]:
             found = []
-            for term in run.vocab.neighbours(weights, k=8, exclude=beside | set(words)):
-                if not run.usable(term):
-                    continue
+            for term in near[pivot]:
                 text = _replace_word(q, pivot, term)
                 if run.proves(text, limit=PIVOT_PROBES):
                     found.append(Suggestion(text, term))
@@ -226,7 +241,10 @@ class SuggestionService:
         content = [w for w in words if is_content_word(w)]
         found = []
         exclude = beside | set(words)
-        for term in run.vocab.neighbours({w: 1.0 for w in content}, k=8, exclude=exclude):
+        terms = run.vocab.neighbours({w: 1.0 for w in content}, k=8, exclude=exclude)
+        unknown = [t for t in terms if not (run.plain and run.vocab.clean_freq(t) > 0)]
+        run.probe_ahead([t for t in unknown if run.usable(t)][:SIMILAR])
+        for term in terms:
             # With no filter but safe search, the vocabulary's count of non-adult documents
             # holding the word proves it (no thumbnail needed: similarTerms carry none).
             known = run.plain and run.vocab.clean_freq(term) > 0
@@ -248,6 +266,13 @@ class SuggestionService:
             title = " ".join(content_words(result.occurrence.title)[:3])
             if title and title not in candidates and set(tokens(title)) <= run.words_of(result.doc):
                 candidates[title] = result.doc  # its own result proves a title query
+        tried = [
+            (t, w)
+            for t, w in candidates.items()
+            if t != own and all(run.usable(x) for x in tokens(t))
+        ]
+        witnessed = sum(w is not None for _, w in tried[:RELATED])
+        run.probe_ahead([t for t, w in tried if w is None][: max(RELATED - witnessed, 0)])
         found = []
         for text, witness in candidates.items():
             if text == own or not all(run.usable(t) for t in tokens(text)):
@@ -276,12 +301,21 @@ class SuggestionService:
         Without `count` the total is only 1: proving a suggestion needs one hit, and
         not counting lets the index stop early.
         """
+        result = self.store.search(self._probe_query(text, filters, count=count))
+        return (result.hits[0].doc_id, result.total) if result.hits else None
+
+    def _probe_many(self, texts: list[str], filters: Filters) -> list[tuple[int, int] | None]:
+        """`_probe` of each text (without counts), in one go: one round trip per shard."""
+        queries = [self._probe_query(text, filters, count=False) for text in texts]
+        return [
+            (r.hits[0].doc_id, r.total) if r.hits else None
+            for r in search_many(self.store, queries)
+        ]
+
+    def _probe_query(self, text: str, filters: Filters, *, count: bool) -> StoreQuery:
         parsed = parse_query(text)
         scoped = scoped_filters(filters, self.search_service.adult, query=parsed)
-        result = self.store.search(
-            StoreQuery(text=parsed.text, filters=scoped, limit=1, count=count)
-        )
-        return (result.hits[0].doc_id, result.total) if result.hits else None
+        return StoreQuery(text=parsed.text, filters=scoped, limit=1, count=count)
 
 
 @dataclass(slots=True)
@@ -295,6 +329,7 @@ class _Run:
     excluded: frozenset[str] = frozenset()  # words never suggested
     probes: int = 0
     tops: dict[str, int] = field(default_factory=dict)
+    ahead: dict[str, tuple[int, int] | None] = field(default_factory=dict)  # probed at once
     _usable: dict[str, bool] = field(default_factory=dict)
     _words: dict[int, set[str]] = field(default_factory=dict)
 
@@ -326,10 +361,25 @@ class _Run:
         if self.probes >= limit:
             return False
         self.probes += 1
-        found = self.service._probe(text, self.filters)
+        ahead = text in self.ahead
+        found = self.ahead[text] if ahead else self.service._probe(text, self.filters)
         if found is not None:
             self.tops[text] = found[0]
         return found is not None
+
+    def probe_ahead(self, texts: list[str], *, limit: int = MAX_PROBES) -> None:
+        """Probe at once the texts `proves` is about to be asked for (as many as the
+        budget leaves): one round trip to the store instead of one per text.
+
+        Only where the store answers several searches in one go (remote shards): for
+        one in this process it would only add the probes the loop never reaches.
+        """
+        if not isinstance(self.service.store, BatchSearch):
+            return
+        todo = [t for t in dict.fromkeys(texts) if t not in self.ahead]
+        todo = todo[: max(limit - self.probes, 0)]
+        if len(todo) > 1:
+            self.ahead.update(zip(todo, self.service._probe_many(todo, self.filters), strict=True))
 
     def attach_images(self, out: Suggestions) -> None:
         docs = {d.doc_id: d for d in self.service.store.get(sorted(set(self.tops.values())))}
