@@ -126,6 +126,17 @@ def decode(data: bytes, occurrence: Callable[[dict[str, Any]], Occurrence]) -> D
     )
 
 
+def places(data: bytes) -> tuple[int, list[tuple[str, str]]] | None:
+    """The record's group and the (page URL, page title) of each place, nothing built
+    (site chrome reads these for every image); None for another fact layout."""
+    layout, _, _, group_id, occurrences = orjson.loads(data)
+    if layout != LAYOUT:
+        return None
+    return group_id, [
+        (o["host_page_url"] or "", o["text"].get("page_title", "")) for o in occurrences
+    ]
+
+
 def _converter(field: dataclasses.Field[Any]) -> Callable[[Any], Any] | None:
     """How a JSON value becomes the fact; None where JSON already gives it as is."""
     kind = str(field.type)

@@ -41,6 +41,7 @@ from pixsearch.index.nearscan import NearScan
 from pixsearch.index.schema import BODY_FIELD
 from pixsearch.index.store import (
     Filters,
+    PagePlaces,
     Picture,
     StoreHit,
     StoreQuery,
@@ -107,6 +108,9 @@ class EmbeddedStore:
 
     def get(self, doc_ids: Sequence[int]) -> list[ImageDocument]:
         return self.meta.fetch(doc_ids, max_gen=self._visible)
+
+    def pages_of(self, doc_ids: Sequence[int]) -> list[PagePlaces]:
+        return self.meta.pages_of(doc_ids, max_gen=self._visible)
 
     def get_by_image_id(self, image_id: str) -> ImageDocument | None:
         doc_id = self.meta.doc_id_for("image_id", image_id.upper(), max_gen=self._visible)

@@ -14,11 +14,13 @@ import contextlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from pixsearch.index import docrecords
 from pixsearch.index.docrecords import Decoded, GenerationCache
+from pixsearch.index.store import PagePlaces, places_of
 from pixsearch.index.factrows import (
     FACT_COLUMNS,
     FACT_DDL,
@@ -239,13 +241,7 @@ class MetaDB:
         """Visible images by their records; by their rows where a record is missing or newer."""
         out: dict[int, Decoded] = {}
         if self._has_records:
-            marks = ", ".join("?" for _ in doc_ids)
-            rows = self.conn.execute(
-                f"SELECT i.doc_id, r.gen, r.data FROM images i LEFT JOIN records r USING (doc_id) "
-                f"WHERE i.doc_id IN ({marks}) AND i.gen<=? "
-                "AND (i.deleted_gen IS NULL OR i.deleted_gen>?)",
-                (*doc_ids, max_gen, max_gen),
-            ).fetchall()
+            rows = self._record_rows(doc_ids, max_gen)
             for doc_id, gen, data in rows:
                 if data is not None and gen <= max_gen:
                     decoded = docrecords.decode(data, occurrence_from_dict)
@@ -255,6 +251,36 @@ class MetaDB:
         for doc in self._fetch_rows(doc_ids, max_gen):
             out[doc.doc_id] = docrecords.decoded_of(doc)
         return out
+
+    def pages_of(self, doc_ids: Sequence[int], *, max_gen: int) -> list[PagePlaces]:
+        """Each visible image's group and (page URL, page title) places, by its record
+        where it has one (nothing decoded, the cache of documents left alone)."""
+        if max_gen != self._records_gen:
+            self._has_records = self._records_table()
+            self._records_gen = max_gen
+        out: list[PagePlaces] = []
+        rest = list(doc_ids)
+        if self._has_records and rest:
+            rows, rest = self._record_rows(rest, max_gen), []
+            for doc_id, gen, data in rows:
+                found = docrecords.places(data) if data is not None and gen <= max_gen else None
+                if found is None:
+                    rest.append(doc_id)
+                else:
+                    out.append(found)
+        out.extend(map(places_of, self._fetch_rows(rest, max_gen)))
+        return out
+
+    def _record_rows(self, doc_ids: Sequence[int], max_gen: int) -> list[tuple[int, Any, Any]]:
+        """(doc_id, record generation, record) of each visible image; both None where it
+        has no record."""
+        marks = ", ".join("?" for _ in doc_ids)
+        return self.conn.execute(
+            f"SELECT i.doc_id, r.gen, r.data FROM images i LEFT JOIN records r USING (doc_id) "
+            f"WHERE i.doc_id IN ({marks}) AND i.gen<=? "
+            "AND (i.deleted_gen IS NULL OR i.deleted_gen>?)",
+            (*doc_ids, max_gen, max_gen),
+        ).fetchall()
 
     def _records_table(self) -> bool:
         """Whether this database has records yet (a reader never creates the table)."""

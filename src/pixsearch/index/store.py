@@ -38,6 +38,8 @@ __all__ = [
     "Clause",
     "Filters",
     "IndexLockedError",
+    "PagePlaces",
+    "PageSource",
     "Picture",
     "Range",
     "ReadStore",
@@ -53,6 +55,8 @@ __all__ = [
     "is_adult_text",
     "is_content_word",
     "normalize_prefix",
+    "pages_of",
+    "places_of",
     "search_many",
     "static_multiplier",
     "tokens",
@@ -361,6 +365,35 @@ def search_many(store: ReadStore, queries: Sequence[StoreQuery]) -> list[StoreRe
     if isinstance(store, BatchSearch):
         return store.search_many(queries)
     return [store.search(query) for query in queries]
+
+
+# An image's group and the (page URL, page title) of each of its places.
+PagePlaces = tuple[int, list[tuple[str, str]]]
+
+
+@runtime_checkable
+class PageSource(Protocol):
+    """A store that reads an image's group and pages alone, far cheaper than the whole
+    document (counting site chrome reads every image of the index when a server starts)."""
+
+    def pages_of(self, doc_ids: Sequence[int]) -> list[PagePlaces]:
+        """Each visible image's group and places, in no particular order."""
+        ...
+
+
+def pages_of(store: ReadStore, doc_ids: Sequence[int]) -> list[PagePlaces]:
+    """Each visible image's group and (page URL, page title) places: from the store's own
+    light reader where it has one, else from its documents."""
+    if isinstance(store, PageSource):
+        return store.pages_of(doc_ids)
+    return [places_of(doc) for doc in store.get(doc_ids)]
+
+
+def places_of(doc: ImageDocument) -> PagePlaces:
+    """A document's group and the (page URL, page title) of each of its places."""
+    return doc.group_id, [
+        (o.host_page_url or "", o.text.get("page_title", "")) for o in doc.occurrences
+    ]
 
 
 ANALYZED_PREFIX = "analyzed:"
