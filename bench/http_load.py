@@ -1,7 +1,7 @@
 """Throughput over HTTP: closed-loop clients against `pixsearch serve --workers N`.
 
     python bench/http_load.py --docs 100000 [--dir .bench/search-100000] [--workers 2]
-        [--clients 32] [--seconds 30] [--suggestions]
+        [--clients 32] [--seconds 30] [--suggestions] [--warmup 10]
 
 Uses (and builds when missing) bench/search_bench.py's synthetic index, starts a real
 server on loopback, warms every worker, then runs --clients callers for --seconds,
@@ -109,6 +109,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--suggestions", action="store_true")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10.0,
+        help="seconds of unmeasured load first (a worker counts its index's site chrome when "
+        "it starts: about a minute at 1,000,000 documents)",
+    )
     args = parser.parse_args()
     root = args.dir or Path(".bench") / f"search-{args.docs}"
     corpus = Corpus()
@@ -118,7 +125,8 @@ def main() -> None:
     env = {"PIXSEARCH_SUGGESTIONS": "1" if args.suggestions else "0"}
     process, base = start_server(root, workers=args.workers, env=env)
     try:
-        for _ in range(2):  # every worker gets some of a warm-up (new connections each time)
+        warm_until = time.monotonic() + args.warmup
+        while time.monotonic() < warm_until:  # new connections each round: every worker warms
             asyncio.run(closed_loop(base, key, todo, args.clients, 5.0))
         cpu_before, mine_before = tree_cpu(process.pid), time.process_time()
         latencies, errors, elapsed = asyncio.run(
