@@ -3,7 +3,7 @@
     python bench/build_bench.py --docs 100000 [--dir .bench/build] [--shards 1]
         [--shard-size 10000] [--thumbnails] [--embedding-dim 0] [--profile 25]
     python bench/build_bench.py --mode ingest --docs 1000000 [--window 100000]
-        [--commit-every 2000] [--thumbnails] [--profile 25]
+        [--commit-every 2000] [--thumbnails] [--profile 25] [--start N]
 
 ``--mode build`` (the default) measures the bulk build from feature shards:
 
@@ -20,7 +20,10 @@ already holds them, then times, each in one process on one core:
 documents added one by one to a fresh EmbeddedStore (``add`` with its near-duplicate
 probe, a commit every --commit-every), reporting the rate of each --window of
 documents, so a rate that falls as the index grows shows (the target: >= 3,000/s
-all the way to 1M).
+all the way to 1M). Each window also says which threads its CPU went to and how much
+of its wall and main-thread CPU was spent inside ``commit``. With --start N the index in
+--dir already holds documents 0..N-1 (a ``cp -a`` of an earlier run's), so the windows
+past N can be timed again, old code against new, without rebuilding what precedes them.
 
 CPU figures: ``CPU`` is the process (the Tantivy indexing thread included),
 ``main`` the Python thread alone. --profile N prints the N costliest functions of
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import shutil
 import sys
@@ -125,6 +129,34 @@ def rates(what: str, count: int, lap: tuple[float, float, float]) -> str:
     )
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads so far, by thread name (Linux; else empty).
+
+    Tantivy's indexing and merging threads are native, so cProfile never sees them:
+    this says which of them the process CPU went to.
+    """
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        # utime and stime are fields 14 and 15 of stat, 12 and 13 after the name
+        name = name.rstrip("0123456789") or name
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def thread_report(before: dict[str, float], after: dict[str, float], cpu: float) -> str:
+    """Each live thread's share of `cpu` seconds; the rest went to threads that ended."""
+    spent = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    spent["(ended threads)"] = cpu - sum(spent.values())
+    busy = sorted(((v, k) for k, v in spent.items() if v >= 0.05), reverse=True)
+    return "  threads: " + ", ".join(f"{k} {v:.1f} s" for v, k in busy)
+
+
 def profiled(top: int) -> cProfile.Profile | None:
     return cProfile.Profile(time.thread_time) if top else None
 
@@ -157,38 +189,55 @@ def time_build(folder: FeatureFolder, out: Path, shards: int, profile: int) -> N
 
 
 def time_ingest(
-    out: Path, docs: int, window: int, commit_every: int, thumbnails: bool, profile: int
+    out: Path,
+    docs: int,
+    window: int,
+    commit_every: int,
+    thumbnails: bool,
+    profile: int,
+    start: int = 0,
 ) -> None:
     """search_bench's documents through EmbeddedStore.add, as the ingest's Indexer writes.
 
-    Each window's documents (and thumbnails) are made first, off the clock.
+    Each window's documents (and thumbnails) are made first, off the clock. With ``start``
+    the index at ``out`` already holds the first ``start`` documents (a copy of an earlier
+    run's), so the windows past it can be timed again without rebuilding what precedes them.
     """
-    if out.exists():
+    if start == 0 and out.exists():
         shutil.rmtree(out)
     store = EmbeddedStore(out, writable=True)
     corpus = Corpus()
     now = datetime.now(UTC)
     profiler = profiled(profile)
     total = (0.0, 0.0, 0.0)
-    for first in range(0, docs, window):
+    for first in range(start, docs, window):
         batch = [
             (corpus.document(n, now), thumbnail_bytes(n) if thumbnails else None)
             for n in range(first, min(first + window, docs))
         ]
-        clocks = Clocks()
+        clocks, threads = Clocks(), thread_cpu()
         if profiler is not None:
             profiler.enable()
+        in_commit = [0.0, 0.0]  # wall and main-thread CPU seconds inside commit()
         for n, (doc, thumb) in enumerate(batch, first + 1):
             store.add(doc, thumb)
             if n % commit_every == 0 or n == docs:
+                wall, main = time.perf_counter(), time.thread_time()
                 store.commit()
+                in_commit[0] += time.perf_counter() - wall
+                in_commit[1] += time.thread_time() - main
         if profiler is not None:
             profiler.disable()
         lap = clocks.lap()
         total = tuple(t + x for t, x in zip(total, lap, strict=True))  # type: ignore[assignment]
         print(rates(f"ingest to {first + len(batch):>8}:", len(batch), lap), flush=True)
+        print(
+            thread_report(threads, thread_cpu(), lap[1]),
+            f"; in commit: {in_commit[0]:.1f} s wall {in_commit[1]:.1f} s main",
+            flush=True,
+        )
     store.close()
-    print(rates("ingest all        ", docs, total))
+    print(rates("ingest all        ", docs - start, total))
     report(profiler, profile)
 
 
@@ -204,10 +253,21 @@ def main() -> None:
     parser.add_argument("--mode", choices=("build", "ingest"), default="build")
     parser.add_argument("--window", type=int, default=100_000)
     parser.add_argument("--commit-every", type=int, default=2000)
+    parser.add_argument(
+        "--start", type=int, default=0, help="ingest: the index in --dir already holds this many"
+    )
     args = parser.parse_args()
     if args.mode == "ingest":
         out = args.dir / "ingest-index"
-        time_ingest(out, args.docs, args.window, args.commit_every, args.thumbnails, args.profile)
+        time_ingest(
+            out,
+            args.docs,
+            args.window,
+            args.commit_every,
+            args.thumbnails,
+            args.profile,
+            args.start,
+        )
         return
     kind = f"{args.docs}-t{int(args.thumbnails)}-e{args.embedding_dim}"
     folder = FeatureFolder(args.dir / f"features-{kind}")

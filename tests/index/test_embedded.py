@@ -263,3 +263,27 @@ def test_a_clause_weight_reorders_without_changing_matches(tmp_path: Path) -> No
 
     assert ranked(1.0, 0.2) == [1, 2]
     assert ranked(0.2, 1.0) == [2, 1]
+
+
+def test_a_closed_writer_leaves_every_commit_in_the_database_file(tmp_path: Path) -> None:
+    """The writer checkpoints its WAL seldom (index/metadb.py): commits reach a reader in
+    another process from the WAL, and closing the writer folds them into meta.db itself."""
+    writer = EmbeddedStore(tmp_path, writable=True)
+    for n in range(1, 41):
+        writer.add(make_doc(n, f"harbour boat {n}"), None)
+        if n % 20 == 0:
+            writer.commit()
+    assert (tmp_path / "meta.db-wal").stat().st_size > 0
+    probe = (
+        "import sys; from pathlib import Path; from pixsearch.index.embedded import EmbeddedStore;"
+        "print(EmbeddedStore(Path(sys.argv[1])).stats()['images'])"
+    )
+    seen = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert seen.stdout.strip() == "40"
+    writer.close()
+    assert not (tmp_path / "meta.db-wal").exists()
+    reopened = EmbeddedStore(tmp_path, writable=True)
+    assert reopened.stats()["images"] == 40 and count(reopened, "harbour") == 40
+    reopened.close()
