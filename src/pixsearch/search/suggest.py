@@ -17,20 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pixsearch.index.store import (
-    BatchSearch,
     Filters,
-    StoreQuery,
     Vocabulary,
     is_content_word,
-    search_many,
     tokens,
 )
 from pixsearch.observe.metrics import stage
 from pixsearch.records import ImageDocument
 from pixsearch.search.adult import AdultPolicy
-from pixsearch.search.query import parse_query
+from pixsearch.search.probes import Prober, ProbeRun
 from pixsearch.search.querylog import QueryLog, normalise
-from pixsearch.search.scope import scoped_filters
 from pixsearch.search.service import Result, SearchPage, SearchRequest, SearchService
 from pixsearch.search.spelling import Correction, Speller
 from pixsearch.search.vocabulary import VocabularyHolder
@@ -41,15 +37,11 @@ PIVOTS = 3  # query words pivoted at most
 PER_PIVOT = 3
 RELATED = 5
 SIMILAR = 4
-MAX_PROBES = 10  # one-hit verification queries per request, all kinds together...
-PIVOT_PROBES = 4  # ...of which pivots may use this many (each costs about a search)
+PIVOT_PROBES = 4  # of probes.MAX_PROBES, pivots may use this many (each about a search)
 POPULAR_PROBES = 3  # logged queries tried as related searches
 TEXT_RESULTS = 20  # top results whose text suggests expansions and related titles
 CLEARLY = 2  # a correction is searched when it finds this many times what the original does
 POPULAR_TTL = 30.0  # seconds the popular-query list is reused
-COMMON_SHARE = 0.3  # a word in more than this share of the index narrows nothing
-SEEN = 2  # a suggested word is in the describing text of at least this many sampled images...
-SEEN_SMALL = 1_000  # ...or of one, in a collection this small (most words are seen once)
 # Text fields whose words describe the picture; URL words and OCR are too noisy to suggest.
 DESCRIBING = ("caption", "name", "keywords", "near", "context", "page_title", "tags")
 
@@ -96,6 +88,7 @@ class SuggestionService:
         """`excluded` gives words never suggested nor corrected to (e.g. site template words)."""
         self.search_service = search
         self.store = search.store
+        self.prober = Prober(search)
         self.holder = holder
         self.log = log
         self.excluded = excluded
@@ -125,8 +118,10 @@ class SuggestionService:
             fix: Correction | None = speller.correct(request.q, avoid=avoid)
         if fix is None:
             return page, Spelling()
-        fixed = self._probe(fix.query, request.filters, count=True)  # "finds more" needs totals
-        typed = self._probe(request.q, request.filters, count=True)
+        fixed = self.prober.probe(
+            fix.query, request.filters, count=True
+        )  # "finds more" needs totals
+        typed = self.prober.probe(request.q, request.filters, count=True)
         typed_total = typed[1] if typed is not None else 0
         if fixed is None and typed_total:
             return page, Spelling()
@@ -151,8 +146,8 @@ class SuggestionService:
         if vocab is None or not page.results or page.current_offset != 0:
             return out
         plain = _only_safe_search(request.filters) and _counts_prove(self.search_service.adult)
-        run = _Run(
-            self,
+        run = ProbeRun(
+            self.prober,
             request.filters,
             vocab,
             plain=plain and not _has_operators(q),
@@ -170,7 +165,7 @@ class SuggestionService:
         out.pivots = self._pivots(q, words, beside, run)
         out.similar = self._similar(words, beside, run)
         out.related = self._related(q, words, top, run, market=market, scope=scope)
-        run.attach_images(out)
+        _attach_images(run, out)
         return out
 
     def _expansions(
@@ -179,7 +174,7 @@ class SuggestionService:
         words: list[str],
         top: list[Result],
         texts: dict[int, set[str]],
-        run: _Run,
+        run: ProbeRun,
     ) -> list[Suggestion]:
         """The query plus a word frequent in its results and rare in the index."""
         counts = Counter(t for r in top for t in texts[r.doc.doc_id])
@@ -210,7 +205,7 @@ class SuggestionService:
         return found
 
     def _pivots(
-        self, q: str, words: list[str], beside: set[str], run: _Run
+        self, q: str, words: list[str], beside: set[str], run: ProbeRun
     ) -> list[tuple[str, list[Suggestion]]]:
         """Each query word replaced by words used like it that still go with the rest."""
         content = [w for w in words if is_content_word(w)]
@@ -237,7 +232,7 @@ class SuggestionService:
                 out.append((pivot, found))
         return out
 
-    def _similar(self, words: list[str], beside: set[str], run: _Run) -> list[Suggestion]:
+    def _similar(self, words: list[str], beside: set[str], run: ProbeRun) -> list[Suggestion]:
         content = [w for w in words if is_content_word(w)]
         found = []
         exclude = beside | set(words)
@@ -255,7 +250,7 @@ class SuggestionService:
         return found
 
     def _related(
-        self, q: str, words: list[str], top: list[Result], run: _Run, *, market: str, scope: str
+        self, q: str, words: list[str], top: list[Result], run: ProbeRun, *, market: str, scope: str
     ) -> list[Suggestion]:
         """Popular logged queries sharing a word with this one; else titles of its results."""
         own = normalise(q)
@@ -295,111 +290,20 @@ class SuggestionService:
             self._popular[key] = cached
         return cached[1]
 
-    def _probe(self, text: str, filters: Filters, *, count: bool = False) -> tuple[int, int] | None:
-        """(top doc id, total matches) of `text` under `filters`, or None if nothing matches.
 
-        Without `count` the total is only 1: proving a suggestion needs one hit, and
-        not counting lets the index stop early.
-        """
-        result = self.store.search(self._probe_query(text, filters, count=count))
-        return (result.hits[0].doc_id, result.total) if result.hits else None
+def _attach_images(run: ProbeRun, out: Suggestions) -> None:
+    """Each suggestion a probe proved gets the image that probe found as its thumbnail."""
+    images = run.images()
 
-    def _probe_many(self, texts: list[str], filters: Filters) -> list[tuple[int, int] | None]:
-        """`_probe` of each text (without counts), in one go: one round trip per shard."""
-        queries = [self._probe_query(text, filters, count=False) for text in texts]
-        return [
-            (r.hits[0].doc_id, r.total) if r.hits else None
-            for r in search_many(self.store, queries)
-        ]
+    def with_image(s: Suggestion) -> Suggestion:
+        if s.image is not None or s.text not in images:
+            return s
+        return replace(s, image=images[s.text])
 
-    def _probe_query(self, text: str, filters: Filters, *, count: bool) -> StoreQuery:
-        parsed = parse_query(text)
-        scoped = scoped_filters(filters, self.search_service.adult, query=parsed)
-        return StoreQuery(text=parsed.text, filters=scoped, limit=1, count=count)
-
-
-@dataclass(slots=True)
-class _Run:
-    """One request's suggestion work: its filters, the probe budget and the images found."""
-
-    service: SuggestionService
-    filters: Filters
-    vocab: Vocabulary
-    plain: bool = False  # no filter but safe search: vocabulary counts prove single words
-    excluded: frozenset[str] = frozenset()  # words never suggested
-    probes: int = 0
-    tops: dict[str, int] = field(default_factory=dict)
-    ahead: dict[str, tuple[int, int] | None] = field(default_factory=dict)  # probed at once
-    _usable: dict[str, bool] = field(default_factory=dict)
-    _words: dict[int, set[str]] = field(default_factory=dict)
-
-    def words_of(self, doc: ImageDocument) -> set[str]:
-        """Every indexed word of a document, as the index folds them."""
-        found = self._words.get(doc.doc_id)
-        if found is None:
-            found = self._words[doc.doc_id] = _all_words(doc)
-        return found
-
-    def usable(self, term: str) -> bool:
-        """A content word, a real word of the collection, not in most documents, not
-        excluded, and not adult when safe search is on."""
-        known = self._usable.get(term)
-        if known is None:
-            common = self.vocab.freq(term) > COMMON_SHARE * self.vocab.num_docs
-            adult = bool(self.filters.exclude_adult) and term in self.vocab.adult
-            known = self._usable[term] = (
-                is_content_word(term)
-                and _real_word(self.vocab, term)
-                and term not in self.excluded
-                and not common
-                and not adult
-            )
-        return known
-
-    def proves(self, text: str, *, limit: int = MAX_PROBES) -> bool:
-        """Run `text` as a one-hit query; True if it finds an image (within the budget)."""
-        if self.probes >= limit:
-            return False
-        self.probes += 1
-        ahead = text in self.ahead
-        found = self.ahead[text] if ahead else self.service._probe(text, self.filters)
-        if found is not None:
-            self.tops[text] = found[0]
-        return found is not None
-
-    def probe_ahead(self, texts: list[str], *, limit: int = MAX_PROBES) -> None:
-        """Probe at once the texts `proves` is about to be asked for (as many as the
-        budget leaves): one round trip to the store instead of one per text.
-
-        Only where the store answers several searches in one go (remote shards): for
-        one in this process it would only add the probes the loop never reaches.
-        """
-        if not isinstance(self.service.store, BatchSearch):
-            return
-        todo = [t for t in dict.fromkeys(texts) if t not in self.ahead]
-        todo = todo[: max(limit - self.probes, 0)]
-        if len(todo) > 1:
-            self.ahead.update(zip(todo, self.service._probe_many(todo, self.filters), strict=True))
-
-    def attach_images(self, out: Suggestions) -> None:
-        docs = {d.doc_id: d for d in self.service.store.get(sorted(set(self.tops.values())))}
-
-        def with_image(s: Suggestion) -> Suggestion:
-            if s.image is not None or s.text not in self.tops:
-                return s
-            return replace(s, image=docs.get(self.tops[s.text]))
-
-        out.expansions = [with_image(s) for s in out.expansions]
-        out.pivots = [(p, [with_image(s) for s in ss]) for p, ss in out.pivots]
-        out.related = [with_image(s) for s in out.related]
-        out.similar = [with_image(s) for s in out.similar]
-
-
-def _real_word(vocab: Vocabulary, term: str) -> bool:
-    """Seen whole in several images' describing text, not only in URLs and file names
-    (where word pieces like "usehold" and uploader handles come from)."""
-    least = SEEN if vocab.sampled >= SEEN_SMALL else 1
-    return not vocab.sampled or vocab.seen.get(term, 0) >= least
+    out.expansions = [with_image(s) for s in out.expansions]
+    out.pivots = [(p, [with_image(s) for s in ss]) for p, ss in out.pivots]
+    out.related = [with_image(s) for s in out.related]
+    out.similar = [with_image(s) for s in out.similar]
 
 
 def _only_safe_search(filters: Filters) -> bool:
@@ -443,10 +347,6 @@ def _described(doc: ImageDocument) -> set[str]:
     return set(
         tokens(" ".join(o.text.get(name) or "" for o in doc.occurrences for name in DESCRIBING))
     )
-
-
-def _all_words(doc: ImageDocument) -> set[str]:
-    return set(tokens(" ".join(v for o in doc.occurrences for v in o.text.values() if v)))
 
 
 def _has_operators(q: str) -> bool:
