@@ -201,8 +201,8 @@ class ChromeHolder:
         started = time.perf_counter()
         try:
             for start in range(0, len(changed), BATCH):
-                # Pages and titles alone: whole documents cost 3x as much to read, and
-                # would churn the store's cache of the documents searches show.
+                # Pages and titles alone: counting from whole documents took twice the
+                # time, and churned the store's cache of the documents searches show.
                 for group_id, places in pages_of(self.store, changed[start : start + BATCH]):
                     self._tally.add(group_id, places)
                 time.sleep(0)

@@ -97,7 +97,7 @@ class _Stage:
         return timed
 
 
-# A search times five stages: resolving the label each time cost a fifth of the timing.
+# A search times five stages: resolving the label each time was half of a timing's cost.
 # prometheus_client notices a fork in the child's value itself, so workers may share them.
 _STAGE_CHILDREN: dict[str, Histogram] = {}
 
