@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
@@ -287,3 +289,23 @@ def test_a_closed_writer_leaves_every_commit_in_the_database_file(tmp_path: Path
     reopened = EmbeddedStore(tmp_path, writable=True)
     assert reopened.stats()["images"] == 40 and count(reopened, "harbour") == 40
     reopened.close()
+
+
+def test_a_writer_closing_beside_open_readers_folds_its_commits_in(tmp_path: Path) -> None:
+    """A server's readers stay open while ingest batches come and go: each batch's close
+    must still copy its commits into meta.db, or the WAL grows under every search."""
+    writer = EmbeddedStore(tmp_path, writable=True)
+    writer.add(make_doc(1, "harbour boat"), None)
+    writer.commit()
+    reader = sqlite3.connect(tmp_path / "meta.db")
+    assert reader.execute("SELECT COUNT(*) FROM images").fetchone() == (1,)
+    for n in range(2, 42):
+        writer.add(make_doc(n, f"harbour boat {n}"), None)
+    writer.commit()
+    writer.close()
+    assert (tmp_path / "meta.db-wal").exists()  # the reader keeps it: not the last connection
+    # The database file alone (as a copy, without its WAL) holds every commit.
+    shutil.copy(tmp_path / "meta.db", tmp_path / "main-file-only.db")
+    with sqlite3.connect(tmp_path / "main-file-only.db") as alone:
+        assert alone.execute("SELECT COUNT(*) FROM images").fetchone() == (41,)
+    reader.close()

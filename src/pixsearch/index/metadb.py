@@ -92,6 +92,7 @@ class MetaDB:
         # cache, so a search costs no read() system calls once the pages are warm.
         self.conn.execute("PRAGMA mmap_size=4294967296")
         self.conn.execute("PRAGMA cache_size=-65536")
+        self._writes = not readonly
         if not readonly:
             self._space_checkpoints()
             self.conn.executescript(SCHEMA)
@@ -111,7 +112,8 @@ class MetaDB:
         checkpoint: all of them copied into meta.db and fsynced while the writer waited.
         Spaced, a leaf that several commits touched is copied once, and there is one
         fsync per ~8 commits. Readers read the pages still in the WAL from it (as they
-        did between checkpoints before); closing the writer checkpoints what is left.
+        did between checkpoints before); closing the writer checkpoints what is left
+        (`close`), readers or not.
         """
         self.conn.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
 
@@ -127,6 +129,13 @@ class MetaDB:
                     self.conn.execute(f"ALTER TABLE images ADD COLUMN {name} {affinity(name)}")
 
     def close(self) -> None:
+        if self._writes:
+            # SQLite folds the WAL in only when the last connection closes, and a server
+            # beside an ingest keeps its readers open: without this, batch after batch
+            # of ingest would grow the WAL (up to WAL_PAGES) under every search. PASSIVE
+            # copies what no reader still needs and waits for none.
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.conn.close()
 
     # -- generations -----------------------------------------------------------
