@@ -17,8 +17,8 @@ COMMANDS: Registry[click.Command] = Registry(
     {
         "ingest": "pixsearch.cli.ingest:ingest",
         "crawl": "pixsearch.cli.crawl:crawl",
-        "import-warc": "pixsearch.cli.crawl:import_warc",
-        "import-urls": "pixsearch.cli.crawl:import_urls",
+        "import-warc": "pixsearch.cli.import_warc:import_warc",
+        "import-urls": "pixsearch.cli.import_urls:import_urls",
         "index": "pixsearch.cli.index_cmd:index_group",
         "reindex": "pixsearch.cli.index_cmd:reindex",
         "serve": "pixsearch.cli.serve:serve",
