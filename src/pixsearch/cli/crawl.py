@@ -29,6 +29,14 @@ from pixsearch.ingest.config import PipelineConfig
     "--max-depth", type=int, default=dataclass_default(CrawlOptions, "max_depth"), show_default=True
 )
 @click.option("--recrawl", is_flag=True, help="Fetch done pages again (ETag/If-Modified-Since).")
+@click.option(
+    "--features",
+    "features_dir",
+    default=None,
+    metavar="DIR",
+    help="Also keep what is indexed as feature shards here (a folder or URI), one per "
+    "commit; `pixsearch index build DIR` rebuilds the index from them.",
+)
 @processor_options
 def crawl(
     seeds: tuple[str, ...],
@@ -42,6 +50,7 @@ def crawl(
     max_pages: int | None,
     max_depth: int,
     recrawl: bool,
+    features_dir: str | None,
     processor: Processor | None,
 ) -> None:
     """Crawl the sites of SEEDS and index their images; rerun to resume.
@@ -76,4 +85,4 @@ def crawl(
         pipeline=PipelineConfig(analyzers=models.used),
         process=processor,
     )
-    run_crawl(options, models, index_dir, web.quiet)
+    run_crawl(options, models, index_dir, web.quiet, features=features_dir)

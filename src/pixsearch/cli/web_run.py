@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from pixsearch.cli.index_cmd import require_parquet
 from pixsearch.cli.options import (
     MB,
     AnalyzerChoice,
@@ -37,7 +38,7 @@ from pixsearch.crawl.crawler import (
 from pixsearch.crawl.fetcher import FetchSettings
 from pixsearch.crawl.frontier import Frontier
 from pixsearch.index.store import WriteStore
-from pixsearch.ingest.indexer import Indexer, IngestSummary
+from pixsearch.ingest.indexer import ChangeLog, ChangeLogError, Indexer, IngestSummary
 from pixsearch.observe.jobs import JobCollector, log_summary, textfile_writer
 from pixsearch.observe.logs import configure_logging
 
@@ -192,11 +193,14 @@ def run_crawl(
     index_dir: Path,
     quiet: bool,
     setup: Callable[[Frontier], None] | None = None,
+    features: str | None = None,
 ) -> None:
     console = Console(stderr=True)
     settings = load_settings(index_dir=index_dir)
     configure_logging(settings)
+    changes = _feature_log(features) if features else None
     store, indexer, frontier = open_web_index(index_dir, options.pipeline.analyzers)
+    indexer.changes = changes
     if setup is not None:
         try:
             setup(frontier)
@@ -214,8 +218,19 @@ def run_crawl(
         crawler.checkpoint()
         console.print("[yellow]interrupted: rerun the same command to resume[/]")
         stats = crawler.stats
+    except ChangeLogError as exc:
+        message = f"{exc}; the index holds its last commit: rerun to resume"
+        raise click.ClickException(message) from None
     finally:
         frontier.close()
         store.close()
     log_summary(job)
     _summary(console, stats, indexer, models)
+
+
+def _feature_log(location: str) -> ChangeLog:
+    require_parquet()
+    from pixsearch.index.features.folder import FeatureFolder
+    from pixsearch.ingest.feature_log import FeatureLog
+
+    return FeatureLog(FeatureFolder(location))

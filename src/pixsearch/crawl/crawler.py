@@ -13,6 +13,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pixsearch import __version__
 from pixsearch.crawl.extract import ImageRef, Page, extract_page
@@ -25,7 +26,7 @@ from pixsearch.crawl.sitemaps import parse_sitemap
 from pixsearch.crawl.transport import checked_client
 from pixsearch.crawl.urls import normalize
 from pixsearch.ingest.config import PipelineConfig
-from pixsearch.ingest.indexer import Indexer
+from pixsearch.ingest.indexer import ChangeLogError, Indexer
 from pixsearch.ingest.parallel import Outcome
 from pixsearch.ingest.pipeline import Processed, process_bytes
 from pixsearch.ingest.sniff import SNIFF_BYTES, sniff
@@ -101,13 +102,19 @@ class Crawler:
                 self.frontier.add(seed, "page", 0)
                 await self.robots.robots_for(seed)  # queues its sitemaps
             workers = [asyncio.create_task(self._worker()) for _ in range(self.options.concurrency)]
+            crawling = asyncio.gather(*workers)
             ticker = asyncio.create_task(self._tick(progress))
             try:
-                await asyncio.gather(*workers)
+                # The ticker ends only by failing (a checkpoint that could not commit):
+                # then the crawl stops rather than go on with nothing committed.
+                either: list[asyncio.Future[Any]] = [crawling, ticker]
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                if ticker.done():
+                    ticker.result()
+                await crawling
             finally:
                 ticker.cancel()
-                for worker in workers:
-                    worker.cancel()
+                crawling.cancel()
                 self.checkpoint()
         counts = self.frontier.counts()
         self.stats.queued = sum(n for k, n in counts.items() if k.endswith(":queued"))
@@ -145,6 +152,8 @@ class Crawler:
             self.inflight.add(task.url)
             try:
                 await self._handle(task)
+            except ChangeLogError:
+                raise  # not this page's fault: no commit may land past it
             except Exception as exc:  # a bug or a hostile input: count it, keep crawling
                 self._fail(task, "crashed", f"{type(exc).__name__}: {exc}"[:300])
             finally:

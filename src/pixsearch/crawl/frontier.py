@@ -137,7 +137,8 @@ class Frontier:
         self.conn.commit()
 
     def close(self) -> None:
-        self.conn.commit()
+        """Close, dropping what was not committed: crawl.db must never call a URL done that
+        the index did not commit (an index commit that failed is not followed by ours)."""
         self.conn.close()
 
 

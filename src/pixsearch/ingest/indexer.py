@@ -43,6 +43,21 @@ class VectorSink(Protocol):
         ...
 
 
+class ChangeLog(Protocol):
+    """What an index was given, also kept elsewhere (a crawl's feature shards)."""
+
+    def add(self, item: Processed | Rejection) -> None: ...
+
+    def flush(self) -> None:
+        """Keep what was added since the last flush; raise ``ChangeLogError`` if it cannot."""
+        ...
+
+
+class ChangeLogError(RuntimeError):
+    """The change log could not keep a batch: the run must stop before the index commits
+    it, or the log would miss what the index holds (and a resumed run never refetches)."""
+
+
 class Indexer:
     def __init__(
         self,
@@ -51,6 +66,7 @@ class Indexer:
         commit_every: int = 2000,
         after_commit: Callable[[], None] | None = None,
         clip_vectors: VectorSink | None = None,
+        changes: ChangeLog | None = None,
     ) -> None:
         self.store = store
         self.commit_every = commit_every
@@ -60,6 +76,8 @@ class Indexer:
         # generation. A crash between the two loses that one batch's vectors, and a
         # rerun does not bring them back (the files are "unchanged" by then).
         self.clip_vectors = clip_vectors
+        # Flushed before each commit, so it never holds less than the index.
+        self.changes = changes
         self.summary = IngestSummary()
         self._since_commit = 0
         self.rejections: list[Rejection] = []
@@ -67,6 +85,8 @@ class Indexer:
     def handle(self, item: Processed | Rejection) -> str:
         """Index one pipeline result; returns the outcome counted in the summary."""
         if isinstance(item, Rejection):
+            if self.changes is not None:
+                self.changes.add(item)
             self.summary.rejected[item.reason] += 1
             if len(self.rejections) < 10_000:
                 self.rejections.append(item)
@@ -89,12 +109,16 @@ class Indexer:
         else:
             self.summary.unchanged += 1
             return "unchanged"
+        if self.changes is not None:
+            self.changes.add(item)
         self._since_commit += 1
         if self._since_commit >= self.commit_every:
             self.commit()
         return outcome
 
     def commit(self) -> None:
+        if self.changes is not None:
+            self.changes.flush()
         if self._since_commit:
             self.store.commit()
             self.summary.commits += 1
