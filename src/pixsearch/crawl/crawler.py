@@ -115,6 +115,8 @@ class Crawler:
             finally:
                 ticker.cancel()
                 crawling.cancel()
+                # Collected, so a cancelled or failed one is not reported as never retrieved.
+                await asyncio.gather(crawling, ticker, return_exceptions=True)
                 self.checkpoint()
         counts = self.frontier.counts()
         self.stats.queued = sum(n for k, n in counts.items() if k.endswith(":queued"))
