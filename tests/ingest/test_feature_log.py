@@ -72,7 +72,9 @@ def test_crawl_features_rebuild_the_index_and_a_failed_write_commits_nothing(
         (broken / "thumbs").mkdir(parents=True)
         (broken / "thumbs" / sha[:2]).write_bytes(b"not a folder")
         index = tmp_path / "second"
-        failed = CliRunner().invoke(cli, [*common, "--index", str(index), "--features", str(broken)])
+        failed = CliRunner().invoke(
+            cli, [*common, "--index", str(index), "--features", str(broken)]
+        )
         assert failed.exit_code == 1 and "not written" in failed.output, failed.output
         assert images(index) == 0 and FeatureFolder(str(broken)).names() == []
         (broken / "thumbs" / sha[:2]).unlink()
