@@ -153,6 +153,7 @@ def test_serve_gives_its_workers_a_fresh_metrics_folder_and_removes_it(
         folders.append((int(str(options["workers"])), folder))
 
     monkeypatch.setattr(serve_module.uvicorn, "run", run)
+    monkeypatch.setattr(serve_module, "reuseport_available", lambda: False)  # uvicorn.run's way
     (tmp_path / "meta.db").touch()
     for workers in ("2", "1"):
         result = CliRunner().invoke(

@@ -9,11 +9,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
 
 from pixsearch.cli.options import index_option, load_settings, setting_option
+from pixsearch.cli.serve_sockets import SocketPerWorker, bind_worker_sockets, reuseport_available
 from pixsearch.config import Settings
 from pixsearch.observe.logs import LOG_FORMATS, logging_config
 from pixsearch.observe.metrics import MULTIPROC_ENV
@@ -105,21 +107,26 @@ def run_server(settings: Settings) -> None:
     except ValueError as exc:  # from the environment: the option itself is a Choice
         raise click.ClickException(str(exc)) from None
     os.environ.update(settings.to_environ())
+    options: dict[str, Any] = {
+        "app": "pixsearch.api.app:create_app",
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "log_config": log_config,  # applied by uvicorn in every worker too
+        "log_level": "warning",
+        "access_log": False,  # ours is api/accesslog.py: trace ids and key names
+        # A new worker imports the app and opens the index before it can answer
+        # uvicorn's health check; under load that passed the 5 s default, and
+        # uvicorn then killed and respawned workers in a loop (issue 13's cliff).
+        "timeout_worker_healthcheck": WORKER_START_SECONDS,
+    }
     with _shared_metrics(settings):
-        uvicorn.run(
-            "pixsearch.api.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_config=log_config,  # applied by uvicorn in every worker too
-            log_level="warning",
-            access_log=False,  # ours is api/accesslog.py: trace ids and key names
-            # A new worker imports the app and opens the index before it can answer
-            # uvicorn's health check; under load that passed the 5 s default, and
-            # uvicorn then killed and respawned workers in a loop (issue 13's cliff).
-            timeout_worker_healthcheck=WORKER_START_SECONDS,
-        )
+        if settings.workers > 1 and reuseport_available():
+            config = uvicorn.Config(**options)
+            SocketPerWorker(config, bind_worker_sockets(config, settings.workers)).run()
+        else:  # one worker, or no SO_REUSEPORT: uvicorn's own (one shared socket)
+            uvicorn.run(**options)
 
 
 @contextmanager
