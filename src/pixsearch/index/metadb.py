@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS records (
     data BLOB NOT NULL
 );
 """
-GROUP_CACHE_SIZE = 16384
+GROUP_CACHE_SIZE = 65536  # as many groups as docrecords.CACHE_SIZE images (an int and a pair each)
 # The writer checkpoints its WAL when it holds this many pages (4 KiB: 256 MiB), not
 # SQLite's 1,000 (see MetaDB._space_checkpoints).
 WAL_PAGES = 65536
