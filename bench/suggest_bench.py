@@ -1,7 +1,7 @@
 """Cost of spelling and suggestions at scale, and how many suggestions return results.
 
     python bench/suggest_bench.py [--dir .bench/search-1000000] [--queries 300] [--verify 100]
-        [--http-settle 60]
+        [--http-settle 60] [--fresh] [--no-http] [--dump FILE]
 
 Reuses the index search_bench.py built (it must exist; nothing is loaded here)
 and the same query generator. The vocabulary of the index is built once (its
@@ -11,11 +11,21 @@ with spelling and every suggestion list) and over HTTP (one server with
 PIXSEARCH_SUGGESTIONS=false, one with it on), each after one unmeasured pass
 over the same queries. Then every suggestion of the first --verify answers is
 run as its own query with the same filters, to count those that find images.
+
+--fresh warms up (and settles) on other queries than those it times, so that
+nothing kept for a query (probe answers, decoded results) is reused: the cost
+of queries asked for the first time since the last commit.
+
+--dump FILE writes, instead of timing, every query's spelling and suggestion
+lists in-process (text, display and thumbnail image of each), one JSON line a
+query: run it on two versions of the code and `cmp` the files to show that a
+change kept what is suggested.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -32,7 +42,7 @@ from pixsearch.index import vocabulary
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.search.service import SearchRequest, SearchService
 from pixsearch.search.spelling import Speller
-from pixsearch.search.suggest import SuggestionService
+from pixsearch.search.suggest import Suggestion, SuggestionService
 from pixsearch.search.vocabulary import VocabularyHolder
 from pixsearch.tenancy.keys import SqliteKeyStore
 from pixsearch.tenancy.state import ServiceDb
@@ -59,11 +69,43 @@ def build_vocabulary(root: Path) -> VocabularyHolder:
     return holder
 
 
-def time_in_process(root: Path, queries: list[str]) -> dict[str, tuple[float, float]]:
+def services(root: Path) -> tuple[SearchService, SuggestionService]:
     holder = build_vocabulary(root)
     service = SearchService(holder.store)
     suggestions = SuggestionService(service, holder)
     holder._build()  # the listener now indexes spelling too
+    return service, suggestions
+
+
+def dump(root: Path, queries: list[str], path: Path) -> None:
+    """Each query's spelling and suggestion lists, one JSON line a query."""
+    _, suggestions = services(root)
+
+    def listed(items: list[Suggestion]) -> list[list[str | None]]:
+        return [[s.text, s.display, s.image.image_id if s.image else None] for s in items]
+
+    with path.open("w") as out:
+        for q in queries:
+            request = SearchRequest(q=q)
+            page, spelling = suggestions.search(request)
+            found = suggestions.suggest(request, page, spelling.altered or q, market="en-US")
+            line = {
+                "q": q,
+                "altered": spelling.altered,
+                "override": spelling.override,
+                "results": [r.doc.image_id for r in page.results],
+                "expansions": listed(found.expansions),
+                "pivots": [[p, listed(ss)] for p, ss in found.pivots],
+                "similar": listed(found.similar),
+                "related": listed(found.related),
+            }
+            out.write(json.dumps(line) + "\n")
+
+
+def time_in_process(
+    root: Path, queries: list[str], warm: list[str]
+) -> dict[str, tuple[float, float]]:
+    service, suggestions = services(root)
 
     def bare(q: str) -> None:
         service.search(SearchRequest(q=q))
@@ -73,16 +115,19 @@ def time_in_process(root: Path, queries: list[str]) -> dict[str, tuple[float, fl
         page, spelling = suggestions.search(request)
         suggestions.suggest(request, page, spelling.altered or q, market="en-US")
 
-    return interleaved({"bare": bare, "suggestions": full}, queries)
+    return interleaved({"bare": bare, "suggestions": full}, queries, warm)
 
 
-def interleaved(runs: dict, queries: list[str]) -> dict[str, tuple[float, float]]:
+def interleaved(
+    runs: dict, queries: list[str], warm: list[str] | None = None
+) -> dict[str, tuple[float, float]]:
     """p50/p99 of each run over the queries, alternating runs query by query.
 
-    Alternating, after one unmeasured pass, keeps a change in machine load (this
-    machine is shared) from landing on one side of the comparison only.
+    Alternating, after one unmeasured pass (over `warm`, by default the same
+    queries), keeps a change in machine load (this machine is shared) from
+    landing on one side of the comparison only.
     """
-    for q in queries:
+    for q in queries if warm is None else warm:
         for run in runs.values():
             run(q)
     samples: dict[str, list[float]] = {label: [] for label in runs}
@@ -95,11 +140,11 @@ def interleaved(runs: dict, queries: list[str]) -> dict[str, tuple[float, float]
 
 
 def time_http(
-    root: Path, queries: list[str], verify: int, settle: float = 0.0
+    root: Path, queries: list[str], warm: list[str], verify: int, settle: float = 0.0
 ) -> tuple[dict, tuple[int, int]]:
     """Two servers on the same index, suggestions off and on, asked in turn; after
-    `settle` seconds of unmeasured rounds (a server counts its index's site chrome when
-    it starts: about 40 s at 1,000,000 documents)."""
+    `settle` seconds of unmeasured rounds over `warm` (a server counts its index's site
+    chrome when it starts: about 40 s at 1,000,000 documents)."""
     key = SqliteKeyStore(ServiceDb(root / "service.db")).create(f"bench-{time.time_ns()}")
     headers = {"Ocp-Apim-Subscription-Key": key}
     servers = {}
@@ -119,8 +164,8 @@ def time_http(
 
         askers = {label: asker(c) for label, c in clients.items()}
         while time.monotonic() - started < settle:
-            interleaved(askers, queries)
-        out = interleaved(askers, queries)
+            interleaved(askers, warm)
+        out = interleaved(askers, queries, warm)
         answers = [
             clients["suggestions"].get("/v7.0/images/search", params={"q": q}).json()
             for q in queries[:verify]
@@ -165,20 +210,34 @@ def main() -> None:
     parser.add_argument(
         "--http-settle", type=float, default=0.0, help="seconds of unmeasured HTTP rounds first"
     )
+    parser.add_argument("--no-http", action="store_true", help="time in-process only")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="warm up on other queries than those timed (what is kept per query never hits)",
+    )
+    parser.add_argument("--dump", type=Path, help="write every query's suggestions, no timing")
     args = parser.parse_args()
     if not (args.dir / "meta.db").exists():
         sys.exit(f"{args.dir} holds no index: run bench/search_bench.py first")
     corpus = Corpus()
     queries = [corpus.query() for _ in range(args.queries)]
-    rows = [("in-process", time_in_process(args.dir, queries))]
-    http, (good, total) = time_http(args.dir, queries, args.verify, args.http_settle)
-    rows.append(("HTTP", http))
+    if args.dump:
+        dump(args.dir, queries, args.dump)
+        return
+    warm = [corpus.query() for _ in range(args.queries)] if args.fresh else queries
+    rows = [("in-process", time_in_process(args.dir, queries, warm))]
+    good = total = 0
+    if not args.no_http:
+        http, (good, total) = time_http(args.dir, queries, warm, args.verify, args.http_settle)
+        rows.append(("HTTP", http))
     print(f"\n{args.queries} queries, count=35")
     print(f"{'path':<12}{'answer':<14}{'p50 ms':>9}{'p99 ms':>9}")
     for path, results in rows:
         for label, (p50, p99) in results.items():
             print(f"{path:<12}{label:<14}{p50:>9.2f}{p99:>9.2f}")
-    print(f"\nsuggestions returning images: {good} / {total} ({100 * good / max(total, 1):.1f}%)")
+    if total:
+        print(f"\nsuggestions returning images: {good} / {total} ({100 * good / total:.1f}%)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Suggestion probes (search/probes.py): sent together to a store that batches searches."""
+"""Suggestion probes (search/probes.py): sent together to a store that batches searches,
+kept for the generation, never reused across filters."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import pytest
 
 from pixsearch.index.memory import MemoryStore
 from pixsearch.index.store import BatchSearch, Filters, StoreQuery, StoreResult
+from pixsearch.search import probes
+from pixsearch.search.probes import Prober, ProbeRun
 from pixsearch.search.scope import excluded_adult
 from pixsearch.search.service import SearchRequest, SearchService
 from pixsearch.search.suggest import Suggestions, SuggestionService
-from tests.search.corpus import MemoryQueryLog, scenery, vocabulary
+from tests.search.corpus import MemoryQueryLog, picture, scenery, vocabulary
 
 pytestmark = pytest.mark.memory
 
@@ -60,3 +63,74 @@ def test_probes_sent_together_prove_the_same_suggestions_in_fewer_calls() -> Non
         assert suggestions(together, q) == alone, q
         found += len(alone.pivots) + len(alone.related) + len(alone.similar)
     assert found and counted.batched > counted.calls  # several probes a call, same answers
+
+
+class Counting:
+    """The store, counting its one-hit searches (the probes)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.probes = 0
+
+    def search(self, query: StoreQuery) -> StoreResult:
+        self.probes += query.limit == 1 and not query.doc_ids  # not the page's own checks
+        return self.store.search(query)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_a_request_asked_again_costs_no_probe_and_gets_the_same_suggestions() -> None:
+    world = scenery()
+    log = MemoryQueryLog()
+    log.record_many({"beach cabana": 4, "sunset beach": 3}, market="en-US")
+    counted = Counting(world.store)
+    service = SuggestionService(SearchService(counted), vocabulary(counted), log)  # type: ignore[arg-type]
+    first = [suggestions(service, q) for q in QUERIES]
+    probed = counted.probes
+    assert probed and [suggestions(service, q) for q in QUERIES] == first
+    assert counted.probes == probed  # every answer kept: the generation did not change
+
+
+@pytest.mark.parametrize("levels", [("Off", "Moderate", "Strict"), ("Strict", "Moderate", "Off")])
+def test_what_one_safe_search_level_proved_is_never_reused_by_another(
+    levels: tuple[str, ...],
+) -> None:
+    """Kept probe answers and word checks are per filters: a service that proved a word
+    for Off must still hold it back under Moderate, as a service never asked Off does."""
+    world = scenery()
+    shared = SuggestionService(SearchService(world.store), vocabulary(world.store))
+    for q in QUERIES:
+        for level in levels:
+            fresh = SuggestionService(SearchService(world.store), vocabulary(world.store))
+            request = SearchRequest(q=q, filters=Filters(exclude_adult=excluded_adult(level)))
+            answers = []
+            for service in (shared, fresh):
+                page, spelling = service.search(request)
+                answers.append(service.suggest(request, page, spelling.altered or q, market="en"))
+            assert answers[0] == answers[1], (q, level)
+
+
+def test_document_words_fold_every_field_and_describe_with_the_describing_ones() -> None:
+    store = MemoryStore()
+    doc = picture(1, "Crème brûlée on a plate", host="example.com", title="Dessert")
+    doc.occurrences[0].text["url_words"] = "recipes_2024 brulee-torch"
+    store.add(doc)
+    run = ProbeRun(Prober(SearchService(store)), Filters(), vocabulary(store).current())  # type: ignore[arg-type]
+    described = run.described(doc)
+    assert {"creme", "brulee", "plate"} <= described and "torch" not in described
+    assert described | {"recipes", "2024", "torch"} <= run.words_of(doc)
+
+
+def test_probes_sent_together_answer_alike_when_the_kept_answers_start_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = scenery()
+    moderate = Filters(exclude_adult=excluded_adult("Moderate"))
+    texts = ["sunset", "tabby cat", "calm sea", "striped zebra"]
+    expected = [Prober(SearchService(world.store)).probe(t, moderate) for t in texts]
+    monkeypatch.setattr(probes, "PROBE_CACHE", 2)  # full after the first call
+    prober = Prober(SearchService(Batching(world.store)))
+    assert prober.probe_many(texts[:2], moderate) == expected[:2]
+    assert prober.probe_many(texts, moderate) == expected  # two kept, two new: over the bound
+    assert expected[0] is not None and expected[-1] is None

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from itertools import islice
 
 from pixsearch.index.store import (
     Filters,
@@ -42,8 +43,7 @@ POPULAR_PROBES = 3  # logged queries tried as related searches
 TEXT_RESULTS = 20  # top results whose text suggests expansions and related titles
 CLEARLY = 2  # a correction is searched when it finds this many times what the original does
 POPULAR_TTL = 30.0  # seconds the popular-query list is reused
-# Text fields whose words describe the picture; URL words and OCR are too noisy to suggest.
-DESCRIBING = ("caption", "name", "keywords", "near", "context", "page_title", "tags")
+USABLE_MEMO = 100_000  # words whose usability is kept; past it the memo starts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,9 @@ class SuggestionService:
         self.log = log
         self.excluded = excluded
         self._speller: Speller | None = None
-        self._popular: dict[tuple[str, str], tuple[float, list[str]]] = {}
+        # (market, scope) → (when read, [(popular query, its words)])
+        self._popular: dict[tuple[str, str], tuple[float, list[tuple[str, frozenset[str]]]]] = {}
+        self._usable: dict[tuple[int, frozenset[str], bool], dict[str, bool]] = {}
         holder.on_build(self._index_spelling)
 
     def _index_spelling(self, vocab: Vocabulary) -> None:
@@ -146,18 +148,20 @@ class SuggestionService:
         if vocab is None or not page.results or page.current_offset != 0:
             return out
         plain = _only_safe_search(request.filters) and _counts_prove(self.search_service.adult)
+        excluded = self.excluded()
         run = ProbeRun(
             self.prober,
             request.filters,
             vocab,
             plain=plain and not _has_operators(q),
-            excluded=self.excluded(),
+            excluded=excluded,
+            usable_memo=self._usable_memo(vocab, excluded, bool(request.filters.exclude_adult)),
         )
         words = [w for w in dict.fromkeys(t for w in page.parsed.words for t in tokens(w))]
         # An image pinned by id= heads the page whatever it matches: it proves nothing.
         top = [r for r in page.results if r.doc.image_id != request.pin_image_id]
         top = top[:TEXT_RESULTS]
-        texts = {r.doc.doc_id: _described(r.doc) for r in top}
+        texts = {r.doc.doc_id: run.described(r.doc) for r in top}
         out.expansions = self._expansions(q, words, top, texts, run)
         # Pivots and similar terms are substitutes: a word already beside the query's
         # words in its results is an expansion, not another way of saying them.
@@ -168,12 +172,25 @@ class SuggestionService:
         _attach_images(run, out)
         return out
 
+    def _usable_memo(
+        self, vocab: Vocabulary, excluded: frozenset[str], adult: bool
+    ) -> dict[str, bool]:
+        """`ProbeRun.usable`'s answers, shared by requests: they depend only on the
+        vocabulary, the words never suggested and whether adult words are."""
+        key = (vocab.generation, excluded, adult)
+        memo = self._usable.get(key)
+        if memo is None or len(memo) > USABLE_MEMO:
+            if len(self._usable) >= 4:  # the vocabulary or the excluded words moved on
+                self._usable.clear()
+            memo = self._usable[key] = {}
+        return memo
+
     def _expansions(
         self,
         q: str,
         words: list[str],
         top: list[Result],
-        texts: dict[int, set[str]],
+        texts: dict[int, frozenset[str]],
         run: ProbeRun,
     ) -> list[Suggestion]:
         """The query plus a word frequent in its results and rare in the index."""
@@ -187,17 +204,25 @@ class SuggestionService:
             ),
             reverse=True,
         )
-        witness = {t: next(r.doc for r in top if t in texts[r.doc.doc_id]) for _, t in scored}
-        proven = [set(words) <= run.words_of(witness[t]) for _, t in scored]
-        unproven = [f"{q} {t}" for (_, t), seen in zip(scored, proven, strict=True) if not seen]
-        run.probe_ahead(unproven[: max(EXPANSIONS - sum(proven[:EXPANSIONS]), 0)])
+        wanted = set(words)
+
+        def witness(term: str) -> ImageDocument:
+            return next(r.doc for r in top if term in texts[r.doc.doc_id])
+
+        def proven(term: str) -> bool:
+            # A result holding every query word and the new one proves the expansion
+            # without a query; results found by meaning alone do not, so those run it.
+            return wanted <= run.words_of(witness(term))
+
+        if run.batches:  # the probes the loop below may make, sent together
+            shown = sum(proven(t) for _, t in scored[:EXPANSIONS])
+            unproven = (f"{q} {t}" for _, t in scored if not proven(t))
+            run.probe_ahead(list(islice(unproven, max(EXPANSIONS - shown, 0))))
         found = []
         for _, term in scored:
             text = f"{q} {term}"
-            # A result holding every query word and the new one proves the expansion
-            # without a query; results found by meaning alone do not, so those run it.
-            if set(words) <= run.words_of(witness[term]):
-                found.append(Suggestion(text, term, witness[term]))
+            if proven(term):
+                found.append(Suggestion(text, term, witness(term)))
             elif run.proves(text):
                 found.append(Suggestion(text, term))
             if len(found) == EXPANSIONS:
@@ -218,8 +243,9 @@ class SuggestionService:
             weights = {pivot: 2.0, **{w: 1.0 for w in rest}}
             terms = run.vocab.neighbours(weights, k=8, exclude=beside | set(words))
             near[pivot] = [t for t in terms if run.usable(t)]
-        ahead = [_replace_word(q, p, t) for p, terms in near.items() for t in terms[:PER_PIVOT]]
-        run.probe_ahead(ahead, limit=PIVOT_PROBES)
+        if run.batches:  # the probes the loop below may make, sent together
+            ahead = [_replace_word(q, p, t) for p, ts in near.items() for t in ts[:PER_PIVOT]]
+            run.probe_ahead(ahead, limit=PIVOT_PROBES)
         for pivot in content[:PIVOTS]:
             found = []
             for term in near[pivot]:
@@ -255,7 +281,7 @@ class SuggestionService:
         """Popular logged queries sharing a word with this one; else titles of its results."""
         own = normalise(q)
         mine = set(words)
-        popular = [p for p in self._popular_queries(market, scope) if mine & set(tokens(p))]
+        popular = [p for p, ws in self._popular_queries(market, scope) if not mine.isdisjoint(ws)]
         candidates: dict[str, ImageDocument | None] = dict.fromkeys(popular[:POPULAR_PROBES])
         for result in top:
             title = " ".join(content_words(result.occurrence.title)[:3])
@@ -278,15 +304,16 @@ class SuggestionService:
                 break
         return found
 
-    def _popular_queries(self, market: str, scope: str) -> list[str]:
+    def _popular_queries(self, market: str, scope: str) -> list[tuple[str, frozenset[str]]]:
+        """Popular logged queries, best first, with their words (read once per list)."""
         if self.log is None:
             return []
         key = (market, scope)
         cached = self._popular.get(key)
         now = time.monotonic()
         if cached is None or now - cached[0] > POPULAR_TTL:
-            queries = [text for text, _ in self.log.popular(market=market, scope=scope, limit=200)]
-            cached = (now, queries)
+            popular = self.log.popular(market=market, scope=scope, limit=200)
+            cached = (now, [(text, frozenset(tokens(text))) for text, _ in popular])
             self._popular[key] = cached
         return cached[1]
 
@@ -332,6 +359,9 @@ def _replace_word(q: str, word: str, replacement: str) -> str:
     """`q` with the first token holding `word` (as the index folds it) replaced."""
     parts = q.split()
     for i, part in enumerate(parts):
+        if part.lower() == word:  # the usual case, without compiling a pattern per word
+            parts[i] = replacement
+            break
         if word in tokens(part):
             pattern = re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
             parts[i] = (
@@ -339,14 +369,6 @@ def _replace_word(q: str, word: str, replacement: str) -> str:
             )
             break
     return " ".join(parts)
-
-
-def _described(doc: ImageDocument) -> set[str]:
-    """The words of a document's describing fields, as the index folds them."""
-    # One string, one regex pass: this runs for 20 documents per answer.
-    return set(
-        tokens(" ".join(o.text.get(name) or "" for o in doc.occurrences for name in DESCRIBING))
-    )
 
 
 def _has_operators(q: str) -> bool:
