@@ -19,7 +19,6 @@ import pytest
 from pixsearch.cli import serve as serve_module
 from pixsearch.cli import serve_sockets
 from pixsearch.config import Settings
-from pixsearch.index.embedded import EmbeddedStore
 from tests.api.test_accesslog import LoggedServer, search, start_logged
 
 pytestmark = pytest.mark.skipif(
@@ -27,15 +26,6 @@ pytestmark = pytest.mark.skipif(
     reason="SO_REUSEPORT balancing and /proc are Linux's; the supervisor mirrors uvicorn "
     f"{serve_sockets.SUPERVISOR_OF}x only",
 )
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("serve-sockets") / "index"
-    store = EmbeddedStore(folder, writable=True)
-    store.commit()
-    store.close()
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pixsearch.index.embedded import EmbeddedStore
 from tests.cli.test_models_cli import pixsearch
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("serve-state") / "index"
-    store = EmbeddedStore(folder, writable=True)
-    store.commit()
-    store.close()
-    return folder
 
 
 def refused(index_dir: Path, *, pythonpath: Path | None = None, **env: str) -> str:
