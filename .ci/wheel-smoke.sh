@@ -89,6 +89,7 @@ EXTRAS = {  # modules of an optional extra, and the package whose absence is exp
     "pixsearch.index.features.groups": "pyarrow",
     "pixsearch.index.features.reindex": "pyarrow",
     "pixsearch.index.features.schema": "pyarrow",
+    "pixsearch.ingest.feature_log": "pyarrow",  # a crawl's --features
     "pixsearch.ingest.ray_distributor": "pyarrow",  # [ray]
     "pixsearch.index.sharded.ray_shards": "ray",
     "pixsearch.cli.serve_ray": "ray",
