@@ -9,14 +9,16 @@ and passed on here. The embedded backend (Tantivy, SQLite, files in one
 directory) implements the protocols, and so does the in-memory store of the
 tests (index/memory.py); a distributed engine can implement them too without
 the search and API layers noticing.
+
+The query and result records (index/queries.py) and the ``Vocabulary``
+(index/vocabrecord.py) are defined in modules of their own and re-exported here
+on purpose: this stays the one module of index/ that search/ imports.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -28,10 +30,23 @@ from pixsearch.index.attributes import (
     url_prefixes,
 )
 from pixsearch.index.priors import multiplier as static_multiplier
+from pixsearch.index.queries import (
+    COMMON_TERM_SHARE,
+    Clause,
+    Filters,
+    Range,
+    SiteBoost,
+    StoreHit,
+    StoreQuery,
+    StoreResult,
+    TextQuery,
+)
+from pixsearch.index.vocabrecord import Vocabulary
 from pixsearch.index.words import STOPWORDS, is_adult_text, is_content_word, tokens
 from pixsearch.records import ImageDocument, Occurrence
 
 __all__ = [
+    "COMMON_TERM_SHARE",
     "LICENSE_PERMISSIONS",
     "STOPWORDS",
     "BatchSearch",
@@ -64,114 +79,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Clause:
-    """A word (one element) or a phrase (several), as the user typed them.
-
-    The store analyses the text with its own tokenizer, so a word that splits
-    into several tokens ("wi-fi") becomes a phrase there. `weight` multiplies the
-    clause's score: how callers weigh a word up or down (a site's template words,
-    a shard's idf brought to the whole index's) without changing what matches.
-    """
-
-    words: tuple[str, ...]
-    weight: float = 1.0
-
-
-COMMON_TERM_SHARE = 0.5  # a required word in more than this share of documents is 'common'
-
-
-@dataclass(frozen=True, slots=True)
-class TextQuery:
-    """A boolean text query: every group must match; within a group, any clause."""
-
-    required: tuple[tuple[Clause, ...], ...] = ()
-    excluded: tuple[Clause, ...] = ()
-    # A store drops required words found in most of its documents (they cost much and
-    # score nearly nothing). Set when the caller already did, with better counts: a
-    # sharded store decides once with the whole index's, so every shard matches alike.
-    keep_common: bool = False
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.required
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    low: int | None = None
-    high: int | None = None  # inclusive
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Attribute filters, all optional; values are the store's lower-case keys."""
-
-    aspect: str | None = None  # square | wide | tall
-    color: str | None = None  # a colour name, coloronly or monochrome
-    published_since: datetime | None = None
-    width: Range = field(default_factory=Range)
-    height: Range = field(default_factory=Range)
-    file_size: Range = field(default_factory=Range)
-    image_content: str | None = None  # face | portrait | nonportrait
-    image_type: str | None = None  # photo | clipart | line | graphics | transparent | ...
-    license: str | None = None  # any | public | share | sharecommercially | modify | ...
-    size: str | None = None  # small | medium | large | wallpaper
-    exclude_adult: tuple[str, ...] = ()  # adult kinds to drop: "image", "text"
-    # What those kinds mean on this server (search/adult.py AdultPolicy fills them):
-    # "image" drops nudity scores at or above the threshold; "text" drops adult words
-    # and images on these hosts or their subdomains.
-    adult_threshold: float = 0.45
-    adult_hosts: tuple[str, ...] = ()
-    sites: tuple[str, ...] = ()  # any of these hosts (or their subdomains)
-    excluded_sites: tuple[str, ...] = ()
-    url_prefixes: tuple[str, ...] = ()  # any of these page/image URL prefixes
-    excluded_url_prefixes: tuple[str, ...] = ()
-    # A custom instance's slice: a document must lie under any one of these hosts
-    # (with subdomains) or URL prefixes ("host/" is exactly that host). One OR, so
-    # mixing kinds widens the slice rather than intersecting it.
-    scope_sites: tuple[str, ...] = ()
-    scope_prefixes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SiteBoost:
-    """Adds `weight` to the score of documents on `host` (or its subdomains); < 0 demotes."""
-
-    host: str
-    weight: float
-
-
-@dataclass(frozen=True, slots=True)
-class StoreQuery:
-    text: TextQuery
-    filters: Filters = field(default_factory=Filters)
-    limit: int = 35
-    offset: int = 0
-    boosts: tuple[SiteBoost, ...] = ()
-    language: str = "en"  # the market's language: which stemmed field the words also match
-    doc_ids: tuple[int, ...] = ()  # only these documents (checking semantic candidates)
-    # Counting every match defeats the top-k pruning of the text index: a query that
-    # only asks "is there one?" (suggestion probes) says so and gets total 0 or 1.
-    count: bool = True
-
-
-@dataclass(slots=True)  # not frozen: a search makes 100, and frozen ones cost 4x (1.3 µs)
-class StoreHit:
-    doc_id: int
-    group_id: int
-    score: float
-    site: int = 0  # hash of the image's first host; 0 when unknown (diversity)
-    published: int = 0  # discovery date, Unix seconds (freshness ties)
-    prior: float = 1.0  # static score multiplier of the image, applied by the search service
-
-
-@dataclass(frozen=True, slots=True)
-class StoreResult:
-    hits: list[StoreHit]
-    total: int  # number of documents matching, before paging and collapsing
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Picture:
     """A picture that need not be indexed (an upload), as duplicate detection sees it."""
@@ -185,69 +92,6 @@ class Picture:
 # Per-image vectors derived from committed images, searched by query vectors:
 # "text" holds sentence embeddings of each image's text, "clip" CLIP image vectors.
 VectorSpace = Literal["text", "clip"]
-
-
-@dataclass(slots=True)
-class Vocabulary:
-    """A store's words of one committed generation: frequencies and nearest words.
-
-    Built from ``ReadStore.terms`` and a sample of documents (index/vocabulary.py);
-    spelling, suggestions and trending read it.
-    """
-
-    generation: int
-    num_docs: int
-    terms: list[str]  # by document frequency, most frequent first
-    df: np.ndarray  # int64, aligned with terms
-    adult: frozenset[str]  # words mostly seen on adult images or pages
-    near: np.ndarray  # (k, NEAR) int32: for terms[:k], the words with the closest contexts
-    near_score: np.ndarray  # (k, NEAR) float32: their cosine similarities
-    ids: dict[str, int] = field(default_factory=dict)
-    adult_df: dict[str, int] = field(default_factory=dict)  # documents that are adult, per word
-    # Of `sampled` documents: how many hold a word, or two words side by side ("a b"), as
-    # whole words of their captions, titles, keywords or page text (URL and file-name
-    # words only for an image with no other text).
-    seen: dict[str, int] = field(default_factory=dict)
-    pairs: dict[str, int] = field(default_factory=dict)
-    sampled: int = 0
-    _df: dict[str, int] = field(default_factory=dict)  # df as a dict: cheaper per lookup
-
-    def __post_init__(self) -> None:
-        self.near_score = self.near_score.astype(np.float32)  # float16 on disk
-        if not self.ids:
-            self.ids = {t: i for i, t in enumerate(self.terms)}
-
-    def freq(self, term: str) -> int:
-        if not self._df:
-            self._df = dict(zip(self.terms, self.df.tolist(), strict=True))
-        return self._df.get(term, 0)
-
-    def clean_freq(self, term: str) -> int:
-        """Documents holding `term` that are not adult: > 0 proves it finds images under any
-        safe-search level (as of this vocabulary's generation)."""
-        return self.freq(term) - self.adult_df.get(term, 0)
-
-    def idf(self, term: str) -> float:
-        return math.log((self.num_docs + 1) / (self.freq(term) + 1))
-
-    def neighbours(self, weights: dict[str, float], *, k: int, exclude: set[str]) -> list[str]:
-        """Words whose contexts are closest to those of the weighted words, best first."""
-        scores: dict[int, float] = {}
-        for word, weight in weights.items():
-            i = self.ids.get(word, len(self.near))
-            if i >= len(self.near):
-                continue
-            for j, score in zip(self.near[i], self.near_score[i], strict=True):
-                scores[int(j)] = scores.get(int(j), 0.0) + weight * float(score)
-        ranked = sorted(scores.items(), key=lambda js: -js[1])
-        out = []
-        for j, score in ranked:
-            term = self.terms[j]
-            if score > 0 and term not in exclude and term not in weights:
-                out.append(term)
-                if len(out) == k:
-                    break
-        return out
 
 
 class IndexLockedError(RuntimeError):
