@@ -106,14 +106,15 @@ class SqliteLimiter:
         self._lock = threading.Lock()
 
     def hit(self, key_name: str, qps: int | None, monthly_quota: int | None) -> Decision:
-        now_s = time.time()
-        now = datetime.fromtimestamp(now_s, UTC)
-        day = now.strftime("%Y-%m-%d")
-        second = int(now_s)
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                decision = self._decide(key_name, qps, monthly_quota, now, day, second)
+                # The clock is read once the write lock is held, as the PostgreSQL
+                # limiter does: a time read before waiting for another worker's
+                # transaction would be a second the window has already left, and
+                # writing it back would restart the window and over-admit.
+                now_s = time.time()
+                decision, second = self._decide(key_name, qps, monthly_quota, now_s)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -123,14 +124,12 @@ class SqliteLimiter:
         return decision
 
     def _decide(
-        self,
-        key_name: str,
-        qps: int | None,
-        quota: int | None,
-        now: datetime,
-        day: str,
-        second: int,
-    ) -> Decision:
+        self, key_name: str, qps: int | None, quota: int | None, now_s: float
+    ) -> tuple[Decision, int]:
+        """The decision, and the second of the window it was counted in."""
+        now = datetime.fromtimestamp(now_s, UTC)
+        day = now.strftime("%Y-%m-%d")
+        second = int(now_s)
         if quota is not None:
             (used,) = self.conn.execute(
                 "SELECT COALESCE(SUM(calls), 0) FROM usage WHERE key_name=? AND day>=?",
@@ -138,15 +137,17 @@ class SqliteLimiter:
             ).fetchone()
             if used >= quota:
                 self._count(key_name, day, throttled=True)
-                return Decision(False, "quota", seconds_to_next_month(now))
+                return Decision(False, "quota", seconds_to_next_month(now)), second
         if qps is not None:
             row = self.conn.execute(
                 "SELECT second, calls FROM rate_window WHERE key_name=?", (key_name,)
             ).fetchone()
+            if row is not None:
+                second = max(second, row[0])  # never back to an older window
             calls = row[1] if row and row[0] == second else 0
             if calls >= qps:
                 self._count(key_name, day, throttled=True)
-                return Decision(False, "qps", 1)
+                return Decision(False, "qps", 1), second
             self.conn.execute(
                 "INSERT INTO rate_window (key_name, second, calls) VALUES (?, ?, ?)"
                 " ON CONFLICT(key_name) DO UPDATE SET second=excluded.second,"
@@ -154,7 +155,7 @@ class SqliteLimiter:
                 (key_name, second, calls + 1),
             )
         self._count(key_name, day, throttled=False)
-        return Decision(True)
+        return Decision(True), second
 
     def _count(self, key_name: str, day: str, *, throttled: bool) -> None:
         column = "throttled" if throttled else "calls"
