@@ -138,5 +138,5 @@ class Rejection:
     """A file the pipeline refused, with a short machine reason and a human detail."""
 
     source: str
-    reason: str  # e.g. "empty", "too-large", "not-an-image", "corrupt", "bomb", "unreadable"
+    reason: str  # e.g. "empty", "too-large", "not-an-image", "corrupt", "bomb", "blank"
     detail: str = ""

@@ -50,6 +50,26 @@ def test_opaque_alpha_png_is_not_transparent(write) -> None:
     assert result.facts.color_name == "Blue"
 
 
+def test_a_picture_with_no_visible_pixel_is_refused_as_blank(write) -> None:
+    spacer = Image.new("RGBA", (1, 1), (0, 0, 0, 0))  # a tracking pixel
+    empty = Image.new("RGBA", (794, 1123), (255, 255, 255, 0))  # a drawing with no ink
+    assert rejected(write("pixel.gif", spacer)).reason == "blank"
+    assert rejected(write("empty-bulb.png", empty)).reason == "blank"
+    # One line of faint ink in a large picture is a picture; the decoder's reduction
+    # must not average it away.
+    empty.paste((20, 20, 20, 8), (0, 500, 794, 501))
+    assert isinstance(process_file(write("faint-line.png", empty), PipelineConfig()), Processed)
+
+
+def test_an_animation_with_a_blank_first_frame_is_kept(write) -> None:
+    first = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    second = Image.new("RGBA", (64, 64), (200, 30, 30, 255))
+    path = write("appears.gif", first)
+    first.save(path, save_all=True, append_images=[second], duration=100, disposal=2)
+    result = process_file(path, PipelineConfig())
+    assert isinstance(result, Processed) and result.facts.animated
+
+
 def test_occurrence_of_a_local_file(write) -> None:
     path = write("holiday/red.png", Image.new("RGB", (30, 20), "red"))
     occurrence = process_file(path, PipelineConfig()).occurrence  # type: ignore[union-attr]

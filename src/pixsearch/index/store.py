@@ -25,6 +25,7 @@ import numpy as np
 
 from pixsearch.index.attributes import (
     LICENSE_PERMISSIONS,
+    NUDENET,
     host_suffixes,
     normalize_prefix,
     url_prefixes,
@@ -48,6 +49,7 @@ from pixsearch.records import ImageDocument, Occurrence
 __all__ = [
     "COMMON_TERM_SHARE",
     "LICENSE_PERMISSIONS",
+    "NUDENET",
     "STOPWORDS",
     "BatchSearch",
     "Clause",

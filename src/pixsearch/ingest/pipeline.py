@@ -134,6 +134,8 @@ def _stages(
     """sniff → decode → shrink → measure → derive → analyze → thumbnail (→ metadata)."""
     fmt = sniff_format(data)
     decoded = decode(data, fmt, config=config)
+    if _invisible(decoded):
+        raise Rejected("blank", "every pixel is transparent: nothing to show")
     small = shrink_to_thumbnail(decoded, config)
     samples = measure(small)
     derived = derive(data, decoded, samples)
@@ -167,6 +169,15 @@ def _stages(
         ocr_text=seen.ocr_text,
     )
     return facts, thumb, meta, seen
+
+
+def _invisible(decoded: Decoded) -> bool:
+    """Whether no pixel of a still picture can be seen (tracking pixels, transparent
+    spacers, empty drawings): an image search has nothing to show for it. An animated
+    one may draw on later frames, so only its first frame is never enough."""
+    if not decoded.transparent or decoded.animated:
+        return False
+    return bool(decoded.image.getchannel("A").getextrema()[1] == 0)
 
 
 def _opaque_rgb(image: Image.Image) -> Image.Image:

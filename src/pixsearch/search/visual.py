@@ -19,7 +19,7 @@ from pixsearch.search import collections as pagefacts
 from pixsearch.search.adult import AdultPolicy
 from pixsearch.search.insights import Insights, InsightsService, narrowed
 from pixsearch.search.measure import Measured, Vector, embed_thumbnail
-from pixsearch.search.places import passing
+from pixsearch.search.places import for_copies, passing
 from pixsearch.search.scope import place_rule, scoped_filters
 from pixsearch.search.similar import MAX_SIMILAR, Neighbour, SimilarFinder
 from pixsearch.search.uploads import UploadCache
@@ -97,6 +97,9 @@ class PictureInsights:
         if not ids:
             return insights
         shown = passing(self.store, filters, ids)
+        doc = insights.doc
+        if doc is not None and doc.doc_id in shown and for_copies(filters, doc) is not filters:
+            shown = passing(self.store, for_copies(filters, doc), ids)  # as search counts
         holds = place_rule(filters).holds
         return narrowed(
             insights,
