@@ -87,6 +87,7 @@ EXTRAS = {  # modules of an optional extra, and the package whose absence is exp
     "pixsearch.index.features.build": "pyarrow",  # [parquet]: feature shards
     "pixsearch.index.features.folder": "pyarrow",
     "pixsearch.index.features.groups": "pyarrow",
+    "pixsearch.index.features.parallel": "pyarrow",
     "pixsearch.index.features.reindex": "pyarrow",
     "pixsearch.index.features.schema": "pyarrow",
     "pixsearch.ingest.feature_log": "pyarrow",  # a crawl's --features

@@ -10,6 +10,7 @@ current schema, and swaps it in. Neither decodes an image or runs an image model
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +26,10 @@ from pixsearch.index.backends import open_writer
 from pixsearch.index.store import IndexLockedError, WriteStore
 
 if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: imported when used
+    from collections.abc import Callable
+
     from pixsearch.index.features.build import BuildSummary, Target
+    from pixsearch.index.features.folder import FeatureFolder
 
 # A bulk build commits seldom: each commit rewrites the vector file and merges segments;
 # what waits for a commit is held in memory (about 3 KB an image).
@@ -87,11 +91,17 @@ def index_group() -> None:
 @click.argument("features")
 @index_option
 @click.option("--shards", type=int, default=1, show_default=True, help="Index shards to build.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes writing shards at once (with --shards over 1); one core each.",
+)
 @setting_option("dup_distance")
-def build(features: str, index_dir: Path, shards: int, dup_distance: int) -> None:
+def build(features: str, index_dir: Path, shards: int, workers: int, dup_distance: int) -> None:
     """Build the index at --index from the feature shards at FEATURES (a folder or URI)."""
     require_parquet()
-    from pixsearch.index.features.build import build_index
     from pixsearch.index.features.folder import FeatureFolder
 
     settings = load_settings(index_dir=index_dir, dup_distance=dup_distance)
@@ -100,22 +110,50 @@ def build(features: str, index_dir: Path, shards: int, dup_distance: int) -> Non
     names = folder.names()
     if not names:
         raise click.ClickException(f"no feature shards in {features}")
-    targets = [open_target(settings, f) for f in shard_folders(index_dir, shards)]
+    folders = shard_folders(index_dir, shards)
     started = time.perf_counter()
+    with _progress(console, folder.count(names)) as progress:
+        report = functools.partial(progress.update, progress.task_ids[0])
+        summary = _build(settings, folder, names, folders, workers, lambda n: report(completed=n))
+    print_build(console, summary, time.perf_counter() - started)
+
+
+def _build(
+    settings: Settings,
+    features: FeatureFolder,
+    names: list[str],
+    folders: list[Path],
+    workers: int,
+    progress: Callable[[int], None],
+) -> BuildSummary:
+    """The build, in this process, or with several shards and workers, a process a shard."""
+    from pixsearch.index.features.build import build_index
+    from pixsearch.index.features.parallel import build_shards_side_by_side
+
+    if workers > 1 and len(folders) > 1:
+        return build_shards_side_by_side(
+            features,
+            folders,
+            functools.partial(open_target, settings),
+            workers=workers,
+            names=names,
+            commit_every=BUILD_COMMIT_EVERY,
+            dup_distance=settings.dup_distance,
+            progress=progress,
+        )
+    targets = [open_target(settings, f) for f in folders]
     try:
-        with _progress(console, folder.count(names)) as progress:
-            summary = build_index(
-                folder,
-                targets,
-                names=names,
-                commit_every=BUILD_COMMIT_EVERY,
-                dup_distance=dup_distance,
-                progress=lambda done: progress.update(progress.task_ids[0], completed=done),
-            )
+        return build_index(
+            features,
+            targets,
+            names=names,
+            commit_every=BUILD_COMMIT_EVERY,
+            dup_distance=settings.dup_distance,
+            progress=progress,
+        )
     finally:
         for target in targets:
             target.store.close()
-    print_build(console, summary, time.perf_counter() - started)
 
 
 @click.command("reindex")

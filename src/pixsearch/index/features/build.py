@@ -82,7 +82,8 @@ Progress = Callable[[int], None]  # called with the records done so far
 class Loader:
     """Feeds feature shards to target stores, one shard at a time, committing as it goes.
 
-    ``route`` picks each record's target (default: the first). The ingest's
+    ``route`` picks each record's target (default: the first), or None for a record
+    that is not this loader's to write (another process writes it). The ingest's
     distributors call ``load`` as shards finish; ``build_index`` for all at once.
     """
 
@@ -91,7 +92,7 @@ class Loader:
         features: FeatureFolder,
         targets: Sequence[Target],
         *,
-        route: Callable[[FeatureRecord], int] | None = None,
+        route: Callable[[FeatureRecord], int | None] | None = None,
         groups: Mapping[str, str] | None = None,
         commit_every: int = 2000,
         progress: Progress | None = None,
@@ -100,7 +101,7 @@ class Loader:
             raise ValueError("an index build needs at least one target store")
         self.features = features
         self.targets = targets
-        self.route = route or (lambda record: 0)
+        self.route: Callable[[FeatureRecord], int | None] = route or (lambda record: 0)
         self.groups = groups  # sha256 → its group's key, when grouped beforehand
         self.commit_every = commit_every
         self.progress = progress
@@ -108,18 +109,22 @@ class Loader:
         self._before = [_counts(t) for t in targets]  # a target may have built before
 
     def load(self, name: str) -> int:
-        """Write feature shard `name`'s records; how many."""
-        records = self.features.read_shard(name)
-        for record in records:
-            target = self.targets[self.route(record)]
+        """Write feature shard `name`'s records (those routed here); how many."""
+        written = 0
+        for record in self.features.read_shard(name):
+            where = self.route(record)
+            if where is None:
+                continue
+            target = self.targets[where]
             group = None if self.groups is None else self.groups.get(record.facts.sha256)
             _write(target, record, self.features, group)
             if target.pending >= self.commit_every:
                 target.commit()
+            written += 1
             self.summary.records += 1
             if self.progress is not None:
                 self.progress(self.summary.records)
-        return len(records)
+        return written
 
     def finish(self) -> BuildSummary:
         """Commit every target (and bring its derived data up to date); the totals."""
