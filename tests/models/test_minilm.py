@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import onnx
 import pytest
 from safetensors.numpy import load_file
 
@@ -88,6 +89,32 @@ def numpy_bert(texts: list[str]) -> np.ndarray:
 def test_graph_matches_numpy_bert(minilm: MiniLM) -> None:
     texts = ["golden retriever puppy on the grass", "Eiffel tower at night", "x"]
     assert np.allclose(minilm.embed_texts(texts), numpy_bert(texts), atol=1e-4)
+
+
+def test_int8_weights_keep_the_meaning(minilm: MiniLM) -> None:
+    int8 = MiniLM(int8=True)
+    assert int8.int8 and not minilm.int8
+    texts = [
+        "golden retriever puppy on the grass",
+        "black and white photograph of a city street in the rain",
+        "vintage clip art of a kettle and two teacups",
+        "lighthouse",
+        "a very long description of a harbour at night " * 6,
+    ]
+    agreement = (minilm.embed_texts(texts) * int8.embed_texts(texts)).sum(axis=1)
+    assert np.median(agreement) > 0.98 and agreement.min() > 0.95
+    assert cos(int8, "puppy", "young dog") > cos(int8, "puppy", "red car") + 0.15
+    ops = [node.op_type for node in onnx.load(int8.graph).graph.node]
+    # The 36 weight products are int8; the 12 products of two activations (attention's
+    # scores and mixing, two a layer) stay float.
+    assert ops.count("MatMulInteger") == 36 and ops.count("MatMul") == 12
+
+
+def test_the_setting_chooses_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIXSEARCH_TEXT_INT8", "true")
+    assert MiniLM().int8
+    monkeypatch.setenv("PIXSEARCH_TEXT_INT8", "false")
+    assert not MiniLM().int8
 
 
 def test_loaded_by_name() -> None:

@@ -10,14 +10,17 @@ tokenizer.json carries and the length the model was trained at.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from tokenizers import Tokenizer
 
+from pixsearch.config import Settings
 from pixsearch.models.cache import cached_onnx
 from pixsearch.models.efficientnet import l2_normalise
+from pixsearch.models.quantize import Int8Unavailable, weight_int8_graph
 from pixsearch.models.runtime import new_session
 
 if TYPE_CHECKING:
@@ -59,8 +62,17 @@ class MiniLM:
     name = "minilm"
     dim = DIM
 
-    def __init__(self, threads: int = 1, folder: Path | None = None, max_tokens: int = MAX_TOKENS):
+    def __init__(
+        self,
+        threads: int = 1,
+        folder: Path | None = None,
+        max_tokens: int = MAX_TOKENS,
+        *,
+        int8: bool | None = None,
+    ):
         source = folder or model_dir()
+        if int8 is None:  # not the default: an index's text vectors must come from one graph
+            int8 = Settings.load().text_int8
         weights_file = source / "model.safetensors"
 
         def build() -> onnx.ModelProto:
@@ -71,7 +83,13 @@ class MiniLM:
 
             return build_graph(load_file(str(weights_file)))
 
-        self._session = new_session(cached_onnx("all-minilm-l6-v2", weights_file, build), threads)
+        path = cached_onnx("all-minilm-l6-v2", weights_file, build)
+        self.int8 = False  # whether the int8 graph is the one that runs
+        if int8:  # an onnxruntime without its quantization tools runs the float graph
+            with contextlib.suppress(Int8Unavailable):
+                path, self.int8 = weight_int8_graph(path, "all-minilm-l6-v2-int8"), True
+        self.graph = path  # the ONNX file that runs
+        self._session = new_session(path, threads)
         self._tokenizer = load_tokenizer(source / "tokenizer.json", max_tokens)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
