@@ -164,12 +164,12 @@ def minilm_speed(repeat: int) -> None:
     for int8 in (False, True):
         model = MiniLM(threads=1, int8=int8)
         name = "minilm int8" if model.int8 else "minilm"
-        cost = timed(lambda: model.embed_texts(texts), max(2, repeat // 2), len(texts))
+        cost = timed(lambda m=model: m.embed_texts(texts), max(2, repeat // 2), len(texts))
         row(f"{name}, batches of 32 texts of 8-40 words", "texts", *cost)
         row(
             f"{name}, one 3-word query",
             "queries",
-            *timed(lambda: model.embed_texts(query), repeat * 10, 1),
+            *timed(lambda m=model: m.embed_texts(query), repeat * 10, 1),
         )
         vectors[int8] = model.embed_texts(texts)
     cosine = (vectors[False] * vectors[True]).sum(axis=1)
