@@ -46,8 +46,8 @@ def write_images(folder: Path, count: int) -> list[Path]:
     paths = sorted(folder.glob("*.jpg"))
     if len(paths) >= count:
         return paths
-    rng = np.random.default_rng(11)
     for i in range(len(paths), count):
+        rng = np.random.default_rng([11, i])  # per picture: a resumed folder gets new ones
         field = rng.normal(0, 1, (24, 32, 3)).astype(np.float32) * 50 + rng.uniform(60, 190, 3)
         small = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8))
         image = small.resize((1024, 768), Image.Resampling.BICUBIC).filter(
