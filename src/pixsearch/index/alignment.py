@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -188,11 +189,42 @@ def _best_mismatch(a: Thumb, b: Thumb) -> float:
     return best
 
 
+class ThumbCache:
+    """Decoded thumbnails of images compared recently, by their bytes, the last `size` kept.
+
+    Decoding a stored thumbnail and sampling its ~140 windows is nearly all of a pixel
+    check, and in a collection of look-alike pictures each new one is checked against
+    the same few nearest again and again (import-warc of smooth colour fields: 78 % of
+    the writing process in `Thumb.windows`). Keyed by the bytes, not the doc id, so a
+    doc id a rollback freed and a later image took never finds the old picture. A
+    fully sampled Thumb holds ~1.7 MB of windows, so `size` bounds the memory.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[bytes, Thumb | None] = OrderedDict()
+
+    def get(self, data: bytes | None) -> Thumb | None:
+        if not data:
+            return None
+        if data in self._kept:
+            self._kept.move_to_end(data)
+            return self._kept[data]
+        thumb = self._kept[data] = _decode(data)
+        if len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return thumb
+
+
 def aligner(
-    thumbnail: bytes | None, lookup: Callable[[int], bytes | None]
+    thumbnail: bytes | None,
+    lookup: Callable[[int], bytes | None],
+    cache: ThumbCache | None = None,
 ) -> Callable[[int], Verify]:
-    """doc_id → Verify for comparing `thumbnail` with stored images' thumbnails."""
+    """doc_id → Verify for comparing `thumbnail` with stored images' thumbnails
+    (decoded through `cache` when given)."""
     mine: list[Thumb | None] = []
+    decoded = cache.get if cache is not None else _decode
 
     def own() -> Thumb | None:
         if not mine:
@@ -202,7 +234,7 @@ def aligner(
     def verify_with(doc_id: int) -> Verify:
         def check() -> Alignment | None:
             a = own()
-            b = _decode(lookup(doc_id)) if a is not None else None
+            b = decoded(lookup(doc_id)) if a is not None else None
             return Alignment(a, b) if a is not None and b is not None else None
 
         return check

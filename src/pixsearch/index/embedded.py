@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixsearch.index.alignment import aligner
+from pixsearch.index.alignment import ThumbCache, aligner
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.derived import DerivedVectors
 from pixsearch.index.docrecords import CACHE_SIZE
@@ -44,6 +44,8 @@ from pixsearch.index.textindex import TextIndex
 from pixsearch.index.thumbs import ThumbnailStore
 from pixsearch.index.vectors import VectorIndex
 from pixsearch.records import ImageDocument, Occurrence
+
+COMPARED_THUMBS = 32  # decoded thumbnails kept for near-duplicate checks: at most ~55 MB
 
 # New images whose documents go to Tantivy's writer before the commit, at most. Its
 # queue holds 10,000; a send to a full queue spins while it waits (measured: about
@@ -80,6 +82,7 @@ class EmbeddedStore(EmbeddedReads):
         self._dup_distance = dup_distance
         self._dupes: DuplicateIndex | None = None
         self._near: NearScan | None = None
+        self._compared = ThumbCache(COMPARED_THUMBS)  # the writer's pixel checks (alignment.py)
         self._derived: dict[VectorSpace, DerivedVectors] = {}
         self._pending: dict[int, tuple[ImageDocument, bool]] = {}  # doc_id → (doc, existed)
         self._deleted_pending: set[int] = set()
@@ -153,7 +156,7 @@ class EmbeddedStore(EmbeddedReads):
                 self.dupes.group_for(
                     doc.facts.phash,
                     layout,
-                    verify=aligner(thumbnail, self._thumbnail_of),
+                    verify=aligner(thumbnail, self._thumbnail_of, self._compared),
                     neighbours=None if embedding is None else lambda: self._neighbours(embedding),
                     dark=dark,
                 )
