@@ -44,7 +44,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from pixsearch.config import Settings
-from pixsearch.index.alignment import aligner
+from pixsearch.index.alignment import Thumb, aligner, decode_thumb
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
 from pixsearch.ingest.config import PipelineConfig
@@ -233,8 +233,8 @@ def ingest_groups(seen: dict[str, Seen], distance: int, seed: int) -> dict[str, 
     vectors: list[tuple[int, np.ndarray]] = []
     groups: dict[str, int] = {}
 
-    def thumbnail_of(doc_id: int) -> bytes | None:
-        return seen[ids[doc_id]].thumbnail
+    def thumbnail_of(doc_id: int) -> Thumb | None:
+        return decode_thumb(seen[ids[doc_id]].thumbnail)
 
     for doc_id, key in enumerate(order, start=1):
         s = seen[key]

@@ -190,51 +190,46 @@ def _best_mismatch(a: Thumb, b: Thumb) -> float:
 
 
 class ThumbCache:
-    """Decoded thumbnails of images compared recently, by their bytes, the last `size` kept.
+    """Decoded thumbnails by image sha256, read through `read`, the last `size` kept.
 
     Decoding a stored thumbnail and sampling its ~140 windows is nearly all of a pixel
-    check, and in a collection of look-alike pictures each new one is checked against
-    the same few nearest again and again (import-warc of smooth colour fields: 78 % of
-    the writing process in `Thumb.windows`). Keyed by the bytes, not the doc id, so a
-    doc id a rollback freed and a later image took never finds the old picture. A
-    fully sampled Thumb holds ~1.7 MB of windows, so `size` bounds the memory.
+    check, and each new picture is checked against the same few again and again: a
+    group's members against its first (features/groups.py), and in a collection of
+    look-alike pictures, every new one against the same nearest (import-warc of smooth
+    colour fields spent 78 % of the writing process in `Thumb.windows`). A fully
+    sampled Thumb holds ~1.7 MB of windows, so `size` bounds the memory.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, read: Callable[[str], bytes | None], size: int) -> None:
+        self.read = read
         self.size = size
-        self._kept: OrderedDict[bytes, Thumb | None] = OrderedDict()
+        self._kept: OrderedDict[str, Thumb | None] = OrderedDict()
 
-    def get(self, data: bytes | None) -> Thumb | None:
-        if not data:
-            return None
-        if data in self._kept:
-            self._kept.move_to_end(data)
-            return self._kept[data]
-        thumb = self._kept[data] = _decode(data)
+    def get(self, sha256: str) -> Thumb | None:
+        if sha256 in self._kept:
+            self._kept.move_to_end(sha256)
+            return self._kept[sha256]
+        thumb = self._kept[sha256] = decode_thumb(self.read(sha256))
         if len(self._kept) > self.size:
             self._kept.popitem(last=False)
         return thumb
 
 
 def aligner(
-    thumbnail: bytes | None,
-    lookup: Callable[[int], bytes | None],
-    cache: ThumbCache | None = None,
+    thumbnail: bytes | None, thumb_of: Callable[[int], Thumb | None]
 ) -> Callable[[int], Verify]:
-    """doc_id → Verify for comparing `thumbnail` with stored images' thumbnails
-    (decoded through `cache` when given)."""
+    """doc_id → Verify for comparing `thumbnail` with stored images' decoded thumbnails."""
     mine: list[Thumb | None] = []
-    decoded = cache.get if cache is not None else _decode
 
     def own() -> Thumb | None:
         if not mine:
-            mine.append(_decode(thumbnail))
+            mine.append(decode_thumb(thumbnail))
         return mine[0]
 
     def verify_with(doc_id: int) -> Verify:
         def check() -> Alignment | None:
             a = own()
-            b = decoded(lookup(doc_id)) if a is not None else None
+            b = thumb_of(doc_id) if a is not None else None
             return Alignment(a, b) if a is not None and b is not None else None
 
         return check
@@ -242,7 +237,8 @@ def aligner(
     return verify_with
 
 
-def _decode(data: bytes | None) -> Thumb | None:
+def decode_thumb(data: bytes | None) -> Thumb | None:
+    """A stored thumbnail decoded for alignment; None when missing or unreadable."""
     if not data:
         return None
     try:

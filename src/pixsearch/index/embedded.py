@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixsearch.index.alignment import ThumbCache, aligner
+from pixsearch.index.alignment import Thumb, ThumbCache, aligner
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.derived import DerivedVectors
 from pixsearch.index.docrecords import CACHE_SIZE
@@ -82,7 +82,8 @@ class EmbeddedStore(EmbeddedReads):
         self._dup_distance = dup_distance
         self._dupes: DuplicateIndex | None = None
         self._near: NearScan | None = None
-        self._compared = ThumbCache(COMPARED_THUMBS)  # the writer's pixel checks (alignment.py)
+        # the thumbnails the writer's pixel checks decoded (alignment.py)
+        self._compared = ThumbCache(self.thumbs.get, COMPARED_THUMBS)
         self._derived: dict[VectorSpace, DerivedVectors] = {}
         self._pending: dict[int, tuple[ImageDocument, bool]] = {}  # doc_id → (doc, existed)
         self._deleted_pending: set[int] = set()
@@ -156,7 +157,7 @@ class EmbeddedStore(EmbeddedReads):
                 self.dupes.group_for(
                     doc.facts.phash,
                     layout,
-                    verify=aligner(thumbnail, self._thumbnail_of, self._compared),
+                    verify=aligner(thumbnail, self._thumb_of),
                     neighbours=None if embedding is None else lambda: self._neighbours(embedding),
                     dark=dark,
                 )
@@ -175,11 +176,11 @@ class EmbeddedStore(EmbeddedReads):
             self._sent.add(doc.doc_id)
         return doc.doc_id
 
-    def _thumbnail_of(self, doc_id: int) -> bytes | None:
+    def _thumb_of(self, doc_id: int) -> Thumb | None:
         row = self.meta.conn.execute(
             "SELECT sha256 FROM images WHERE doc_id=?", (doc_id,)
         ).fetchone()
-        return self.thumbs.get(row[0]) if row else None
+        return self._compared.get(row[0]) if row else None
 
     def _neighbours(self, embedding: np.ndarray) -> list[tuple[int, float]]:
         self._load_vectors()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixsearch.index.alignment import Verify, aligner
+from pixsearch.index.alignment import Thumb, Verify, aligner, decode_thumb
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import (
     COPY_MAX_MISMATCH,
@@ -63,7 +63,11 @@ def _verified(
 ) -> int | None:
     """The first candidate (doc_id, cosine or None) that is_near_duplicate accepts."""
     docs = {d.doc_id: d for d in store.get([doc_id for doc_id, _ in candidates])}
-    verify = aligner(picture.thumbnail, lambda doc_id: store.thumbnail(docs[doc_id].facts.sha256))
+
+    def thumb_of(doc_id: int) -> Thumb | None:
+        return decode_thumb(store.thumbnail(docs[doc_id].facts.sha256))
+
+    verify = aligner(picture.thumbnail, thumb_of)
     layout = parse_layout(picture.color_layout)
     for doc_id, similarity in candidates:
         doc = docs.get(doc_id)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixsearch.index import lookalike
-from pixsearch.index.alignment import aligner
+from pixsearch.index.alignment import aligner, decode_thumb
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
 from pixsearch.index.memory_match import Entry, matches, passes, score
@@ -92,7 +92,7 @@ class MemoryStore:
         group = self._dupes.group_for(
             doc.facts.phash,
             layout,
-            verify=aligner(thumbnail, self._thumbnail_of),
+            verify=aligner(thumbnail, lambda doc_id: decode_thumb(self._thumbnail_of(doc_id))),
             neighbours=None
             if vector is None
             else lambda: self._visual.scored(vector)[:DUP_NEIGHBOURS],

@@ -16,44 +16,18 @@ reads the same shards, whatever numbers a store later gives its documents.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from PIL import Image
 from usearch.index import Index
 
-from pixsearch.index.alignment import Alignment, Thumb, Verify
+from pixsearch.index.alignment import Alignment, ThumbCache, Verify
 from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
 from pixsearch.index.features.schema import Look
 from pixsearch.index.vectors import new_index, quantize
 
 THUMB_CACHE = 256  # decoded thumbnails kept: a group's members are checked against its first
-
-
-class _Thumbs:
-    """Thumbnails decoded for pixel checks, by sha256, the recent ones kept."""
-
-    def __init__(self, read: Callable[[str], bytes | None]) -> None:
-        self.read = read
-        self._cache: OrderedDict[str, Thumb | None] = OrderedDict()
-
-    def get(self, sha256: str) -> Thumb | None:
-        if sha256 in self._cache:
-            self._cache.move_to_end(sha256)
-            return self._cache[sha256]
-        data = self.read(sha256)
-        thumb = None
-        if data:
-            try:
-                thumb = Thumb(data)
-            except (OSError, ValueError, Image.DecompressionBombError):
-                thumb = None
-        self._cache[sha256] = thumb
-        if len(self._cache) > THUMB_CACHE:
-            self._cache.popitem(last=False)
-        return thumb
 
 
 class _Embeddings:
@@ -94,7 +68,7 @@ def assign_groups(
     """
     dupes = DuplicateIndex(max_distance)
     embeddings = _Embeddings()
-    thumbs = _Thumbs(thumbnail)
+    thumbs = ThumbCache(thumbnail, THUMB_CACHE)
     shas: list[str] = [""]  # key → sha256; keys start at 1 as doc_ids do
     groups: dict[str, str] = {}
     for look in looks:
@@ -128,7 +102,7 @@ def assign_groups(
     return groups
 
 
-def _aligned(thumbs: _Thumbs, mine: str | None, other: str) -> Alignment | None:
+def _aligned(thumbs: ThumbCache, mine: str | None, other: str) -> Alignment | None:
     a = thumbs.get(mine) if mine is not None else None
     b = thumbs.get(other) if a is not None else None
     return Alignment(a, b) if a is not None and b is not None else None
