@@ -173,8 +173,8 @@ def _stages(
 
 def _invisible(decoded: Decoded) -> bool:
     """Whether no pixel of a still picture can be seen (tracking pixels, transparent
-    spacers, empty drawings): an image search has nothing to show for it. An animated
-    one may draw on later frames, so only its first frame is never enough."""
+    spacers, empty drawings): an image search has nothing to show for it. An animation
+    may draw on later frames, so its blank first frame decides nothing."""
     if not decoded.transparent or decoded.animated:
         return False
     return bool(decoded.image.getchannel("A").getextrema()[1] == 0)
