@@ -24,6 +24,7 @@ from pixsearch.cli.options import index_option, load_settings, open_indexer, set
 from pixsearch.config import Settings
 from pixsearch.index.backends import open_writer
 from pixsearch.index.store import IndexLockedError, WriteStore
+from pixsearch.registry import Unavailable
 
 if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: imported when used
     from collections.abc import Callable
@@ -112,9 +113,19 @@ def build(features: str, index_dir: Path, shards: int, workers: int, dup_distanc
         raise click.ClickException(f"no feature shards in {features}")
     folders = shard_folders(index_dir, shards)
     started = time.perf_counter()
-    with _progress(console, folder.count(names)) as progress:
-        report = functools.partial(progress.update, progress.task_ids[0])
-        summary = _build(settings, folder, names, folders, workers, lambda n: report(completed=n))
+    try:
+        with _progress(console, folder.count(names)) as progress:
+            task = progress.task_ids[0]
+            summary = _build(
+                settings,
+                folder,
+                names,
+                folders,
+                workers,
+                lambda n: progress.update(task, completed=n),
+            )
+    except (Unavailable, OSError) as exc:  # a shard's folder or store, here or in a worker
+        raise click.ClickException(f"index build stopped: {exc}") from exc
     print_build(console, summary, time.perf_counter() - started)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -48,9 +49,13 @@ def test_a_failed_shard_fails_the_build(features: FeatureFolder, tmp_path: Path)
     index.mkdir()
     (index / "shard-1").write_text("a file where a shard's folder must go")
     args = ["index", "build", features.location, "--index", str(index), "--shards", "3"]
-    result = CliRunner().invoke(cli, [*args, "--workers", "3"])
-    assert result.exit_code != 0
-    assert not (index / "shard-1").is_dir()
+    for workers in ("3", "1"):  # in worker processes, and in this one
+        result = CliRunner().invoke(cli, [*args, "--workers", workers])
+        assert result.exit_code == 1, result.output  # a message, not a traceback
+        assert "index build stopped" in result.output and "shard-1" in result.output
+        assert not (index / "shard-1").is_dir()
+        for made in index.glob("shard-[02]"):
+            shutil.rmtree(made)  # a sharded build starts from empty folders
 
 
 def test_groups_are_cut_by_their_shard(features: FeatureFolder) -> None:
