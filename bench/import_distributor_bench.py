@@ -1,0 +1,203 @@
+"""`pixsearch import-warc` / `import-urls` with the local pool against `--distributor ray`.
+
+    python bench/import_distributor_bench.py [--source warc|urls] [--images 1200] [--warcs 8]
+        [--cpus 2] [--analyzers ''|nudenet,visual] [--dir .bench/warc-distributors] [--rounds 2]
+
+Takes --images photo-like 1024x768 JPEGs (distributor_bench.py's pictures, in its
+.bench/distributors/images-N; reused when present) and times the command a user runs, in
+a subprocess, into fresh indexes, rounds alternating:
+
+* ``--source warc``: --warcs WARC files, each picture on a page of its own with alt text;
+* ``--source urls``: a CSV list of the pictures' URLs, served on loopback by a threaded
+  HTTP server in this process (``--allow-private --delay 0``: one host, no politeness wait).
+
+and for each:
+
+* ``local``: the default process pool;
+* ``ray, new``: a local Ray started by the command (what a first run on a laptop pays);
+* ``ray, running``: a Ray cluster started beforehand (by this process) and joined with
+  ``--ray-address``, as on a cluster that is up.
+
+Semantic text vectors are off (PIXSEARCH_SEMANTIC=false), as in distributor_bench.py,
+so the figure is the pipeline's. Each index's image count must be the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.distributor_bench import write_images
+
+from pixsearch.index.embedded import EmbeddedStore
+
+PIXSEARCH = [sys.executable, "-m", "pixsearch"]
+
+
+def write_warcs(root: Path, images: list[Path], warcs: int) -> list[Path]:
+    """`warcs` archives, image i in archive i % warcs with its page (reused when present)."""
+    paths = [root / f"photos-{k:02d}.warc.gz" for k in range(warcs)]
+    stamp = root / f"written-{len(images)}-{warcs}"
+    if stamp.exists():
+        return paths
+    root.mkdir(parents=True, exist_ok=True)
+    handles = [p.open("wb") for p in paths]
+    writers = [WARCWriter(h, gzip=True) for h in handles]  # a gzip member per record
+    try:
+        for i, image in enumerate(images):
+            writer, host = writers[i % warcs], f"site{i % 50}.example"
+            page = (
+                f"<html><head><title>Photo {i}</title></head><body><figure>"
+                f"<img src='/img/{image.name}' alt='blurred photo number {i}'>"
+                f"<figcaption>a soft colour field, picture {i}</figcaption></figure></body></html>"
+            )
+            _record(writer, f"http://{host}/photos/{i}.html", "text/html", page.encode())
+            _record(writer, f"http://{host}/img/{image.name}", "image/jpeg", image.read_bytes())
+    finally:
+        for handle in handles:
+            handle.close()
+    stamp.touch()
+    return paths
+
+
+def _record(writer: WARCWriter, url: str, kind: str, body: bytes) -> None:
+    headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+    record = writer.create_warc_record(
+        url, "response", payload=io.BytesIO(body), http_headers=headers
+    )
+    writer.write_record(record)
+
+
+def write_url_list(root: Path, images: list[Path], base: str) -> Path:
+    """A CSV list of the pictures' URLs under `base`."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "urls.csv"
+    path.write_text("url\n" + "".join(f"{base}/{image.name}\n" for image in images))
+    return path
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """`folder` over HTTP on loopback, for as long as the block runs; its base URL."""
+    handler = partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def running_ray(cpus: int) -> Iterator[str]:
+    """A Ray cluster of `cpus` CPUs started here (not `ray start`, whose `ray stop` would
+    end every Ray on the machine): its address, for the command to join."""
+    import ray
+
+    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+
+
+def run(label: str, command: list[str], index: Path, analyzers: str, extra: list[str]) -> float:
+    shutil.rmtree(index, ignore_errors=True)
+    env = {**os.environ, "PIXSEARCH_SEMANTIC": "false"}
+    args = [*PIXSEARCH, *command, "--index", str(index)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*args, "--analyzers", analyzers, *extra], env=env, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{label} failed:\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--images", type=int, default=1200)
+    parser.add_argument("--warcs", type=int, default=8)
+    parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--analyzers", default="")
+    parser.add_argument("--dir", type=Path, default=Path(".bench/warc-distributors"))
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--source", choices=("warc", "urls"), default="warc")
+    args = parser.parse_args()
+    # distributor_bench.py's pictures, shared: the same files in both benchmarks
+    pictures = Path(".bench/distributors") / f"images-{args.images}"
+    images = write_images(pictures, args.images)[: args.images]
+    with served(pictures) as base:
+        if args.source == "warc":
+            command = ["import-warc", *map(str, write_warcs(args.dir, images, args.warcs))]
+            what = f"{args.warcs} archives"
+        else:
+            urls = write_url_list(args.dir, images, base)
+            command = ["import-urls", str(urls), "--allow-private", "--delay", "0", "--quiet"]
+            what = "a URL list on loopback"
+        times, counts = compare(args, command)
+    local = statistics.median(times["local"])
+    print(
+        f"\n{args.images} images in {what}, {counts['local']} indexed, "
+        f"analyzers {args.analyzers or 'none'}, medians of {args.rounds}"
+    )
+    print("| run | wall s | images/s | ÷ local |\n|---|---:|---:|---:|")
+    for kind, values in times.items():
+        wall = statistics.median(values)
+        print(f"| {kind} | {wall:.1f} | {args.images / wall:.1f} | {local / wall:.2f} |")
+
+
+def compare(
+    args: argparse.Namespace, command: list[str]
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Wall seconds of each kind of run, rounds alternating, and each index's image count."""
+    ray = ["--distributor", "ray", "--workers", str(args.cpus)]
+    kinds = {
+        "local": [],
+        "ray, new": ray,
+        "ray, running": [*ray, "--ray-address"],  # running_ray's address follows
+    }
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
+    counts: dict[str, int] = {}
+    for _ in range(args.rounds):
+        for kind, extra in kinds.items():
+            index = args.dir / f"index-{kind.replace(', ', '-')}"
+            if kind == "ray, running":
+                with running_ray(args.cpus) as address:
+                    seconds = run(kind, command, index, args.analyzers, [*extra, address])
+            else:
+                seconds = run(kind, command, index, args.analyzers, extra)
+            times[kind].append(seconds)
+            counts[kind] = EmbeddedStore(index).stats()["images"]
+            print(f"{kind}: {times[kind][-1]:.1f} s", flush=True)
+    assert len(set(counts.values())) == 1, counts
+    return times, counts
+
+
+if __name__ == "__main__":
+    main()
