@@ -9,7 +9,8 @@ a subprocess, into fresh indexes, rounds alternating:
 
 * ``--source warc``: --warcs WARC files, each picture on a page of its own with alt text;
 * ``--source urls``: a CSV list of the pictures' URLs, served on loopback by a threaded
-  HTTP server in this process (``--allow-private --delay 0``: one host, no politeness wait).
+  HTTP server in this process (``--allow-private --delay 0``: one host, no politeness wait;
+  ``--shard-urls`` a quarter of each Ray worker's share).
 
 and for each:
 
@@ -158,7 +159,11 @@ def main() -> None:
             what = f"{args.warcs} archives"
         else:
             urls = write_url_list(args.dir, images, base)
+            # input shards of a quarter of a Ray worker's share: the default 256 would give
+            # 300 URLs two shards of 256 and 44, one worker idle most of the run
+            chunk = str(max(16, args.images // (4 * args.cpus)))
             command = ["import-urls", str(urls), "--allow-private", "--delay", "0", "--quiet"]
+            command += ["--shard-urls", chunk]
             what = "a URL list on loopback"
         times, counts = compare(args, command)
     local = statistics.median(times["local"])
