@@ -8,9 +8,9 @@ Takes --images photo-like 1024x768 JPEGs (distributor_bench.py's pictures, in it
 a subprocess, into fresh indexes, rounds alternating:
 
 * ``--source warc``: --warcs WARC files, each picture on a page of its own with alt text;
-* ``--source urls``: a CSV list of the pictures' URLs, served on loopback by a threaded
-  HTTP server in this process (``--allow-private --delay 0``: one host, no politeness wait;
-  ``--shard-urls`` a quarter of each Ray worker's share).
+* ``--source urls``: a CSV list of the pictures' URLs, served on loopback from this
+  process by the demo site's server (``--allow-private --delay 0``: one host, no
+  politeness wait; ``--shard-urls`` a quarter of each Ray worker's share).
 
 and for each:
 
@@ -32,12 +32,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -47,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.distributor_bench import write_images
 
+from pixsearch.demo.site import Route, serve_site
 from pixsearch.index.embedded import EmbeddedStore
 
 PIXSEARCH = [sys.executable, "-m", "pixsearch"]
@@ -95,25 +93,6 @@ def write_url_list(root: Path, images: list[Path], base: str) -> Path:
 
 
 @contextmanager
-def served(folder: Path) -> Iterator[str]:
-    """`folder` over HTTP on loopback, for as long as the block runs; its base URL."""
-    handler = partial(_QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
 def running_ray(cpus: int) -> Iterator[str]:
     """A Ray cluster of `cpus` CPUs started here (not `ray start`, whose `ray stop` would
     end every Ray on the machine): its address, for the command to join."""
@@ -153,7 +132,8 @@ def main() -> None:
     # distributor_bench.py's pictures, shared: the same files in both benchmarks
     pictures = Path(".bench/distributors") / f"images-{args.images}"
     images = write_images(pictures, args.images)[: args.images]
-    with served(pictures) as base:
+    routes: dict[str, Route] = {f"/{image.name}": ("image/jpeg", image) for image in images}
+    with serve_site(routes) as base:  # the demo's loopback server: files read when asked
         if args.source == "warc":
             command = ["import-warc", *map(str, write_warcs(args.dir, images, args.warcs))]
             what = f"{args.warcs} archives"
