@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +28,7 @@ from pixsearch.index.store import IndexLockedError, WriteStore
 from pixsearch.registry import Unavailable
 
 if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: imported when used
-    from collections.abc import Callable
-
     from pixsearch.index.features.build import BuildSummary, Target
-    from pixsearch.index.features.folder import FeatureFolder
 
 # A bulk build commits seldom: each commit rewrites the vector file and merges segments;
 # what waits for a commit is held in memory (about 3 KB an image).
@@ -83,6 +81,13 @@ def _progress(console: Console, total: int) -> Progress:
     return progress
 
 
+def workers_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--workers: how many processes write shards side by side (index/features/parallel.py)."""
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=1, show_default=True, help=help_text
+    )
+
+
 @click.group("index")
 def index_group() -> None:
     """Build indexes from feature shards."""
@@ -92,18 +97,13 @@ def index_group() -> None:
 @click.argument("features")
 @index_option
 @click.option("--shards", type=int, default=1, show_default=True, help="Index shards to build.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes writing shards at once (with --shards over 1); one core each.",
-)
+@workers_option("Processes writing shards at once (with --shards over 1); one core each.")
 @setting_option("dup_distance")
 def build(features: str, index_dir: Path, shards: int, workers: int, dup_distance: int) -> None:
     """Build the index at --index from the feature shards at FEATURES (a folder or URI)."""
     require_parquet()
     from pixsearch.index.features.folder import FeatureFolder
+    from pixsearch.index.features.parallel import build_into
 
     settings = load_settings(index_dir=index_dir, dup_distance=dup_distance)
     console = Console(stderr=True)
@@ -116,60 +116,25 @@ def build(features: str, index_dir: Path, shards: int, workers: int, dup_distanc
     try:
         with _progress(console, folder.count(names)) as progress:
             task = progress.task_ids[0]
-            summary = _build(
-                settings,
+            summary = build_into(
                 folder,
-                names,
                 folders,
-                workers,
-                lambda n: progress.update(task, completed=n),
+                functools.partial(open_target, settings),
+                workers=workers,
+                names=names,
+                commit_every=BUILD_COMMIT_EVERY,
+                dup_distance=settings.dup_distance,
+                progress=lambda n: progress.update(task, completed=n),
             )
     except (Unavailable, OSError) as exc:  # a shard's folder or store, here or in a worker
         raise click.ClickException(f"index build stopped: {exc}") from exc
     print_build(console, summary, time.perf_counter() - started)
 
 
-def _build(
-    settings: Settings,
-    features: FeatureFolder,
-    names: list[str],
-    folders: list[Path],
-    workers: int,
-    progress: Callable[[int], None],
-) -> BuildSummary:
-    """The build, in this process, or with several shards and workers, a process a shard."""
-    from pixsearch.index.features.build import build_index
-    from pixsearch.index.features.parallel import build_shards_side_by_side
-
-    if workers > 1 and len(folders) > 1:
-        return build_shards_side_by_side(
-            features,
-            folders,
-            functools.partial(open_target, settings),
-            workers=workers,
-            names=names,
-            commit_every=BUILD_COMMIT_EVERY,
-            dup_distance=settings.dup_distance,
-            progress=progress,
-        )
-    targets = [open_target(settings, f) for f in folders]
-    try:
-        return build_index(
-            features,
-            targets,
-            names=names,
-            commit_every=BUILD_COMMIT_EVERY,
-            dup_distance=settings.dup_distance,
-            progress=progress,
-        )
-    finally:
-        for target in targets:
-            target.store.close()
-
-
 @click.command("reindex")
 @index_option
-def reindex(index_dir: Path) -> None:
+@workers_option("Processes writing a sharded index's new shards at once; one core each.")
+def reindex(index_dir: Path, workers: int) -> None:
     """Rebuild the index at --index under the current schema from its own stored features.
 
     --index may also be the folder of a sharded build (DIR/shard-0 ...): its shards are
@@ -199,8 +164,9 @@ def reindex(index_dir: Path) -> None:
         summary = reindex_shards(
             olds,
             index_dir,
-            lambda folder: open_target(settings, folder),
+            functools.partial(open_target, settings),
             dup_distance=settings.dup_distance,
+            workers=workers,
             progress=lambda done: progress.update(progress.task_ids[0], completed=done),
         )
     print_build(console, summary.build, time.perf_counter() - started)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.features.build import Target
@@ -24,6 +25,7 @@ from tests.index.features.helpers import (
 )
 from tests.index.helpers import make_doc
 
+PIXSEARCH = [sys.executable, "-m", "pixsearch"]
 QUERIES = ("red", "circle", "blue star", "mosaic pattern", "white", "copy", "square -blue")
 
 
@@ -50,7 +52,7 @@ def test_reindex_answers_the_same_and_keeps_the_service_files(tmp_path: Path) ->
     old = EmbeddedStore(index_dir)
 
     result = subprocess.run(
-        [sys.executable, "-m", "pixsearch", "reindex", "--index", str(index_dir)],
+        [*PIXSEARCH, "reindex", "--index", str(index_dir)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -74,7 +76,7 @@ def test_reindex_answers_the_same_and_keeps_the_service_files(tmp_path: Path) ->
 
 def test_reindex_refuses_a_folder_without_an_index(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pixsearch", "reindex", "--index", str(tmp_path / "none")],
+        [*PIXSEARCH, "reindex", "--index", str(tmp_path / "none")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -105,7 +107,10 @@ def test_reindex_carries_visual_embeddings(tmp_path: Path) -> None:
         assert np.array_equal(fresh.vector(doc_id), vector)  # type: ignore[arg-type]
 
 
-def test_reindex_regroups_the_shards_of_a_sharded_index_as_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # in this process, and side by side
+def test_reindex_regroups_the_shards_of_a_sharded_index_as_one(
+    tmp_path: Path, workers: str
+) -> None:
     """Old shards that split a group (the originals on one, their copies on the other)."""
     write_corpus(tmp_path / "pictures")
     ingest_folder(tmp_path / "pictures", tmp_path / "whole")
@@ -120,7 +125,7 @@ def test_reindex_regroups_the_shards_of_a_sharded_index_as_one(tmp_path: Path) -
     assert set().union(*(partition(s) for s in split)) != partition(whole)
 
     result = subprocess.run(
-        [sys.executable, "-m", "pixsearch", "reindex", "--index", str(sharded)],
+        [*PIXSEARCH, "reindex", "--index", str(sharded), "--workers", workers],
         capture_output=True,
         text=True,
         timeout=120,

@@ -25,7 +25,7 @@ from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 from typing import Any
 
-from pixsearch.index.features.build import BuildSummary, Loader, Progress, Target
+from pixsearch.index.features.build import BuildSummary, Loader, Progress, Target, build_index
 from pixsearch.index.features.folder import FeatureFolder
 from pixsearch.index.features.groups import assign_groups
 from pixsearch.index.sharded.routing import shard_of
@@ -46,6 +46,45 @@ class ShardJob:
     folder: Path
     groups: dict[str, str]  # sha256 → group key, for this shard's images only
     commit_every: int
+
+
+def build_into(
+    features: FeatureFolder,
+    folders: Sequence[Path],
+    open_target: OpenTarget,
+    *,
+    workers: int = 1,
+    names: Sequence[str] | None = None,
+    commit_every: int = 2000,
+    dup_distance: int = 6,
+    progress: Progress | None = None,
+) -> BuildSummary:
+    """`build_index` into the stores `open_target` opens at `folders`, closed after: side
+    by side when there are several and `workers` over 1, else in this process."""
+    if workers > 1 and len(folders) > 1:
+        return build_shards_side_by_side(
+            features,
+            folders,
+            open_target,
+            workers=workers,
+            names=names,
+            commit_every=commit_every,
+            dup_distance=dup_distance,
+            progress=progress,
+        )
+    targets = [open_target(folder) for folder in folders]
+    try:
+        return build_index(
+            features,
+            targets,
+            names=names,
+            commit_every=commit_every,
+            dup_distance=dup_distance,
+            progress=progress,
+        )
+    finally:
+        for target in targets:
+            target.store.close()
 
 
 def build_shards_side_by_side(

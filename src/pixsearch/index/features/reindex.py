@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from pixsearch.index.derived import DerivedVectors, folder_of
-from pixsearch.index.features.build import BuildSummary, Progress, Target, build_index
+from pixsearch.index.features.build import BuildSummary, Progress, Target
 from pixsearch.index.features.folder import FeatureFolder
+from pixsearch.index.features.parallel import build_into
 from pixsearch.index.features.schema import FeatureRecord
 from pixsearch.index.store import ReadStore, WriteStore
 
@@ -141,14 +142,17 @@ def reindex_shards(
     commit_every: int = 50_000,
     dup_distance: int = 6,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ReindexSummary:
     """Rebuild the shards of `index_dir` (by folder name, e.g. "shard-0"; "" for
     `index_dir` itself) as one index.
 
     The features of every shard go through one grouping pass, so a group the current
     rule finds across two old shards ends up whole on one new shard. The same number
-    of shards is built, and the folder holding them is swapped in one step: a reader
-    never sees old and new shards together, which could show an image twice.
+    of shards is built, `workers` of them written at once (parallel.py: then
+    `open_target` must be picklable), and the folder holding them is swapped in one
+    step: a reader never sees old and new shards together, which could show an image
+    twice.
     """
     if not olds:
         raise ValueError("no shards to rebuild")
@@ -160,18 +164,15 @@ def reindex_shards(
         clip = clip_lookup(index_dir / name)
         documents += export_features(old, features, clip=clip, prefix=f"{n:04d}-")
     fresh = workspace / "index"
-    targets = [open_target(fresh / name) for name in olds]
-    try:
-        build = build_index(
-            features,
-            targets,
-            commit_every=commit_every,
-            dup_distance=dup_distance,
-            progress=progress,
-        )
-    finally:
-        for target in targets:
-            target.store.close()
+    build = build_into(
+        features,
+        [fresh / name for name in olds],
+        open_target,
+        workers=workers,
+        commit_every=commit_every,
+        dup_distance=dup_distance,
+        progress=progress,
+    )
     for name in olds:
         if name:
             copy_service_files(index_dir / name, fresh / name)
