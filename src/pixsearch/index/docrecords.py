@@ -20,7 +20,7 @@ import dataclasses
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -70,6 +70,19 @@ class GenerationCache(Generic[K, V]):
                     entries.move_to_end(key)
                     found[key] = value
             return found
+
+    def through(
+        self, gen: int, keys: Sequence[K], compute: Callable[[list[K]], dict[K, V]]
+    ) -> dict[K, V]:
+        """The values of `keys` at generation `gen`: the cached ones, and the others from
+        `compute(missing)`, kept for the next caller."""
+        found = self.lookup(gen, keys)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            fresh = compute(missing)
+            self.store(gen, fresh)
+            found.update(fresh)
+        return found
 
     def store(self, gen: int, values: dict[K, V]) -> None:
         """Keep `values`, read at generation `gen`, unless the cache has moved on."""

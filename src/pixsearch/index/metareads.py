@@ -46,12 +46,7 @@ class MetaReads:
         if max_gen != self._records_gen:
             self._has_records = self._records_table()
             self._records_gen = max_gen
-        found = self.decoded.lookup(max_gen, doc_ids)
-        missing = [d for d in doc_ids if d not in found]
-        if missing:
-            decoded = self._decode(missing, max_gen)
-            self.decoded.store(max_gen, decoded)
-            found.update(decoded)
+        found = self.decoded.through(max_gen, doc_ids, lambda ids: self._decode(ids, max_gen))
         return [found[d].document(d) for d in doc_ids if d in found]
 
     def _decode(self, doc_ids: list[int], max_gen: int) -> dict[int, Decoded]:
@@ -168,13 +163,9 @@ class MetaReads:
         These are availableSizesCount and pagesIncludingCount; a local file's page
         is the image's own page, so copies of one file in two folders count once.
         """
-        out = self._groups.lookup(max_gen, group_ids)
-        missing = [g for g in group_ids if g not in out]
-        if missing:
-            counted = self._count_groups(missing, max_gen)
-            self._groups.store(max_gen, counted)
-            out.update(counted)
-        return out
+        return self._groups.through(
+            max_gen, group_ids, lambda ids: self._count_groups(ids, max_gen)
+        )
 
     def _count_groups(self, group_ids: Sequence[int], max_gen: int) -> dict[int, tuple[int, int]]:
         if not group_ids:

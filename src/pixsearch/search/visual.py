@@ -98,8 +98,9 @@ class PictureInsights:
             return insights
         shown = passing(self.store, filters, ids)
         doc = insights.doc
-        if doc is not None and doc.doc_id in shown and for_copies(filters, doc) is not filters:
-            shown = passing(self.store, for_copies(filters, doc), ids)  # as search counts
+        copies = for_copies(filters, doc) if doc is not None and doc.doc_id in shown else filters
+        if copies is not filters:
+            shown = passing(self.store, copies, ids)  # its copies, as search counts them
         holds = place_rule(filters).holds
         return narrowed(
             insights,
