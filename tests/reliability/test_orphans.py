@@ -23,8 +23,11 @@ import pytest
 from PIL import Image
 
 from pixsearch.config import Settings
+from pixsearch.index.features.folder import FeatureFolder
+from pixsearch.index.features.schema import FeatureRecord
 from pixsearch.wiring import build_indexer
 from tests.conftest import start_server
+from tests.index.helpers import make_doc
 from tests.reliability.procs import descendants, pidfds_work, wait_until_gone, watching
 
 pytestmark = pytest.mark.skipif(
@@ -121,6 +124,29 @@ def test_kill_9_server_leaves_no_worker(small_index: Path, tmp_path: Path) -> No
     assert len(tree) == 3, tree
     log = tmp_path / "serve.log"
     log.write_text("")  # start_server keeps the output in a pipe
+    assert kill_9(process, tree, log) == set()
+
+
+def busy_features(folder: Path, count: int = 2000) -> Path:
+    """`count` feature records with page-long captions: seconds of text vectors per shard."""
+    features = FeatureFolder(folder).create()
+    words = " ".join(f"word{i % 97}" for i in range(120))
+    records = [
+        FeatureRecord(doc.facts, doc.occurrences, has_thumbnail=False)
+        for doc in (make_doc(n, f"picture {n} {words}") for n in range(count))
+    ]
+    for part in range(0, count, 500):
+        features.write_shard(f"part-{part:05d}", records[part : part + 500], [])
+    return folder
+
+
+def test_kill_9_index_build_leaves_no_worker(tmp_path: Path) -> None:
+    features = busy_features(tmp_path / "features")
+    index_dir, log = tmp_path / "index", tmp_path / "build.log"
+    flags = ["--index", str(index_dir), "--shards", "2", "--workers", "2"]
+    process = start("index", "build", str(features), *flags, log=log)
+    tree = wait_for_tree(process.pid, 3, workers=2, seconds=25)  # the tracker, two workers
+    assert len(tree) == 3, (tree, log.read_text(errors="replace")[-2000:])
     assert kill_9(process, tree, log) == set()
 
 

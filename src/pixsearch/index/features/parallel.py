@@ -17,6 +17,7 @@ empty folders, so it is rerun into new ones.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -29,6 +30,7 @@ from pixsearch.index.features.build import BuildSummary, Loader, Progress, Targe
 from pixsearch.index.features.folder import FeatureFolder
 from pixsearch.index.features.groups import assign_groups
 from pixsearch.index.sharded.routing import shard_of
+from pixsearch.lifeline import die_with
 
 OpenTarget = Callable[[Path], Target]  # picklable: a module's function or a partial of one
 POLL_SECONDS = 0.25  # how often the parent adds up the shards' progress
@@ -141,7 +143,7 @@ def _run(
         max_workers=max(1, min(workers, len(jobs))),
         mp_context=context,
         initializer=_share,
-        initargs=(written,),
+        initargs=(written, os.getpid()),
     ) as pool:
         futures = [pool.submit(_write_shard, job, open_target) for job in jobs]
         pending: set[Future[BuildSummary]] = set(futures)
@@ -156,9 +158,12 @@ def _run(
         return [future.result() for future in futures]
 
 
-def _share(written: SynchronizedArray[int]) -> None:
+def _share(written: SynchronizedArray[int], owner: int) -> None:
+    """In a worker, first: where to count its records, and whom to die with (a build killed
+    by `kill -9` leaves no worker behind, waiting on its task queue forever)."""
     global _written
     _written = written
+    die_with(owner)
 
 
 def _write_shard(job: ShardJob, open_target: OpenTarget) -> BuildSummary:
