@@ -90,19 +90,72 @@ def test_a_second_server_on_the_port_fails(workers2: LoggedServer, index_dir: Pa
     assert answering_pids(workers2, 4)  # the first server still answers
 
 
-def test_a_killed_worker_is_replaced_on_its_socket(workers2: LoggedServer) -> None:
-    sockets = listening_sockets(port_of(workers2))
-    before = answering_pids(workers2, 40)
-    victim = min(before)
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (/proc/*/stat's fourth field)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def new_child(parent: int, known: set[int]) -> int:
+    deadline = time.monotonic() + 30  # uvicorn notices a dead worker within 0.5 s
+    while not (fresh := children(parent) - known):
+        assert time.monotonic() < deadline, f"no replacement started by {parent}"
+        time.sleep(0.01)
+    return fresh.pop()
+
+
+def test_a_killed_worker_leaves_its_connections_to_the_other(workers2: LoggedServer) -> None:
+    supervisor, port = workers2.process.pid, port_of(workers2)
+    before = listening_sockets(port)
+    served = answering_pids(workers2, 40)
+    victim = min(served)
+    (survivor,) = set(served) - {victim}
+    known = children(supervisor)
     os.kill(victim, signal.SIGKILL)
-    deadline = time.monotonic() + 60  # uvicorn notices within 0.5 s; the worker then starts
-    while True:
+    # The replacement is held before it can listen: a slow start, made certain. It
+    # takes seconds to import the app; this takes milliseconds.
+    replacement = new_child(supervisor, known)
+    os.kill(replacement, signal.SIGSTOP)
+    try:
+        listening = listening_sockets(port, count=1)
+        assert len(listening) == 1 and listening < before, (before, listening)
+        # Fresh connections all reach the survivor, none waits in the dead socket's queue.
+        assert answering_pids(workers2, 20) == {survivor: 20}
+    finally:
+        os.kill(replacement, signal.SIGCONT)
+    deadline = time.monotonic() + 60
+    while True:  # the replacement serves on a socket of its own
         counts = answering_pids(workers2, 20)
-        if len(counts) == 2 and victim not in counts:
+        if set(counts) == {survivor, replacement}:
             break
-        assert time.monotonic() < deadline, f"no replacement for {victim}: {counts}"
+        assert time.monotonic() < deadline, f"{replacement} does not answer: {counts}"
         time.sleep(0.5)
-    assert listening_sockets(port_of(workers2)) == sockets  # the same two sockets, kept
+    after = listening_sockets(port)  # the survivor's and a new one; the victim's is gone
+    assert len(after) == 2 and listening < after and len(after - before) == 1, (before, after)
+
+
+def test_a_worker_that_dies_while_checked_is_replaced_at_once(workers2: LoggedServer) -> None:
+    supervisor = workers2.process.pid
+    victim = min(answering_pids(workers2, 20))
+    known = children(supervisor)
+    # Stopped, it cannot answer the health check, which waits up to 60 s
+    # (WORKER_START_SECONDS). Killed in that wait, as a SIGKILL that takes a while
+    # to end a large process is, its end must end the wait.
+    os.kill(victim, signal.SIGSTOP)
+    time.sleep(1.5)  # the supervisor checks every 0.5 s
+    os.kill(victim, signal.SIGKILL)
+    new_child(supervisor, known)  # within its 30 s, not after the 60 s check
+    deadline = time.monotonic() + 60
+    while len(counts := answering_pids(workers2, 20)) < 2 or victim in counts:
+        assert time.monotonic() < deadline, f"no second worker answers: {counts}"
+        time.sleep(0.5)
 
 
 def recorded_run(

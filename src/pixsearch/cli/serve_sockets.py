@@ -9,13 +9,16 @@ group, so connections spread over the workers however they arrive.
 uvicorn's supervisor (health checks, a dead or hung worker replaced, SIGHUP,
 SIGTTIN/SIGTTOU, the start-up failure stop) is kept: `SocketPerWorker` only
 changes which sockets a new worker gets. The supervisor binds the sockets
-itself, before any worker starts, and holds them for its whole life, so
-worker i and every replacement of it serve socket i: the port stays this
-server's while a worker restarts, and connections the kernel queued on a dead
-worker's socket wait there for its replacement instead of being reset. That is
-also the cost: while a worker restarts, new connections hashed to its socket
-wait for the replacement (seconds at 1,000,000 documents) rather than going to
-the other worker, as they would with one shared socket.
+itself, before any worker starts; a worker starts listening on its socket
+only once its app is built. When a worker dies, the supervisor binds a fresh
+socket for its replacement and only then closes the dead worker's one, so the
+port stays this server's throughout, and while the replacement starts (seconds
+at 1,000,000 documents, more on a loaded machine) the kernel hashes new
+connections over the sockets still listening: they go to the other workers
+instead of waiting in a queue nobody accepts from. Connections already queued on
+the dead socket when it closes are reset, unless the kernel migrates them
+(`sysctl net.ipv4.tcp_migrate_req=1`, Linux 5.14+). On SIGHUP a new worker starts
+on the old one's socket, which then never stops listening.
 
 Safety. `SO_REUSEPORT` lets any socket of the same user join the port, so the
 sockets are bound only after uvicorn's own bind, which sets no `SO_REUSEPORT`,
@@ -30,8 +33,11 @@ the microseconds between that check and the first `SO_REUSEPORT` bind, with
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import socket
 import sys
+from multiprocessing.connection import wait
 
 import uvicorn
 from uvicorn import Config
@@ -82,6 +88,28 @@ def _reuseport_socket(family: socket.AddressFamily, host: str, port: int) -> soc
     return sock
 
 
+def answers(process: Process, timeout: float) -> bool:
+    """Whether the worker answers uvicorn's health check within `timeout` seconds.
+
+    uvicorn's own check waits for the answer alone: a worker killed just after
+    the supervisor found it running (SIGKILL takes a while to end a process
+    with a large memory) never answers, and the supervisor waited the whole
+    timeout, 60 s here, with every other dead worker unreplaced and SIGTERM
+    unheard. Here the worker's exit ends the wait too.
+    """
+    if not process.process.is_alive():
+        return False
+    try:
+        process.parent_conn.send(b"ping")
+        ready = wait([process.parent_conn, process.process.sentinel], timeout)
+        if process.parent_conn not in ready:
+            return False  # it ended, or did not answer in time
+        process.parent_conn.recv()
+        return True
+    except (OSError, EOFError, pickle.UnpicklingError):
+        return False
+
+
 class SocketPerWorker(Multiprocess):
     """uvicorn's supervisor, with worker i (and each replacement of it) started on socket i.
 
@@ -92,6 +120,23 @@ class SocketPerWorker(Multiprocess):
     def __init__(self, config: Config, sockets: list[socket.socket]) -> None:
         super().__init__(config, sockets)
         self.processes_num = len(sockets)
+
+    def run(self) -> None:
+        """uvicorn's loop, woken by a worker's death as well as every 0.5 s.
+
+        A dead worker's socket is closed as soon as the supervisor sees the death;
+        connections hashed to it in between are reset. uvicorn polls every 0.5 s;
+        the process sentinels make that window milliseconds.
+        """
+        logger.info(f"Started parent process [{os.getpid()}]")
+        self.init_processes()
+        while not self.should_exit.is_set():
+            wait([process.process.sentinel for process in self.processes], timeout=0.5)
+            self.handle_signals()
+            self.keep_subprocess_alive()
+        self.terminate_all()
+        self.join_all()
+        logger.info(f"Stopping parent process [{os.getpid()}]")
 
     def _start(self, slot: int) -> Process:
         process = Process(self.config, [self.sockets[slot]])
@@ -105,9 +150,9 @@ class SocketPerWorker(Multiprocess):
         if self.should_exit.is_set():
             return
         for slot, process in enumerate(self.processes):
-            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+            if answers(process, self.config.timeout_worker_healthcheck):
                 continue
-            process.kill()  # hung: kill it
+            process.kill()  # hung, or dead: kill it
             process.join()
             if process.exitcode == STARTUP_FAILURE:
                 # It failed before serving: the app or the index is broken, and
@@ -120,7 +165,25 @@ class SocketPerWorker(Multiprocess):
             if self.should_exit.is_set():
                 return
             logger.info(f"Child process [{process.pid}] died")
+            self._renew_socket(slot)
             self.processes[slot] = self._start(slot)
+
+    def _renew_socket(self, slot: int) -> None:
+        """A socket for the replacement of a dead worker, bound but not yet listening.
+
+        The dead worker's socket would keep listening while the supervisor holds
+        it, and the kernel would go on queueing connections there until the
+        replacement accepts them. The new socket is bound before the old one
+        closes: the port is never free for another program to take.
+        """
+        old = self.sockets[slot]
+        family, (host, port) = old.family, old.getsockname()[:2]
+        try:
+            self.sockets[slot] = _reuseport_socket(family, host, port)
+        except OSError as exc:
+            logger.error(f"No new socket for worker {slot}; its replacement keeps the old: {exc}")
+            return
+        old.close()
 
     def restart_all(self) -> None:
         """SIGHUP: each worker's replacement starts on its socket before the old one ends."""
