@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tantivy
@@ -10,6 +11,7 @@ import tantivy
 from pixsearch.index.attributes import site_key
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.priors import multiplier
+from pixsearch.index.store import Clause, Filters, StoreQuery, TextQuery
 from pixsearch.index.textindex import _hits
 from tests.index.helpers import make_doc
 
@@ -37,3 +39,59 @@ def test_hits_carry_each_images_fields_and_never_the_commit_marker(tmp_path: Pat
         assert hit.published == int(doc.date_published.timestamp())
         assert hit.prior == pytest.approx(multiplier(doc.facts), abs=1e-9)
     assert {h.doc_id: h.prior for h in hits}[1] == 1.0
+
+
+class CountingIndex:
+    """The Tantivy index, recording whether each search counted its matches."""
+
+    def __init__(self, index: tantivy.Index) -> None:
+        self.index = index
+        self.counted: list[bool] = []
+
+    def searcher(self) -> Any:
+        searcher = self.index.searcher()
+        outer = self
+
+        class Searcher:
+            def search(self, query: tantivy.Query, limit: int, **options: Any) -> Any:
+                outer.counted.append(options.get("count", True))
+                return searcher.search(query, limit, **options)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(searcher, name)
+
+        return Searcher()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.index, name)
+
+
+def test_a_querys_total_is_counted_once_a_commit(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path, writable=True)
+    for n in range(1, 8):
+        writer.add(make_doc(n, "red kite" if n % 2 else "red barn"), None)
+    writer.commit()
+    reader = EmbeddedStore(tmp_path)
+    recording = CountingIndex(reader.text.index)
+    reader.text.index = recording  # type: ignore[assignment]
+
+    def page(text: str, offset: int, filters: Filters | None = None) -> tuple[int, list[int]]:
+        query = StoreQuery(words(*text.split()), filters or Filters(), limit=3, offset=offset)
+        found = reader.search(query)
+        return found.total, [h.doc_id for h in found.hits]
+
+    first, later, again = page("red", 0), page("red", 3), page("red", 0)
+    assert first[0] == later[0] == again[0] == 7 and first == again
+    assert set(first[1]).isdisjoint(later[1])
+    assert recording.counted == [True, False, False]  # the later page and the repeat: kept
+    assert page("kite", 3)[0] == 4 and page("red", 0, Filters(size="small"))[0] == 0
+    assert recording.counted[3:] == [True, True]  # other words, other filters: counted
+    writer.add(make_doc(8, "red fox"), None)
+    writer.commit()
+    assert page("red", 0)[0] == 7  # not refreshed: the reader still serves the last commit
+    reader.refresh()
+    assert page("red", 3)[0] == 8 and recording.counted[-1] is True  # a new commit: counted
+
+
+def words(*ws: str) -> TextQuery:
+    return TextQuery(required=tuple((Clause((w,)),) for w in ws))

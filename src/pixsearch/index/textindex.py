@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from math import log2
 from pathlib import Path
 from typing import cast
@@ -28,6 +29,7 @@ from pixsearch.records import BODY_FIELDS, SIDE_FIELDS, ImageDocument
 Occur = tantivy.Occur
 Q = tantivy.Query
 WRITER_HEAP = 128_000_000
+TOTALS = 16_384  # query totals kept for a commit (~400 bytes each); past it they start over
 
 
 class TextIndex:
@@ -51,6 +53,7 @@ class TextIndex:
         self.translate = QueryTranslator(
             self.index, self.schema, self.analyzer, self.stemmers, stamp=lambda: self._meta_mtime
         )
+        self._totals = Totals()
 
     # -- writing -------------------------------------------------------------
 
@@ -120,12 +123,21 @@ class TextIndex:
         return self.index.searcher().num_docs
 
     def search(self, query: StoreQuery) -> StoreResult:
+        stamp = self._meta_mtime  # before the search: a total kept under it is no newer
         searcher = self.index.searcher()
         tquery = self.translate.build(query)
-        result = searcher.search(tquery, query.limit, count=query.count, offset=query.offset)
+        # Checks of given documents (doc_ids) are one-offs: not kept.
+        key = replace(query, limit=0, offset=0) if query.count and not query.doc_ids else None
+        known = self._totals.get(stamp, key)
+        counting = key is not None and known is None
+        result = searcher.search(tquery, query.limit, count=counting, offset=query.offset)
         pairs = result.hits
         hits = _hits(searcher, pairs, self.version) if pairs else []
-        return StoreResult(hits=hits, total=_count(result) if query.count else len(hits))
+        if counting:
+            known = _count(result)
+            if stamp == self._meta_mtime:  # no refresh came between: the commit it counted
+                self._totals.keep(stamp, cast("StoreQuery", key), known)
+        return StoreResult(hits=hits, total=known if known is not None else len(hits))
 
     def among(self, doc_ids: list[int], filters: Filters) -> dict[int, int]:
         """doc_id → group_id of those of `doc_ids` that are live and pass `filters`."""
@@ -236,6 +248,32 @@ def _hits(
         )
         if doc_id
     ]
+
+
+class Totals:
+    """How many documents each query matched, kept for the commit that counted them.
+
+    Counting every match defeats Tantivy's top-k pruning: at 1,000,000 documents a
+    common word's page took 8.2 ms counted and 4.2 ms not. A query's total depends
+    only on what it matches and the commit, not on the page asked, so a later page
+    of a query, or the query asked again, is searched without counting.
+    """
+
+    def __init__(self) -> None:
+        self._stamp: float | None = None
+        self._known: dict[StoreQuery, int] = {}
+
+    def get(self, stamp: float, key: StoreQuery | None) -> int | None:
+        if key is None or stamp != self._stamp:
+            return None
+        return self._known.get(key)
+
+    def keep(self, stamp: float, key: StoreQuery, total: int) -> None:
+        if stamp != self._stamp:  # a new commit: what was counted before no longer holds
+            self._stamp, self._known = stamp, {}
+        elif len(self._known) >= TOTALS:
+            self._known = {}
+        self._known[key] = total
 
 
 def _count(result: tantivy.SearchResult) -> int:
