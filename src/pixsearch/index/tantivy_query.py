@@ -91,7 +91,7 @@ class QueryTranslator:
         if len(clauses) == 1 and clauses[0][0] == Occur.Must:
             # One word, no filter: the word's own query scores the same, and Tantivy
             # prunes its top hits by block maxima, which it does not do through a
-            # one-clause boolean query (one word at 1M documents: 4.2 -> 2.6 ms).
+            # one-clause boolean query (one word's top 105 at 1M: 4.1 -> 2.6 ms).
             return clauses[0][1]
         return Q.boolean_query(clauses)
 

@@ -123,7 +123,7 @@ class TextIndex:
         return self.index.searcher().num_docs
 
     def search(self, query: StoreQuery) -> StoreResult:
-        stamp = self._meta_mtime  # before the search: a total kept under it is no newer
+        stamp = self._meta_mtime  # the commit read; refresh() moves it on
         searcher = self.index.searcher()
         tquery = self.translate.build(query)
         # Checks of given documents (doc_ids) are one-offs: not kept.
