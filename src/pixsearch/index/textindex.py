@@ -29,7 +29,7 @@ from pixsearch.records import BODY_FIELDS, SIDE_FIELDS, ImageDocument
 Occur = tantivy.Occur
 Q = tantivy.Query
 WRITER_HEAP = 128_000_000
-TOTALS = 16_384  # query totals kept for a commit (~400 bytes each); past it they start over
+TOTALS = 8_192  # query totals kept for a commit (~1.2 KB each, key included); then anew
 
 
 class TextIndex:
