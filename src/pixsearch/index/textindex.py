@@ -133,10 +133,10 @@ class TextIndex:
         result = searcher.search(tquery, query.limit, count=counting, offset=query.offset)
         pairs = result.hits
         hits = _hits(searcher, pairs, self.version) if pairs else []
-        if counting:
+        if key is not None and known is None:  # counted: kept unless a refresh came between
             known = _count(result)
-            if stamp == self._meta_mtime:  # no refresh came between: the commit it counted
-                self._totals.keep(stamp, cast("StoreQuery", key), known)
+            if stamp == self._meta_mtime:
+                self._totals.keep(stamp, key, known)
         return StoreResult(hits=hits, total=known if known is not None else len(hits))
 
     def among(self, doc_ids: list[int], filters: Filters) -> dict[int, int]:
