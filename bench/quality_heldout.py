@@ -41,6 +41,7 @@ def collect(work: Path, clipart: int) -> tuple[list[sets.Item], list[sets.Item]]
     for item in first:
         item.labels.setdefault("split", "first")
     second = sets.new_photo_items() + sets.new_graphics_items() + sets.new_drawn_items()
+    second += sets.fresh_items()
     alpha = sets.new_transparency_items(second, work)
     alpha += sets.transparent_items(work, 150)
     copies = [sets.web_jpeg(i, work) for i in first + second if not i.labels.get("crop")]
@@ -91,14 +92,14 @@ def kind_table(items: list[sets.Item], seen: dict[str, qi.Seen], decide: Decide)
 
 
 def report(kinds: list[sets.Item], alpha: list[sets.Item], seen: dict[str, qi.Seen]) -> None:
-    for split in ("first", "train", "held"):
+    for split in ("first", "train", "held", "fresh"):
         for jpeg in (False, True):
             wanted = (split, jpeg)
             part = [i for i in kinds if (i.labels["split"], bool(i.labels.get("jpeg"))) == wanted]
             name = f"{split}{' as web JPEG' if jpeg else ''}"
             for label, decide in (("before", before), ("after", after)):
                 print(f"{name}, {label}: {kind_table(part, seen, decide)}")
-    held = [i for i in kinds if i.labels["split"] == "held"]
+    held = [i for i in kinds if i.labels["split"] in ("held", "fresh")]
     for package in sorted({i.labels["package"] for i in held}):
         for jpeg in (False, True):
             part = [
