@@ -1,6 +1,6 @@
-"""`pixsearch import-warc` / `import-urls` with the local pool against `--distributor ray`.
+"""`pixsearch import-warc`, `import-urls` and `crawl`: the local pool against `--distributor ray`.
 
-    python bench/import_distributor_bench.py [--source warc|urls] [--images 1200] [--warcs 8]
+    python bench/import_distributor_bench.py [--source warc|urls|crawl] [--images 1200] [--warcs 8]
         [--cpus 2] [--analyzers ''|nudenet,visual] [--dir .bench/warc-distributors] [--rounds 2]
 
 Takes --images photo-like 1024x768 JPEGs (distributor_bench.py's pictures, in its
@@ -10,7 +10,10 @@ a subprocess, into fresh indexes, rounds alternating:
 * ``--source warc``: --warcs WARC files, each picture on a page of its own with alt text;
 * ``--source urls``: a CSV list of the pictures' URLs, served on loopback from this
   process by the demo site's server (``--allow-private --delay 0``: one host, no
-  politeness wait; ``--shard-urls`` a quarter of each Ray worker's share).
+  politeness wait; ``--shard-urls`` a quarter of each Ray worker's share);
+* ``--source crawl``: a site on loopback, a start page linking one page per picture, each
+  with its picture and alt text, crawled with ``--allow-private --delay 0`` (the frontier
+  and the fetching stay in the command; with Ray each fetched image's pipeline is a task).
 
 and for each:
 
@@ -84,6 +87,22 @@ def _record(writer: WARCWriter, url: str, kind: str, body: bytes) -> None:
     writer.write_record(record)
 
 
+def site_routes(images: list[Path]) -> dict[str, Route]:
+    """A start page linking a page per picture, each showing it with alt text."""
+    routes: dict[str, Route] = {}
+    links = "".join(f"<li><a href='/p/{i}.html'>photo {i}</a></li>" for i in range(len(images)))
+    routes["/"] = ("text/html", f"<html><body><ul>{links}</ul></body></html>".encode())
+    for i, image in enumerate(images):
+        page = (
+            f"<html><head><title>Photo {i}</title></head><body><figure>"
+            f"<img src='/img/{image.name}' alt='blurred photo number {i}'>"
+            f"<figcaption>a soft colour field, picture {i}</figcaption></figure></body></html>"
+        )
+        routes[f"/p/{i}.html"] = ("text/html", page.encode())
+        routes[f"/img/{image.name}"] = ("image/jpeg", image)
+    return routes
+
+
 def write_url_list(root: Path, images: list[Path], base: str) -> Path:
     """A CSV list of the pictures' URLs under `base`."""
     root.mkdir(parents=True, exist_ok=True)
@@ -127,16 +146,20 @@ def main() -> None:
     parser.add_argument("--analyzers", default="")
     parser.add_argument("--dir", type=Path, default=Path(".bench/warc-distributors"))
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--source", choices=("warc", "urls"), default="warc")
+    parser.add_argument("--source", choices=("warc", "urls", "crawl"), default="warc")
     args = parser.parse_args()
     # distributor_bench.py's pictures, shared: the same files in both benchmarks
     pictures = Path(".bench/distributors") / f"images-{args.images}"
     images = write_images(pictures, args.images)[: args.images]
     routes: dict[str, Route] = {f"/{image.name}": ("image/jpeg", image) for image in images}
+    routes.update(site_routes(images))
     with serve_site(routes) as base:  # the demo's loopback server: files read when asked
         if args.source == "warc":
             command = ["import-warc", *map(str, write_warcs(args.dir, images, args.warcs))]
             what = f"{args.warcs} archives"
+        elif args.source == "crawl":
+            command = ["crawl", f"{base}/", "--allow-private", "--delay", "0", "--quiet"]
+            what = "a site on loopback, crawled"
         else:
             urls = write_url_list(args.dir, images, base)
             # input shards of a quarter of a Ray worker's share: the default 256 would give
@@ -161,7 +184,9 @@ def compare(
     args: argparse.Namespace, command: list[str]
 ) -> tuple[dict[str, list[float]], dict[str, int]]:
     """Wall seconds of each kind of run, rounds alternating, and each index's image count."""
-    ray = ["--distributor", "ray", "--workers", str(args.cpus)]
+    ray = ["--distributor", "ray"]
+    if args.source != "crawl":  # a crawl's Ray tasks take the cluster's CPUs as they come
+        ray += ["--workers", str(args.cpus)]
     kinds = {
         "local": [],
         "ray, new": ray,
