@@ -22,10 +22,13 @@ from pixsearch.index.sharded.termstats import GlobalStats, WordCounts, idf
 from pixsearch.index.store import (
     Clause,
     Filters,
+    PageSource,
     ReadStore,
     StoreQuery,
     StoreResult,
     TextQuery,
+    pages_of,
+    places_of,
 )
 from pixsearch.search.service import SearchRequest, SearchService
 from tests.index.helpers import make_doc
@@ -147,6 +150,17 @@ def test_details_and_lookups_match(
     assert [stats[k] for k in ("images", "documents")] == [
         expected_stats[k] for k in ("images", "documents")
     ]
+
+
+def test_pages_come_from_each_shards_light_reader(sharded: ShardedStore) -> None:
+    """The site chrome count reads every image's group and pages: the sharded store
+    answers with its shards' light readers, under global ids, as its documents say."""
+    assert isinstance(sharded, PageSource)
+    every = sharded.changed_since(0)
+    expected = sorted((d.group_id, places_of(d)[1]) for d in sharded.get(every))
+    assert sorted(pages_of(sharded, every)) == expected
+    assert len({group for group, _ in expected}) > len(sharded.shards)  # several shards' groups
+    assert pages_of(sharded, []) == []
 
 
 def test_search_service_pages_match(

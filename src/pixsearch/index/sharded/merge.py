@@ -43,6 +43,8 @@ from pixsearch.index.store import (
     COMMON_TERM_SHARE,
     BatchSearch,
     Filters,
+    PagePlaces,
+    PageSource,
     Picture,
     ReadStore,
     StoreHit,
@@ -50,6 +52,7 @@ from pixsearch.index.store import (
     StoreResult,
     TextQuery,
     VectorSpace,
+    pages_of,
     search_many,
 )
 from pixsearch.records import ImageDocument
@@ -211,6 +214,21 @@ class ShardedStore:
         encoded.doc_id = self.ids.encode(shard, doc.doc_id)
         encoded.group_id = self.ids.encode(shard, doc.group_id)
         return encoded
+
+    def pages_of(self, doc_ids: Sequence[int]) -> list[PagePlaces]:
+        """Each image's group and places, from each shard's light reader: counting site
+        chrome reads every image, and whole documents would cost shards' calls far more
+        time and push the shown documents out of what shard clients keep."""
+        wanted = self.ids.split(doc_ids)
+        asked = sorted(wanted)
+        found = self.scatter.on(asked, lambda s: pages_of(self.shards[s], wanted[s]))
+        if missing := [self.names[s] for s in asked if s not in found]:
+            raise ShardUnavailable(f"shards did not answer: {', '.join(missing)}")
+        return [
+            (self.ids.encode(shard, group), places)
+            for shard, pages in found.items()
+            for group, places in pages
+        ]
 
     def get_by_image_id(self, image_id: str) -> ImageDocument | None:
         found = self._all(lambda store: store.get_by_image_id(image_id))
@@ -396,3 +414,4 @@ def _by_score(hit: StoreHit) -> tuple[float, int]:
 
 _: type[ReadStore] = ShardedStore  # mypy checks the sharded store against the seam
 _batch: type[BatchSearch] = ShardedStore
+_pages: type[PageSource] = ShardedStore

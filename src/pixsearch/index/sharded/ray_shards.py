@@ -45,6 +45,8 @@ from pixsearch.index.sharded.termstats import WordCounts
 from pixsearch.index.store import (
     BatchSearch,
     Filters,
+    PagePlaces,
+    PageSource,
     Picture,
     ReadStore,
     StoreHit,
@@ -80,6 +82,7 @@ CALLS = frozenset(
     {
         "get",
         "get_by_image_id",
+        "pages_of",
         "group_counts",
         "group_members",
         "page_image_counts",
@@ -258,6 +261,11 @@ class RayShard:
             self._docs.update({doc.doc_id: doc for doc in found})
         return [doc for doc in (self._docs.get(d) for d in doc_ids) if doc is not None]
 
+    def pages_of(self, doc_ids: Sequence[int]) -> list[PagePlaces]:
+        """Groups and places alone, never kept: the site chrome count reads each image once."""
+        pages: list[PagePlaces] = self._ask("pages_of", list(doc_ids))
+        return pages
+
     def get_by_image_id(self, image_id: str) -> ImageDocument | None:
         doc: ImageDocument | None = self._ask("get_by_image_id", image_id)
         return doc
@@ -395,3 +403,4 @@ def _application_name() -> str:
 
 _: type[ReadStore] = RayShard  # mypy checks the client against the seam
 _batch: type[BatchSearch] = RayShard
+_pages: type[PageSource] = RayShard
