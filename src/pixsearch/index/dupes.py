@@ -138,6 +138,36 @@ def _allowed_mismatch(similarity: float | None, layout_a: Layout, layout_b: Layo
     return COPY_MAX_MISMATCH if known and layouts_close(layout_a, layout_b) else None
 
 
+def over_black_match(
+    found: list[tuple[int, int, np.ndarray, bool]], verify: Callable[[int], Verify]
+) -> tuple[int, int] | None:
+    """(distance, doc_id) of the first pair across black whose pixels agree, of `found`:
+    (distance, doc_id, alpha, mine), looks over black met before own looks over black
+    (`mine`) of the same doc_id, as `DuplicateIndex._across` gathers them. Shared with
+    features/groups.py, which gathers the same pairs for a whole build at once."""
+    # the closest few only: a dark picture may meet many looks over black by hash
+    for distance, doc_id, alpha, mine in sorted(found, key=itemgetter(0, 1))[:DUP_NEIGHBOURS]:
+        seen = verify(doc_id)()
+        if seen is None:
+            continue
+        transparent = seen.a if mine else seen.b
+        if seen.over_black_mismatch(alpha, transparent=transparent) <= COPY_MAX_MISMATCH:
+            return distance, doc_id
+    return None
+
+
+def chunk_values(hashes: np.ndarray) -> np.ndarray:
+    """(CHUNKS, n) int64: the table keys of each uint64 hash, as `_chunks` cuts one."""
+    values = np.asarray(hashes, dtype=np.uint64)
+    shifts = np.arange(CHUNKS, dtype=np.uint64)[:, None] * np.uint64(CHUNK_BITS)
+    return ((values[None, :] >> shifts) & np.uint64(_MASK)).astype(np.int64)
+
+
+def hammings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bits apart of uint64 hashes, pair by pair."""
+    return _bit_count(np.bitwise_xor(a, b))
+
+
 def _chunks(value: int) -> list[int]:
     return [(value >> (CHUNK_BITS * i)) & _MASK for i in range(CHUNKS)]
 
@@ -269,15 +299,8 @@ class DuplicateIndex:
                 entry = self._entries.get(doc_id)
                 if entry is not None and layouts_close(dark_layout, entry[2]):
                     found.append((hamming(entry[0], dark.phash), doc_id, dark.alpha, True))
-        # the closest few only: a dark picture may meet many looks over black by hash
-        for distance, doc_id, alpha, mine in sorted(found, key=lambda f: f[:2])[:DUP_NEIGHBOURS]:
-            seen = verify(doc_id)()
-            if seen is None:
-                continue
-            transparent = seen.a if mine else seen.b
-            if seen.over_black_mismatch(alpha, transparent=transparent) <= COPY_MAX_MISMATCH:
-                return distance, doc_id, self._entries[doc_id][1]
-        return None
+        match = over_black_match(found, verify)
+        return (*match, self._entries[match[1]][1]) if match is not None else None
 
     def group_for(
         self,

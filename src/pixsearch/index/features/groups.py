@@ -4,11 +4,25 @@ A sharded index keeps every group on one shard (``sharded.routing.shard_of`` of
 the group's key), so collapsing, ``pagesIncludingCount`` and
 ``availableSizesCount`` stay exact per shard. That needs each image's group
 before its shard is chosen: this pass reads only what grouping needs (hash,
-colour layout, visual embedding; thumbnails when a pair must be checked by its
-pixels) and applies the ingest's own rule in the ingest's order: each image
-joins the group of its nearest earlier duplicate (multi-index hashing over
-pHash chunks, ``dupes.DuplicateIndex``), else of the first verified match among
-its nearest earlier embeddings, else starts a group of its own.
+colour layout, look over black, visual embedding; thumbnails when a pair must be
+checked by its pixels) and applies the ingest's own rule in the ingest's order:
+each image joins the group of its nearest earlier duplicate by hash
+(``dupes.DuplicateIndex.nearest``), else of a transparent original or copy across
+black (``_across``), else of the first verified match among its nearest earlier
+embeddings, else starts a group of its own.
+
+It runs in two phases, and gives exactly the groups of the ingest's walk:
+
+1. Candidate pairs (features/pairs.py): every pair of images whose hashes (or a
+   hash and a look over black) are within the distance, found by multi-index
+   hashing over pHash chunks as a join split by chunk key. Its parts are
+   independent; `mapper` runs them, in this process by default, or in other
+   processes or Ray tasks.
+2. Resolution, here, in order: each image tries its precomputed candidates as the
+   ingest tries what its tables give it (colour layouts, then nearest first,
+   checked by pixels), then the embedding step over the embeddings of the images
+   before it. Only this phase reads thumbnails, and it must be sequential: an
+   image joins the group its duplicate got.
 
 A group's key is the sha256 of its first image: the same on any machine that
 reads the same shards, whatever numbers a store later gives its documents.
@@ -17,43 +31,42 @@ reads the same shards, whatever numbers a store later gives its documents.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from usearch.index import Index
 
 from pixsearch.index.alignment import Alignment, ThumbCache, Verify
 from pixsearch.index.darklook import DarkLook
-from pixsearch.index.dupes import DUP_NEIGHBOURS, DuplicateIndex, parse_layout
+from pixsearch.index.dupes import (
+    CHUNKS,
+    DUP_NEIGHBOURS,
+    Layout,
+    is_near_duplicate,
+    layouts_close,
+    over_black_match,
+    parse_layout,
+)
+from pixsearch.index.features.pairs import (
+    DISTANCE,
+    KIND,
+    SAME,
+    THEIRS_OVER_BLACK,
+    J,
+    K,
+    find_pairs,
+    merge_pairs,
+    pair_parts,
+)
 from pixsearch.index.features.schema import Look
 from pixsearch.index.vectors import new_index, quantize
 
 THUMB_CACHE = 256  # decoded thumbnails kept: a group's members are checked against its first
 
-
-class _Embeddings:
-    """The visual embeddings seen so far, searched for an image's nearest earlier ones."""
-
-    def __init__(self) -> None:
-        self._index: Index | None = None
-
-    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if self._index is None or len(self._index) == 0:
-            return []
-        query = quantize(vector)[0]
-        if query.shape[0] != self._index.ndim:
-            return []
-        found = self._index.search(query, min(k, len(self._index)))
-        return [
-            (int(key), 1.0 - float(distance))
-            for key, distance in zip(found.keys, found.distances, strict=True)
-        ]
-
-    def add(self, key: int, vector: np.ndarray) -> None:
-        quantized = quantize(vector)[0]
-        if self._index is None:
-            self._index = new_index(quantized.shape[0])
-        if quantized.shape[0] == self._index.ndim:
-            self._index.add(key, quantized)
+# Runs a function over items like list(map(fn, items)); the function is module-level
+# and the items picklable, so a mapper may run them in processes or as Ray tasks.
+Mapper = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 
 
 def assign_groups(
@@ -61,45 +74,172 @@ def assign_groups(
     thumbnail: Callable[[str], bytes | None],
     *,
     max_distance: int = 6,
+    mapper: Mapper | None = None,
+    parts: int = 16,
 ) -> dict[str, str]:
     """sha256 → its group's key (the sha256 of the group's first image), in `looks`' order.
 
-    An image seen again (same sha256) keeps its first group.
+    An image seen again (same sha256) keeps its first group. The candidate pairs are
+    found in `parts` parts, run by `mapper` (default: one after another, here).
     """
-    dupes = DuplicateIndex(max_distance)
-    embeddings = _Embeddings()
-    thumbs = ThumbCache(thumbnail, THUMB_CACHE)
-    shas: list[str] = [""]  # key → sha256; keys start at 1 as doc_ids do
-    groups: dict[str, str] = {}
-    for look in looks:
-        if look.sha256 in groups:
-            continue
-        key = len(shas)
-        shas.append(look.sha256)
-        layout = parse_layout(look.color_layout)
-        dark = DarkLook.parse(look.dark_look)
-        mine = look.sha256 if look.has_thumbnail else None
-        vector = look.embedding
+    if max_distance > 2 * CHUNKS - 1:
+        raise ValueError(f"max_distance above {2 * CHUNKS - 1} is not guaranteed")
+    images = _Images.read(looks)
+    inputs = pair_parts(
+        np.array(images.hashes, dtype=np.uint64),
+        np.array([d.phash if d is not None else 0 for d in images.darks], dtype=np.uint64),
+        np.array([d is not None for d in images.darks], dtype=bool),
+        max_distance,
+        parts,
+    )
+    pairs = merge_pairs((mapper or _in_process)(find_pairs, inputs))
+    return _Resolver(images, thumbnail, max_distance).run(pairs)
 
-        def verify(other: int, mine: str | None = mine) -> Verify:
-            return lambda: _aligned(thumbs, mine, shas[other])
 
-        def neighbours(vector: np.ndarray | None = vector) -> list[tuple[int, float]]:
-            return embeddings.nearest(vector, DUP_NEIGHBOURS) if vector is not None else []
+def _in_process(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    return list(map(fn, items))
 
-        group = dupes.group_for(
-            look.phash,
-            layout,
-            verify=verify,
-            neighbours=neighbours if vector is not None else None,
-            dark=dark,
-        )
-        group = group or key
-        dupes.add(look.phash, key, group, layout, dark)
-        if vector is not None:
-            embeddings.add(key, vector)
-        groups[look.sha256] = shas[group]
-    return groups
+
+@dataclass
+class _Images:
+    """The distinct images in reading order (the ingest's doc order), as grouping needs them."""
+
+    shas: list[str] = field(default_factory=list)
+    hashes: list[int] = field(default_factory=list)
+    layouts: list[Layout] = field(default_factory=list)
+    darks: list[DarkLook | None] = field(default_factory=list)
+    dark_layouts: list[Layout] = field(default_factory=list)
+    own_thumbs: list[str | None] = field(default_factory=list)  # sha256 when it has one
+    # int8 as the vector index holds them: a quarter of float32's memory, the same values
+    vectors: list[np.ndarray | None] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, looks: Iterable[Look]) -> _Images:
+        images = cls()
+        seen: set[str] = set()
+        for look in looks:
+            if look.sha256 in seen:
+                continue
+            seen.add(look.sha256)
+            dark = DarkLook.parse(look.dark_look)
+            images.shas.append(look.sha256)
+            images.hashes.append(look.phash)
+            images.layouts.append(parse_layout(look.color_layout))
+            images.darks.append(dark)
+            images.dark_layouts.append(parse_layout(dark.layout) if dark is not None else None)
+            images.own_thumbs.append(look.sha256 if look.has_thumbnail else None)
+            vector = look.embedding
+            images.vectors.append(quantize(vector)[0] if vector is not None else None)
+        return images
+
+
+class _Embeddings:
+    """The visual embeddings seen so far, searched for an image's nearest earlier ones.
+
+    Keys are the ingest's doc ids (image number + 1), as the ingest's walk gave them.
+    """
+
+    def __init__(self) -> None:
+        self._index: Index | None = None
+
+    def nearest(self, quantized: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(image number, cosine) of the nearest `k`."""
+        if self._index is None or len(self._index) == 0:
+            return []
+        if quantized.shape[0] != self._index.ndim:
+            return []
+        found = self._index.search(quantized, min(k, len(self._index)))
+        return [
+            (int(key) - 1, 1.0 - float(distance))
+            for key, distance in zip(found.keys, found.distances, strict=True)
+        ]
+
+    def add(self, image: int, quantized: np.ndarray) -> None:
+        if self._index is None:
+            self._index = new_index(quantized.shape[0])
+        if quantized.shape[0] == self._index.ndim:
+            self._index.add(image + 1, quantized)
+
+
+class _Resolver:
+    """Phase 2: each image's group, in order, from its candidate pairs and embeddings."""
+
+    def __init__(
+        self, images: _Images, thumbnail: Callable[[str], bytes | None], max_distance: int
+    ) -> None:
+        self.images = images
+        self.max_distance = max_distance
+        self.thumbs = ThumbCache(thumbnail, THUMB_CACHE)
+        self.embeddings = _Embeddings()
+        self.groups: list[int] = []  # by image number: its group's first image
+
+    def run(self, pairs: np.ndarray) -> dict[str, str]:
+        images = self.images
+        count = len(images.shas)
+        bounds = np.searchsorted(pairs[:, K], np.arange(count + 1)).tolist()
+        js, distances, kinds = (pairs[:, c].tolist() for c in (J, DISTANCE, KIND))
+        for k in range(count):
+            start, end = bounds[k], bounds[k + 1]
+            match = None
+            if start < end:
+                rows = zip(js[start:end], distances[start:end], kinds[start:end], strict=True)
+                match = self._match(k, rows)
+            vector = images.vectors[k]
+            if match is None and vector is not None:
+                match = self._by_embedding(k, vector)
+            self.groups.append(self.groups[match] if match is not None else k)
+            if vector is not None:
+                self.embeddings.add(k, vector)
+        return {sha: images.shas[g] for sha, g in zip(images.shas, self.groups, strict=True)}
+
+    def _verify(self, k: int, j: int) -> Verify:
+        return lambda: _aligned(self.thumbs, self.images.own_thumbs[k], self.images.shas[j])
+
+    def _match(self, k: int, rows: Iterable[tuple[int, int, int]]) -> int | None:
+        """The earlier image k joins by hash, else across black (`DuplicateIndex.nearest`).
+
+        `rows` are k's (j, distance, kind), the same kind first, each by (distance, j).
+        """
+        images = self.images
+        phash, layout = images.hashes[k], images.layouts[k]
+        across: list[tuple[int, int, np.ndarray, bool]] = []  # distance, j, alpha, mine
+        for j, distance, kind in rows:
+            if kind == SAME:
+                if layouts_close(layout, images.layouts[j]) and is_near_duplicate(
+                    phash,
+                    layout,
+                    images.hashes[j],
+                    images.layouts[j],
+                    self.max_distance,
+                    pixels=self._verify(k, j),
+                ):
+                    return j
+            elif kind == THEIRS_OVER_BLACK:
+                dark = images.darks[j]
+                if dark is not None and layouts_close(layout, images.dark_layouts[j]):
+                    across.append((distance, j, dark.alpha, False))
+            else:
+                dark = images.darks[k]
+                if dark is not None and layouts_close(images.dark_layouts[k], images.layouts[j]):
+                    across.append((distance, j, dark.alpha, True))
+        found = over_black_match(across, lambda j: self._verify(k, j)) if across else None
+        return found[1] if found is not None else None
+
+    def _by_embedding(self, k: int, vector: np.ndarray) -> int | None:
+        """The first of k's nearest earlier embeddings whose pixels confirm it (`group_for`)."""
+        images = self.images
+        for j, similarity in self.embeddings.nearest(vector, DUP_NEIGHBOURS):
+            if is_near_duplicate(
+                images.hashes[k],
+                images.layouts[k],
+                images.hashes[j],
+                images.layouts[j],
+                self.max_distance,
+                similarity=similarity,
+                pixels=self._verify(k, j),
+            ):
+                return j
+        return None
 
 
 def _aligned(thumbs: ThumbCache, mine: str | None, other: str) -> Alignment | None:

@@ -1,0 +1,218 @@
+"""Candidate near-duplicate pairs of a whole build, found by pHash chunk key (the map).
+
+The ingest finds an image's earlier duplicates by multi-index hashing
+(``dupes.DuplicateIndex``): four 16-bit chunk tables, each probed with the chunk as is
+and with every one-bit flip, which finds every hash within 7 bits. Over a whole build
+the same guarantee is a join: two hashes within 7 bits have a chunk equal or one bit
+apart, so every such pair meets in one bucket (table, chunk value), the smaller of the
+two chunk values (their bitwise and). Buckets are independent, so the join splits by
+chunk value: part p of P takes the buckets whose value is p modulo P, and the parts
+together find each pair at least once (once per table whose chunks meet). A pair
+found twice is dropped in `merge_pairs`.
+
+The same join pairs an image's hash with the look over black of a transparent picture
+(``darklook``): the ingest's second table, probed both ways (``DuplicateIndex._across``).
+
+Everything here works on plain numpy arrays and module-level functions, so that parts
+can run in other processes or as Ray tasks: `pair_parts` makes the inputs,
+`find_pairs` is the map, `merge_pairs` the reduce. Images are numbered by their order
+in the build (the ingest's order), and a pair is (k, j, distance, kind) with j < k:
+the later image k meets the earlier j, as the ingest would when adding k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+from pixsearch.index.dupes import CHUNK_BITS, CHUNKS, chunk_values, hammings
+
+# What a pair compares (the column `kind`); across black the ingest meets stored looks
+# over black before its own look over black, and so do sorted pairs.
+SAME = 0  # k's hash with j's hash
+THEIRS_OVER_BLACK = 1  # k's hash with j's look over black (j is transparent)
+MINE_OVER_BLACK = 2  # k's look over black with j's hash (k is transparent)
+
+K, J, DISTANCE, KIND = range(4)  # the columns of a pairs array
+_VALUES = 1 << CHUNK_BITS
+_BITS = [1 << bit for bit in range(CHUNK_BITS)]
+# Candidates measured at once: bounds a part's memory (~35 bytes a candidate) while
+# keeping numpy's per-call cost small next to the work.
+BATCH = 1 << 21
+
+
+class PairPart(NamedTuple):
+    """One part's input: every image's hashes and the share of buckets it joins."""
+
+    hashes: np.ndarray  # uint64, one per image in build order
+    dark: np.ndarray  # uint64: the image's look over black's hash; 0 where it has none
+    has_dark: np.ndarray  # bool: the image is transparent and has a look over black
+    max_distance: int
+    part: int
+    parts: int
+
+
+class _Buckets(NamedTuple):
+    """One side's images sorted by chunk value (by number within a value)."""
+
+    chunks: np.ndarray  # chunk values, sorted
+    ids: np.ndarray  # image numbers, in the same order
+    hashes: np.ndarray  # their hashes, in the same order
+    starts: np.ndarray  # (_VALUES + 1,): where each chunk value's bucket starts
+    owned: np.ndarray  # positions of the images in the buckets this part owns
+
+
+class _Probes(NamedTuple):
+    """Images (`left`, with hash `left_hashes`) each meeting a run [lo, hi) of a side."""
+
+    left: np.ndarray
+    left_hashes: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def pair_parts(
+    hashes: np.ndarray, dark: np.ndarray, has_dark: np.ndarray, max_distance: int, parts: int
+) -> list[PairPart]:
+    """The inputs of `find_pairs` for `parts` parts: together they find every pair."""
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
+    hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+    dark = np.where(has_dark, np.asarray(dark, dtype=np.uint64), np.uint64(0))
+    has_dark = np.asarray(has_dark, dtype=bool)
+    return [PairPart(hashes, dark, has_dark, max_distance, p, parts) for p in range(parts)]
+
+
+def find_pairs(part: PairPart) -> np.ndarray:
+    """(m, 4) int64 rows (k, j, distance, kind) of the pairs within max_distance that
+    meet in this part's buckets; a pair may come twice (from two tables)."""
+    found: list[np.ndarray] = [np.empty((0, 4), dtype=np.int64)]
+    everyone = np.arange(len(part.hashes), dtype=np.int64)
+    transparent = np.flatnonzero(part.has_dark)
+    chunks = chunk_values(part.hashes)
+    dark_hashes = part.dark[transparent]
+    dark_chunks = chunk_values(dark_hashes)
+    for table in range(CHUNKS):
+        side = _buckets(chunks[table], everyone, part.hashes, part)
+        found += _same_pairs(side, part)
+        if len(transparent):
+            darks = _buckets(dark_chunks[table], transparent, dark_hashes, part)
+            found += _across_pairs(side, darks, part)
+    return np.concatenate(found)
+
+
+def merge_pairs(found: Iterable[np.ndarray]) -> np.ndarray:
+    """The parts' pairs once each, by image k, then the same kind before across black,
+    then (distance, j): the order in which the ingest tries them."""
+    pairs = np.concatenate([np.empty((0, 4), dtype=np.int64), *found])
+    across = pairs[:, KIND] != SAME
+    order = np.lexsort((pairs[:, KIND], pairs[:, J], pairs[:, DISTANCE], across, pairs[:, K]))
+    pairs = pairs[order]
+    fresh = np.ones(len(pairs), dtype=bool)
+    fresh[1:] = np.any(pairs[1:] != pairs[:-1], axis=1)
+    return pairs[fresh]
+
+
+def _buckets(chunks: np.ndarray, ids: np.ndarray, hashes: np.ndarray, part: PairPart) -> _Buckets:
+    # 16-bit keys sort stably by radix in numpy: every part sorts every table, so fast
+    by_chunk = np.argsort(chunks.astype(np.uint16), kind="stable")
+    chunks = chunks[by_chunk]
+    starts = np.searchsorted(chunks, np.arange(_VALUES + 1))
+    mine = np.arange(_VALUES) % part.parts == part.part  # by chunk value: 64 K, not n
+    owned = np.flatnonzero(np.repeat(mine, np.diff(starts)))
+    return _Buckets(chunks, ids[by_chunk], hashes[by_chunk], starts, owned)
+
+
+def _same_pairs(side: _Buckets, part: PairPart) -> list[np.ndarray]:
+    """Hash with hash: later images of an owned bucket, and every image of each
+    bucket one bit above it (their bitwise and is the owned value)."""
+    owned = side.owned
+    left, left_hashes, values = side.ids[owned], side.hashes[owned], side.chunks[owned]
+    probes = [_Probes(left, left_hashes, owned + 1, side.starts[values + 1])]
+    probes += _one_bit_up(left, left_hashes, values, side.starts)
+    found = []
+    for probe in probes:
+        for left, right, distance in _within(probe, side, part.max_distance):
+            found.append(_rows(np.maximum(left, right), np.minimum(left, right), distance, SAME))
+    return found
+
+
+def _across_pairs(side: _Buckets, darks: _Buckets, part: PairPart) -> list[np.ndarray]:
+    """Hash with look over black, in both directions, each bucket joined once."""
+    dark_ids, dark_hashes = darks.ids[darks.owned], darks.hashes[darks.owned]
+    dark_values = darks.chunks[darks.owned]
+    # transparent images against images of their own bucket and one bit above it
+    to_images = [
+        _Probes(dark_ids, dark_hashes, side.starts[dark_values], side.starts[dark_values + 1])
+    ]
+    to_images += _one_bit_up(dark_ids, dark_hashes, dark_values, side.starts)
+    # images against looks over black one bit above them
+    owned = side.owned
+    to_darks = _one_bit_up(side.ids[owned], side.hashes[owned], side.chunks[owned], darks.starts)
+    found = []
+    for probes, meets, dark_left in ((to_images, side, True), (to_darks, darks, False)):
+        for probe in probes:
+            for left, right, distance in _within(probe, meets, part.max_distance):
+                image, transparent = (right, left) if dark_left else (left, right)
+                found.append(_across_rows(image, transparent, distance))
+    return found
+
+
+def _one_bit_up(
+    left: np.ndarray, left_hashes: np.ndarray, values: np.ndarray, starts: np.ndarray
+) -> list[_Probes]:
+    probes = []
+    for bit in _BITS:
+        clear = (values & bit) == 0
+        above = values[clear] | bit
+        probes.append(_Probes(left[clear], left_hashes[clear], starts[above], starts[above + 1]))
+    return probes
+
+
+def _within(
+    probe: _Probes, meets: _Buckets, max_distance: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(left, right, distance) of the probe's pairs within max_distance, measured
+    BATCH candidates at a time (a probe's run is never cut: a run is one bucket)."""
+    counts = np.maximum(probe.hi - probe.lo, 0)
+    busy = np.flatnonzero(counts)
+    if not len(busy):
+        return
+    counts, lo = counts[busy], probe.lo[busy]
+    ends = np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(BATCH, int(ends[-1]), BATCH), side="right")
+    for first, last in zip([0, *cuts.tolist()], [*cuts.tolist(), len(busy)], strict=True):
+        if first == last:
+            continue
+        run_counts = counts[first:last]
+        before = ends[first] - counts[first]  # candidates in earlier batches
+        starts_here = ends[first:last] - run_counts - before
+        positions = np.arange(int(ends[last - 1] - before), dtype=np.int64)
+        positions += np.repeat(lo[first:last] - starts_here, run_counts)
+        lefts = np.repeat(probe.left_hashes[busy[first:last]], run_counts)
+        distance = hammings(meets.hashes[positions], lefts)
+        near = np.flatnonzero(distance <= max_distance)
+        which = np.searchsorted(ends[first:last] - before, near, side="right")
+        yield (
+            probe.left[busy[first:last][which]],
+            meets.ids[positions[near]],
+            distance[near].astype(np.int64),
+        )
+
+
+def _rows(k: np.ndarray, j: np.ndarray, distance: np.ndarray, kind: int) -> np.ndarray:
+    return np.column_stack([k, j, distance, np.full(len(k), kind, dtype=np.int64)])
+
+
+def _across_rows(image: np.ndarray, transparent: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """Rows for (image's hash, transparent's look over black) pairs, the later as k."""
+    later = image > transparent
+    earlier = image < transparent  # an image never meets its own look over black
+    return np.concatenate(
+        [
+            _rows(image[later], transparent[later], distance[later], THEIRS_OVER_BLACK),
+            _rows(transparent[earlier], image[earlier], distance[earlier], MINE_OVER_BLACK),
+        ]
+    )
