@@ -2,6 +2,7 @@
 
     python bench/build_bench.py --docs 100000 [--dir .bench/build] [--shards 1]
         [--shard-size 10000] [--thumbnails] [--embedding-dim 0] [--profile 25]
+        [--workers 1] [--distributor local|ray]
     python bench/build_bench.py --mode ingest --docs 1000000 [--window 100000]
         [--commit-every 2000] [--thumbnails] [--profile 25] [--start N]
 
@@ -15,6 +16,12 @@ already holds them, then times, each in one process on one core:
 * reading the records back (Parquet → FeatureRecord), the floor of any build;
 * ``build_index`` into fresh embedded stores (--shards N: the global grouping pass
   first, then N shards), split into grouping and writing.
+
+With --workers W over 1 the N shards are written side by side by W spawned processes
+(parallel.py); with --distributor ray each is a Ray task on a local Ray of W CPUs,
+started first (its start timed apart: a cluster joined has none). CPU then counts
+every process of the build: this one, its reaped children (the pool) and its live
+descendants (Ray's daemons and workers, read from /proc before and after).
 
 ``--mode ingest`` measures the incremental writer the ingest uses: search_bench's
 documents added one by one to a fresh EmbeddedStore (``add`` with its near-duplicate
@@ -35,9 +42,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import os
 import pstats
+import resource
 import shutil
 import sys
 import time
@@ -53,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.features.build import Target, build_index
 from pixsearch.index.features.folder import FeatureFolder
+from pixsearch.index.features.parallel import build_shards_side_by_side
 from pixsearch.index.features.schema import FeatureRecord
 from search_bench import Corpus
 
@@ -188,6 +198,72 @@ def time_build(folder: FeatureFolder, out: Path, shards: int, profile: int) -> N
     report(profiler, profile)
 
 
+def embedded_target(folder: Path) -> Target:
+    """A bare embedded store, as time_build's: picklable for the pool and for Ray."""
+    return Target(EmbeddedStore(folder, writable=True))
+
+
+def descendants_cpu() -> float:
+    """CPU seconds so far of this process's live descendants, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # ended meanwhile
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        spent[pid] = (int(fields[11]) + int(fields[12])) / tick
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - mine
+        mine |= frontier
+    return sum(spent[pid] for pid in mine)
+
+
+def all_cpu() -> float:
+    """This process, its reaped children and its live descendants: CPU seconds so far."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime + descendants_cpu()
+
+
+def time_build_spread(
+    folder: FeatureFolder, out: Path, shards: int, workers: int, distributor: str
+) -> None:
+    """The shards written side by side: W processes here, or Ray tasks on a local Ray."""
+    if out.exists():
+        shutil.rmtree(out)
+    dirs = [out / f"shard-{i}" for i in range(shards)]
+    options = {"commit_every": 50_000}
+    if distributor == "ray":
+        import ray
+
+        from pixsearch.index.features.ray_build import build_on_ray
+
+        started = time.perf_counter()
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        print(f"ray start {time.perf_counter() - started:7.1f} s wall ({workers} CPUs)")
+        build = functools.partial(build_on_ray, features=folder, folders=dirs, **options)
+    else:
+        build = functools.partial(
+            build_shards_side_by_side, features=folder, folders=dirs, workers=workers, **options
+        )
+    wall, cpu = time.perf_counter(), all_cpu()
+    summary = build(open_target=embedded_target)
+    wall, cpu = time.perf_counter() - wall, all_cpu() - cpu
+    print(
+        f"build     {summary.records:>8} docs  {wall:7.1f} s wall {cpu:7.1f} s CPU (all "
+        f"processes)  {summary.records / wall:>7,.0f} docs/s  "
+        f"{summary.records / cpu:>7,.0f} docs/CPU-s  (grouping {summary.grouping_seconds:.1f} "
+        f"s, writing {summary.writing_seconds:.1f} s; {distributor}, {workers} workers, "
+        f"{shards} shards: {summary.indexed})"
+    )
+    if distributor == "ray":
+        ray.shutdown()
+
+
 def time_ingest(
     out: Path,
     docs: int,
@@ -251,6 +327,10 @@ def main() -> None:
     parser.add_argument("--embedding-dim", type=int, default=0)
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--mode", choices=("build", "ingest"), default="build")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="build: shards written at once (--shards over 1)"
+    )
+    parser.add_argument("--distributor", choices=("local", "ray"), default="local")
     parser.add_argument("--window", type=int, default=100_000)
     parser.add_argument("--commit-every", type=int, default=2000)
     parser.add_argument(
@@ -273,7 +353,11 @@ def main() -> None:
     folder = FeatureFolder(args.dir / f"features-{kind}")
     write_features(folder, args.docs, args.shard_size, args.thumbnails, args.embedding_dim)
     time_read(folder)
-    time_build(folder, args.dir / "index", args.shards, args.profile)
+    if args.shards > 1 and (args.workers > 1 or args.distributor == "ray"):
+        spread = (args.shards, args.workers, args.distributor)
+        time_build_spread(folder, args.dir / "index", *spread)
+    else:
+        time_build(folder, args.dir / "index", args.shards, args.profile)
 
 
 if __name__ == "__main__":

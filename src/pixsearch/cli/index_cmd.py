@@ -3,21 +3,25 @@
 ``index build FEATURES --index DIR [--shards N]`` writes the images of a feature
 folder (``ingest --features``, or a Ray ingest) into one index, or into N shard
 directories DIR/shard-0 .. DIR/shard-N-1 with every near-duplicate group on one
-shard. ``reindex --index DIR`` rebuilds an index from what it stores, under the
+shard: side by side in --workers processes here, or with ``--distributor ray`` each
+shard a Ray task, on a cluster whose nodes all see DIR (index/features/ray_build.py).
+``reindex --index DIR`` rebuilds an index from what it stores, under the
 current schema, and swaps it in. Neither decodes an image or runs an image model.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -33,6 +37,7 @@ if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: import
 # A bulk build commits seldom: each commit rewrites the vector file and merges segments;
 # what waits for a commit is held in memory (about 3 KB an image).
 BUILD_COMMIT_EVERY = 50_000
+DISTRIBUTORS = ("local", "ray")  # who writes the shards of `index build`
 
 
 def require_parquet() -> None:
@@ -97,13 +102,35 @@ def index_group() -> None:
 @click.argument("features")
 @index_option
 @click.option("--shards", type=int, default=1, show_default=True, help="Index shards to build.")
-@workers_option("Processes writing shards at once (with --shards over 1); one core each.")
+@workers_option("Processes writing shards at once (--distributor local, --shards over 1).")
 @setting_option("dup_distance")
-def build(features: str, index_dir: Path, shards: int, workers: int, dup_distance: int) -> None:
+@setting_option(
+    "distributor",
+    type=click.Choice(DISTRIBUTORS),
+    help="Who writes the shards: local (processes here, --workers) or ray (a Ray task of one "
+    "CPU each, even for one shard, on the cluster --ray-address names). With ray, --index "
+    "must be a folder every Ray node sees at the same path (a shared filesystem), and "
+    "FEATURES a folder or URI every node reaches.",
+)
+@setting_option("ray_address")
+@setting_option(
+    "shard_attempts",
+    help="Tries of each shard's Ray task (--distributor ray), each from an empty folder, "
+    "before the build stops.",
+)
+def build(
+    features: str,
+    index_dir: Path,
+    shards: int,
+    workers: int,
+    dup_distance: int,
+    distributor: str,
+    ray_address: str,
+    shard_attempts: int,
+) -> None:
     """Build the index at --index from the feature shards at FEATURES (a folder or URI)."""
     require_parquet()
     from pixsearch.index.features.folder import FeatureFolder
-    from pixsearch.index.features.parallel import build_into
 
     settings = load_settings(index_dir=index_dir, dup_distance=dup_distance)
     console = Console(stderr=True)
@@ -113,22 +140,61 @@ def build(features: str, index_dir: Path, shards: int, workers: int, dup_distanc
         raise click.ClickException(f"no feature shards in {features}")
     folders = shard_folders(index_dir, shards)
     started = time.perf_counter()
-    try:
-        with _progress(console, folder.count(names)) as progress:
-            task = progress.task_ids[0]
-            summary = build_into(
-                folder,
-                folders,
-                functools.partial(open_target, settings),
-                workers=workers,
-                names=names,
-                commit_every=BUILD_COMMIT_EVERY,
-                dup_distance=settings.dup_distance,
-                progress=lambda n: progress.update(task, completed=n),
-            )
-    except (Unavailable, OSError) as exc:  # a shard's folder or store, here or in a worker
-        raise click.ClickException(f"index build stopped: {exc}") from exc
+    with _builder(distributor, ray_address, shard_attempts, workers, console) as write:
+        try:
+            with _progress(console, folder.count(names)) as progress:
+                task = progress.task_ids[0]
+                summary = write(
+                    folder,
+                    folders,
+                    functools.partial(open_target, settings),
+                    names=names,
+                    commit_every=BUILD_COMMIT_EVERY,
+                    dup_distance=settings.dup_distance,
+                    progress=lambda n: progress.update(task, completed=n),
+                )
+        except (Unavailable, OSError) as exc:  # a shard's folder or store, here or in a worker
+            raise click.ClickException(f"index build stopped: {exc}") from exc
     print_build(console, summary, time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def _builder(
+    distributor: str, address: str, attempts: int, workers: int, console: Console
+) -> Iterator[Callable[..., BuildSummary]]:
+    """What writes the shards: `build_into` here, or `build_on_ray` on the Ray joined for
+    the build (a local one started for it is stopped after)."""
+    if distributor == "local":
+        from pixsearch.index.features.parallel import build_into
+
+        yield functools.partial(build_into, workers=workers)
+        return
+    if distributor != "ray":  # a value from the environment, which click did not check
+        raise click.ClickException(f"index build: --distributor {distributor!r}: local or ray")
+    if attempts < 1:
+        raise click.ClickException(f"--shard-attempts must be at least 1, not {attempts}")
+    try:  # an optional extra: these say how to install it
+        from pixsearch.index.features.ray_build import ShardFailed, build_on_ray
+        from pixsearch.ingest.ray_distributor import join_ray
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    import ray
+
+    try:
+        started_here = join_ray(address)
+    except Unavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield functools.partial(build_on_ray, attempts=attempts, warn=_warner(console))
+    except ShardFailed as exc:  # raised inside the with block, thrown in here
+        raise click.ClickException(f"index build stopped: {exc}") from exc
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _warner(console: Console) -> Callable[[str], None]:
+    return lambda text: console.print(f"[bold yellow]warning: {escape(text)}[/]")
 
 
 @click.command("reindex")
@@ -190,6 +256,8 @@ def print_build(console: Console, summary: BuildSummary, seconds: float) -> None
     table.add_row("commits", str(summary.commits))
     if len(summary.indexed) > 1:
         table.add_row("near-duplicate grouping", f"{summary.grouping_seconds:.1f} s")
+    if summary.nodes:
+        table.add_row("Ray nodes that wrote shards", str(summary.nodes))
     rate = summary.records / seconds if seconds > 0 else 0.0
     table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} records/s)")
     console.print(table)

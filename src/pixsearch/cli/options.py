@@ -33,7 +33,8 @@ def setting_option(name: str, *decls: str, **attrs: Any) -> Callable[[F], F]:
 
     The command receives the setting's effective value: the flag when given, else
     the environment variable, else the default; one precedence rule, Settings'.
-    A bool setting becomes an on/off pair (``--semantic/--no-semantic``).
+    A bool setting becomes an on/off pair (``--semantic/--no-semantic``). A ``help``
+    in ``attrs`` replaces the setting's own text for this command.
     """
     spec = Settings.spec(name)
     if not decls:
@@ -48,9 +49,8 @@ def setting_option(name: str, *decls: str, **attrs: Any) -> Callable[[F], F]:
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
-    return click.option(
-        *decls, name, default=None, callback=resolve, help=setting_help(spec), **attrs
-    )
+    text = setting_help(spec, attrs.pop("help", ""))
+    return click.option(*decls, name, default=None, callback=resolve, help=text, **attrs)
 
 
 _CLICK_TYPES: dict[str, click.ParamType[Any, Any]] = {

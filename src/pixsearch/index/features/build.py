@@ -74,6 +74,7 @@ class BuildSummary:
     commits: int = 0
     grouping_seconds: float = 0.0
     writing_seconds: float = 0.0
+    nodes: int = 0  # the Ray nodes that wrote shards, in a build on Ray
 
 
 Progress = Callable[[int], None]  # called with the records done so far

@@ -12,6 +12,9 @@ Processes are spawned, not forked: the parent holds Tantivy and usearch handles
 and their threads, which a fork would copy in whatever state they were in. A
 failed shard fails the build, as in one process: a sharded build starts from
 empty folders, so it is rerun into new ones.
+
+What is not about processes (planning the shards, adding up their summaries)
+is ``build_sharded``'s, which ray_build.py shares: there each shard is a Ray task.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pixsearch.index.sharded.routing import shard_of
 from pixsearch.lifeline import die_with
 
 OpenTarget = Callable[[Path], Target]  # picklable: a module's function or a partial of one
+RunJobs = Callable[[list["ShardJob"], Progress | None], list[BuildSummary]]  # summaries in order
 POLL_SECONDS = 0.25  # how often the parent adds up the shards' progress
 
 _written: Any = None  # in a worker: records written so far, one slot a shard
@@ -46,7 +50,9 @@ class ShardJob:
     names: tuple[str, ...]
     shard: int
     folder: Path
-    groups: dict[str, str]  # sha256 → group key, for this shard's images only
+    # sha256 → group key, for this shard's images only; None for the one shard of an
+    # unsharded build, whose store groups its images itself as a one-process build's does
+    groups: dict[str, str] | None
     commit_every: int
 
 
@@ -101,20 +107,41 @@ def build_shards_side_by_side(
     progress: Progress | None = None,
 ) -> BuildSummary:
     """`build_index` into the N shards at `folders`, `workers` of them written at once."""
+
+    def run(jobs: list[ShardJob], progress: Progress | None) -> list[BuildSummary]:
+        return _run(jobs, open_target, workers, progress)
+
+    return build_sharded(
+        features,
+        folders,
+        run,
+        names=names,
+        commit_every=commit_every,
+        dup_distance=dup_distance,
+        progress=progress,
+    )
+
+
+def build_sharded(
+    features: FeatureFolder,
+    folders: Sequence[Path],
+    run: RunJobs,
+    *,
+    names: Sequence[str] | None = None,
+    commit_every: int = 2000,
+    dup_distance: int = 6,
+    progress: Progress | None = None,
+) -> BuildSummary:
+    """The shards at `folders` planned here (grouping included), written by `run` (processes
+    here, or Ray tasks: ray_build.py), their summaries added up."""
     if features.filesystem_given:
         raise ValueError("a build in several processes opens the feature folder by its location")
     names = tuple(features.names() if names is None else names)
     started = time.perf_counter()
-    looks = features.looks(names)
-    groups = assign_groups(looks, features.thumbnails.get, max_distance=dup_distance)
+    jobs = shard_jobs(features, folders, names, commit_every, dup_distance)
     summary = BuildSummary(grouping_seconds=time.perf_counter() - started)
-    per_shard = split_groups(groups, len(folders))
-    jobs = [
-        ShardJob(features.location, names, i, folder, per_shard[i], commit_every)
-        for i, folder in enumerate(folders)
-    ]
     started = time.perf_counter()
-    done = _run(jobs, open_target, workers, progress)
+    done = run(jobs, progress)
     summary.writing_seconds = time.perf_counter() - started
     summary.records = sum(d.records for d in done)
     summary.indexed = [d.indexed[0] for d in done]
@@ -122,6 +149,27 @@ def build_shards_side_by_side(
     summary.unchanged = sum(d.unchanged for d in done)
     summary.commits = sum(d.commits for d in done)
     return summary
+
+
+def shard_jobs(
+    features: FeatureFolder,
+    folders: Sequence[Path],
+    names: tuple[str, ...],
+    commit_every: int,
+    dup_distance: int,
+) -> list[ShardJob]:
+    """A job per folder: with several, the grouping pass first, each job given its groups."""
+    # Absolute, so a process with another working directory (a Ray worker) finds them.
+    location = features.location if "://" in features.location else features.root
+    if len(folders) == 1:
+        return [ShardJob(location, names, 0, folders[0].absolute(), None, commit_every)]
+    looks = features.looks(names)
+    groups = assign_groups(looks, features.thumbnails.get, max_distance=dup_distance)
+    per_shard = split_groups(groups, len(folders))
+    return [
+        ShardJob(location, names, i, folder.absolute(), per_shard[i], commit_every)
+        for i, folder in enumerate(folders)
+    ]
 
 
 def split_groups(groups: dict[str, str], n: int) -> list[dict[str, str]]:
@@ -167,17 +215,23 @@ def _share(written: SynchronizedArray[int], owner: int) -> None:
 
 
 def _write_shard(job: ShardJob, open_target: OpenTarget) -> BuildSummary:
-    """In a worker: write one shard's records, committing as the one-process build does."""
+    """In a worker process: `write_shard`, its progress counted in the shared array."""
+    return write_shard(job, open_target, _progress_of(job.shard))
+
+
+def write_shard(job: ShardJob, open_target: OpenTarget, progress: Progress) -> BuildSummary:
+    """Write one shard's records, committing as the one-process build does."""
     features = FeatureFolder(job.location)
     target = open_target(job.folder)
+    groups = job.groups
     try:
         loader = Loader(
             features,
             [target],
-            route=lambda record: 0 if record.facts.sha256 in job.groups else None,
-            groups=job.groups,
+            route=None if groups is None else lambda r: 0 if r.facts.sha256 in groups else None,
+            groups=groups,
             commit_every=job.commit_every,
-            progress=_progress_of(job.shard),
+            progress=progress,
         )
         for name in job.names:
             loader.load(name)

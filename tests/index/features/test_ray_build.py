@@ -1,0 +1,177 @@
+"""A sharded build on Ray (two nodes of one CPU) writes the very shards one process writes,
+retries a shard whose worker dies, and stops cleanly when one keeps failing."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from pixsearch.cli.main import cli
+from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.features.folder import FeatureFolder
+from tests.index.features.helpers import all_documents, page_counts, write_corpus, write_features
+
+ray = pytest.importorskip("ray")
+NODE_MEMORY = 80 * 1024 * 1024  # object store per node: the tasks pass only summaries
+
+
+@pytest.fixture(scope="module")
+def ray_nodes() -> Iterator[None]:
+    """A real Ray of two nodes (raylets), one CPU each, joined by this process."""
+    from ray.cluster_utils import Cluster
+
+    head = {"num_cpus": 1, "object_store_memory": NODE_MEMORY, "include_dashboard": False}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    try:
+        cluster.add_node(num_cpus=1, object_store_memory=NODE_MEMORY)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, log_to_driver=False)
+        yield
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+@pytest.fixture(scope="module")
+def features(tmp_path_factory: pytest.TempPathFactory) -> FeatureFolder:
+    root = tmp_path_factory.mktemp("ray-build")
+    write_corpus(root / "pictures")
+    folder = FeatureFolder(root / "features")
+    write_features(root / "pictures", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def one_process(features: FeatureFolder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same shards, built in this process alone."""
+    index = tmp_path_factory.mktemp("one-process") / "index"
+    result = invoke(features, index, "--shards", "3")
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def invoke(features: FeatureFolder, index: Path, *extra: str) -> Any:
+    args = ["index", "build", features.location, "--index", str(index), *extra]
+    return CliRunner().invoke(cli, args)
+
+
+def on_ray(features: FeatureFolder, index: Path, *extra: str) -> Any:
+    return invoke(features, index, "--shards", "3", "--distributor", "ray", *extra)
+
+
+def same_shards(built: Path, expected: Path) -> None:
+    for i in range(3):
+        got, want = EmbeddedStore(built / f"shard-{i}"), EmbeddedStore(expected / f"shard-{i}")
+        assert all_documents(got) == all_documents(want)  # same doc ids, groups and places
+        assert page_counts(got) == page_counts(want)
+
+
+def test_shards_written_on_ray_equal_those_of_one_process(
+    features: FeatureFolder, one_process: Path, tmp_path: Path, ray_nodes: None
+) -> None:
+    result = on_ray(features, tmp_path / "index")
+    assert result.exit_code == 0, result.output
+    same_shards(tmp_path / "index", one_process)
+    spread = [EmbeddedStore(one_process / f"shard-{i}") for i in range(3)]
+    assert sum(1 for store in spread if all_documents(store)) > 1  # the corpus really was spread
+    assert re.search(r"Ray nodes that wrote shards\W+2\b", result.output)  # both nodes wrote
+
+
+def test_one_shard_on_ray_equals_one_built_here(
+    features: FeatureFolder, tmp_path: Path, ray_nodes: None
+) -> None:
+    here = invoke(features, tmp_path / "here")
+    there = invoke(features, tmp_path / "there", "--distributor", "ray")
+    assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
+    got, want = EmbeddedStore(tmp_path / "there"), EmbeddedStore(tmp_path / "here")
+    assert all_documents(got) == all_documents(want)
+
+
+def writer_of(folder: Path) -> int | None:
+    """Another process with a file under `folder` open: the Ray worker writing it."""
+    inside = f"{folder}/"
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            links = [os.readlink(fd.path) for fd in os.scandir(f"{entry.path}/fd")]
+        except OSError:  # gone meanwhile, or not ours
+            continue
+        if any(link.startswith(inside) for link in links):
+            return int(entry.name)
+    return None
+
+
+@contextmanager
+def killing_writers(folder: Path, times: int) -> Iterator[list[int]]:
+    """SIGKILL each process found writing under `folder`, `times` at most, while the body runs."""
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set() and len(killed) < times:
+            pid = writer_of(folder)
+            if pid is not None and pid not in killed:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield killed
+    finally:
+        stop.set()
+        watcher.join()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds the writer in /proc")
+def test_a_shard_whose_worker_is_killed_is_written_again(
+    features: FeatureFolder, one_process: Path, tmp_path: Path, ray_nodes: None
+) -> None:
+    index = tmp_path / "index"
+    with killing_writers(index / "shard-1", times=1) as killed:
+        result = on_ray(features, index)
+    assert result.exit_code == 0, result.output
+    assert len(killed) == 1
+    assert "shard 1" in result.output and "attempt 1 failed" in result.output
+    same_shards(index, one_process)  # the retry started over, from an empty folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds the writer in /proc")
+def test_a_shard_that_fails_every_attempt_stops_the_build(
+    features: FeatureFolder, tmp_path: Path, ray_nodes: None
+) -> None:
+    index = tmp_path / "index"
+    with killing_writers(index / "shard-1", times=2) as killed:
+        result = on_ray(features, index, "--shard-attempts", "2")
+    assert result.exit_code == 1, result.output  # a message, not a traceback
+    assert len(killed) == 2
+    assert "index build stopped" in result.output and "shard-1" in result.output
+    assert "failed on 2 attempts" in result.output and "WorkerCrashedError" in result.output
+    assert not list(index.glob("shard-*"))  # nothing half written: rerun into the same folder
+    assert on_ray(features, index).exit_code == 0
+
+
+def test_what_was_there_before_the_build_is_kept(
+    features: FeatureFolder, tmp_path: Path, ray_nodes: None
+) -> None:
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "shard-1").write_text("a file where a shard's folder must go")
+    result = on_ray(features, index)
+    assert result.exit_code == 1, result.output
+    assert "index build stopped" in result.output and "shard-1" in result.output
+    assert "not retried" in result.output  # its attempt could not start from an empty folder
+    assert (index / "shard-1").read_text().startswith("a file")
+    assert not (index / "shard-0").exists() and not (index / "shard-2").exists()
