@@ -3,6 +3,7 @@ retries a shard whose worker dies, and stops cleanly when one keeps failing."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -95,6 +96,14 @@ def test_one_shard_on_ray_equals_one_built_here(
     assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
     got, want = EmbeddedStore(tmp_path / "there"), EmbeddedStore(tmp_path / "here")
     assert all_documents(got) == all_documents(want)
+
+
+def test_ray_map_is_map_on_ray(ray_nodes: None) -> None:
+    from pixsearch.index.features.ray_build import ray_map
+
+    assert ray_map(json.loads, ["3", "[1, 2]", "{}", "0"]) == [3, [1, 2], {}, 0]  # in order
+    with pytest.raises(json.JSONDecodeError):  # the task's own error, as its own type
+        ray_map(json.loads, ["1", "x"])
 
 
 def writer_of(folder: Path) -> int | None:

@@ -31,7 +31,7 @@ from typing import Any
 
 from pixsearch.index.features.build import BuildSummary, Loader, Progress, Target, build_index
 from pixsearch.index.features.folder import FeatureFolder
-from pixsearch.index.features.groups import assign_groups
+from pixsearch.index.features.groups import Mapper, assign_groups
 from pixsearch.index.sharded.routing import shard_of
 from pixsearch.lifeline import die_with
 
@@ -131,14 +131,15 @@ def build_sharded(
     commit_every: int = 2000,
     dup_distance: int = 6,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
 ) -> BuildSummary:
-    """The shards at `folders` planned here (grouping included), written by `run` (processes
-    here, or Ray tasks: ray_build.py), their summaries added up."""
+    """The shards at `folders` planned here (grouping included, its parts run by `mapper`),
+    written by `run` (processes here, or Ray tasks: ray_build.py), their summaries added up."""
     if features.filesystem_given:
         raise ValueError("a build in several processes opens the feature folder by its location")
     names = tuple(features.names() if names is None else names)
     started = time.perf_counter()
-    jobs = shard_jobs(features, folders, names, commit_every, dup_distance)
+    jobs = shard_jobs(features, folders, names, commit_every, dup_distance, mapper)
     summary = BuildSummary(grouping_seconds=time.perf_counter() - started)
     started = time.perf_counter()
     done = run(jobs, progress)
@@ -157,6 +158,7 @@ def shard_jobs(
     names: tuple[str, ...],
     commit_every: int,
     dup_distance: int,
+    mapper: Mapper | None = None,
 ) -> list[ShardJob]:
     """A job per folder: with several, the grouping pass first, each job given its groups."""
     # Absolute, so a process with another working directory (a Ray worker) finds them.
@@ -164,7 +166,8 @@ def shard_jobs(
     if len(folders) == 1:
         return [ShardJob(location, names, 0, folders[0].absolute(), None, commit_every)]
     looks = features.looks(names)
-    groups = assign_groups(looks, features.thumbnails.get, max_distance=dup_distance)
+    thumbnail = features.thumbnails.get
+    groups = assign_groups(looks, thumbnail, max_distance=dup_distance, mapper=mapper)
     per_shard = split_groups(groups, len(folders))
     return [
         ShardJob(location, names, i, folder.absolute(), per_shard[i], commit_every)

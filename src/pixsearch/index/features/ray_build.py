@@ -1,11 +1,12 @@
 """The shards of a sharded build written by Ray tasks, so a build can use several machines.
 
-The plan is parallel.py's (``build_sharded``): the grouping pass runs here, once,
-then each shard's write is one Ray task of one CPU, given its ``ShardJob``. The
-task reopens the feature folder by its location (a path every node sees, or any
-``pyarrow.fs`` URI) and writes its shard folder in place, as an embedded index:
-so the index folder must be a path every node sees, the same on each (a shared
-filesystem). Only the shard's summary travels back.
+The plan is parallel.py's (``build_sharded``): the grouping pass runs once (its
+candidate pairs found by Ray tasks through ``ray_map``, its resolution here, in
+order), then each shard's write is one Ray task of one CPU, given its
+``ShardJob``. The task reopens the feature folder by its location (a path every
+node sees, or any ``pyarrow.fs`` URI) and writes its shard folder in place, as an
+embedded index: so the index folder must be a path every node sees, the same on
+each (a shared filesystem). Only the shard's summary travels back.
 
 Failures. Each attempt at a shard starts from an empty folder, so a retry never
 builds on what a failed attempt half wrote. This process counts the attempts
@@ -30,6 +31,7 @@ otherwise start a local Ray of their own.
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -98,6 +100,7 @@ def build_on_ray(
         commit_every=commit_every,
         dup_distance=dup_distance,
         progress=progress,
+        mapper=functools.partial(ray_map, attempts=attempts),
     )
     summary.nodes = len(run.nodes)
     return summary
