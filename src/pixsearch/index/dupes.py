@@ -163,9 +163,10 @@ def chunk_values(hashes: np.ndarray) -> np.ndarray:
     return ((values[None, :] >> shifts) & np.uint64(_MASK)).astype(np.int64)
 
 
-def hammings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Bits apart of uint64 hashes, pair by pair."""
-    return _bit_count(np.bitwise_xor(a, b))
+def bit_counts(values: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64 (of two hashes' xor: their distance), in any shape."""
+    values = np.ascontiguousarray(values, dtype=np.uint64)
+    return _bit_count(values.reshape(-1)).reshape(values.shape)
 
 
 def _chunks(value: int) -> list[int]:
