@@ -5,6 +5,7 @@
     python bench/shard_bench.py latency --docs 100000 [--queries 300] [--rounds 3] [--ray-code L=S]
     python bench/shard_bench.py qps     --docs 100000 [--shards 1,2,4] [--clients 4] [--seconds 20]
     python bench/shard_bench.py calls   --docs 100000 [--shards 1] [--queries 300]
+    python bench/shard_bench.py handles [--queries 500]
 
 build: the search bench's synthetic corpus (bench/search_bench.py: Zipf words,
 realistic fields) as one embedded index, then copied into N shards by group
@@ -30,6 +31,9 @@ Ray: the API in this process over the `ray` backend, each shard deployment handl
 replaced by one calling a ShardServer here. A count, not a timing: what a change
 to the shard clients saves does not depend on the machine's load. With
 `PYTHONPATH=SRC` it counts the package in SRC (an older commit's, say).
+
+handles: one call's cost inside a replica, as the ingress calls a shard: through a
+DeploymentHandle (Serve's router) and as a plain Ray actor call, `--queries` calls each.
 
 qps: Ray Serve with 1, 2 and 4 shards (one replica each, one ingress), `--clients`
 concurrent clients for `--seconds`: queries per second and p50/p99 latency.
@@ -509,6 +513,49 @@ def hops(count: int) -> None:
         ray.shutdown()
 
 
+class _Plain:
+    def call(self, value: int) -> int:
+        return value
+
+
+class HandleCaller:
+    """A replica timing calls to the echo deployment and to a plain actor (p50, p99 ms)."""
+
+    def __init__(self, echo: DeploymentHandle[Any]) -> None:
+        self.echo = echo.options(method_name="call")
+        self.actor = ray.get_actor("plain-echo")
+
+    def run(self, count: int) -> dict[str, tuple[float, float]]:
+        calls = {
+            "DeploymentHandle call": lambda: self.echo.remote(1).result(timeout_s=10),
+            "plain Ray actor call": lambda: ray.get(self.actor.call.remote(1), timeout=10),
+        }
+        found = {}
+        for label, call in calls.items():
+            samples = timed(lambda _, c=call: c(), ["x"] * (count + 50))[50:]
+            found[label] = percentiles(samples)
+        return found
+
+
+def handles(count: int) -> None:
+    """What a call from the ingress to a shard costs through Serve, and as Ray's own."""
+    ray.init(address="local", num_cpus=4, include_dashboard=False, logging_level=logging.WARNING)
+    quiet = {"log_level": "WARNING", "enable_access_log": False}
+    plain = ray.remote(_Plain).options(name="plain-echo").remote()
+    ray.get(plain.call.remote(0))
+    echo = serve.deployment(name="echo", logging_config=quiet)(Echo).bind()
+    caller = serve.deployment(name="caller", logging_config=quiet)(HandleCaller).bind(echo)
+    try:
+        handle = serve.run(caller, name="handles", route_prefix=None)
+        for _ in range(3):
+            found = handle.options(method_name="run").remote(count).result(timeout_s=600)
+            for label, (p50, p99) in found.items():
+                print(f"{label:<24} p50 {p50:.2f} ms, p99 {p99:.2f} ms", flush=True)
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
 def echo_app_plain() -> Starlette:
     async def zero(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
@@ -518,7 +565,8 @@ def echo_app_plain() -> Starlette:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["build", "overlap", "latency", "qps", "hops", "calls"])
+    whats = ["build", "overlap", "latency", "qps", "hops", "calls", "handles"]
+    parser.add_argument("what", choices=whats)
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=Path(".bench/shards"))
     parser.add_argument("--shards", default="1,2,4")
@@ -546,6 +594,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "hops":
         hops(args.queries)
+        return
+    if args.what == "handles":
+        handles(args.queries)
         return
     counts = [int(n) for n in args.shards.split(",")]
     root = args.dir / str(args.docs)
