@@ -2,16 +2,20 @@
 
     python bench/group_bench.py [--docs 100000] [--distance 6] [--parts 16] [--workers 2]
         [--embeddings 0] [--embedded-share 0.5] [--transparent-share 0.02]
-        [--blank-share 0.001] [--seed 1] [--no-sequential]
+        [--blank-share 0.001] [--cluster 0] [--cluster-colours 100] [--seed 1]
+        [--no-sequential] [--memory]
 
 Synthetic looks, no pictures: families of one random 64-bit pHash and its copies
 (most images alone; a copy within 0..distance+1 bits of its original, its colour
 layout a few units off), transparent pictures with a look over black and copies
 flattened over black near it, a share of near-blank pictures (hashes within 3 bits
 of 0, as flat images hash), and, with --embeddings D, a share with D-d visual
-embeddings (copies' a little noisy). No thumbnails: every pair a hash finds stands
-without a pixel check, so the times are the grouping machinery's, not the pixel
-checks' (those are the same calls in both ways).
+embeddings (copies' a little noisy). With --cluster N, a crowded cluster too: N
+more images whose hashes are within 2 bits of one (as a site's placeholders or flat
+colour fills hash), each in one of --cluster-colours flat colours, so that an image
+joins the first earlier one of its colour; their pairs are N^2/2. No thumbnails: every
+pair a hash finds stands without a pixel check, so the times are the grouping
+machinery's, not the pixel checks' (those are the same calls in both ways).
 
 Times, wall and CPU seconds (this process, and the pool's processes where there are):
 the reference (tests/index/features/sequential.py: every image through
@@ -19,6 +23,10 @@ the reference (tests/index/features/sequential.py: every image through
 process, and with its pairs found in a spawned process pool of --workers; then the
 two phases apart (reading the looks, phase 1's pairs by chunk key, phase 2's
 resolution in order). Every way must give the reference's groups, or the bench fails.
+
+With --memory, the reference and ``assign_groups`` in this process instead each run
+in a fresh process, which reports its peak resident memory (ru_maxrss) before and
+after the grouping, and its times.
 """
 
 from __future__ import annotations
@@ -105,7 +113,21 @@ def make_looks(args: argparse.Namespace) -> list[Look]:
         Look(f"{i:064x}", int(h), text, False, vectors[i], darks[i])
         for i, (h, text) in enumerate(zip(hashes.tolist(), _hex(layouts), strict=True))
     ]
-    return [looks[i] for i in rng.permutation(n)]
+    looks += _cluster(args, rng)
+    return [looks[i] for i in rng.permutation(len(looks))]
+
+
+def _cluster(args: argparse.Namespace, rng: np.random.Generator) -> list[Look]:
+    """--cluster looks within 2 bits of one hash, in --cluster-colours flat colours."""
+    n = args.cluster
+    base = np.full(n, rng.integers(0, FULL, dtype=np.uint64, endpoint=True), dtype=np.uint64)
+    hashes = _flip(base, rng.integers(0, 3, n), rng)
+    colours = rng.integers(0, 256, (args.cluster_colours, 3))
+    layouts = np.tile(colours[rng.integers(0, args.cluster_colours, n)], 4)
+    return [
+        Look(f"c{i:063x}", int(h), text, False, None, "")
+        for i, (h, text) in enumerate(zip(hashes.tolist(), _hex(layouts), strict=True))
+    ]
 
 
 def _darks(
@@ -155,7 +177,7 @@ def in_pool(workers: int) -> tuple[ProcessPoolExecutor, Callable[..., list[Any]]
 def run(args: argparse.Namespace) -> None:
     with timed() as making:
         looks = make_looks(args)
-    print(f"{args.docs:,} looks made in {making.wall:.1f} s")
+    print(f"{len(looks):,} looks made in {making.wall:.1f} s")
     rows: list[tuple[str, Clock]] = []
     expected: dict[str, str] | None = None
     nothing: Callable[[str], bytes | None] = lambda sha: None  # noqa: E731
@@ -196,15 +218,43 @@ def phases(looks: list[Look], args: argparse.Namespace) -> list[tuple[str, Clock
             args.distance,
             args.parts,
         )
-        pairs = merge_pairs(map(find_pairs, inputs))
+        found = merge_pairs(map(find_pairs, inputs))
     with timed() as resolving:
-        _Resolver(images, lambda sha: None, args.distance).run(pairs)
-    print(f"{len(pairs):,} candidate pairs")
+        _Resolver(images, lambda sha: None, args.distance).run(found)
+    print(f"{len(found.rows):,} candidate pairs kept, {len(found.cut_same):,} images cut")
     return [
         ("  reading the looks", reading),
         ("  phase 1: pairs by chunk key", finding),
         ("  phase 2: resolution in order", resolving),
     ]
+
+
+def memory(args: argparse.Namespace) -> None:
+    """Each way in a fresh process: its peak memory and times (--memory)."""
+    ways = ["sequential", "two phases"] if args.sequential else ["two phases"]
+    print(f"{'':36} {'MB before':>10} {'MB peak':>10} {'wall s':>8} {'CPU s':>8}")
+    expected: dict[str, str] | None = None
+    for way in ways:
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            before, peak, clock, groups = pool.submit(measured, way, args).result()
+        print(f"{way:36} {before:10,.0f} {peak:10,.0f} {clock.wall:8.2f} {clock.cpu:8.2f}")
+        expected = expected or groups
+        assert groups == expected, f"{way}: other groups"
+    sizes = np.unique(list(groups.values()), return_counts=True)[1]
+    print(f"{len(groups):,} images, {len(sizes):,} groups, the largest {sizes.max():,}")
+
+
+def measured(way: str, args: argparse.Namespace) -> tuple[float, float, Clock, dict[str, str]]:
+    """(peak MB once the looks are made, peak MB after `way`, its times, its groups)."""
+    looks = make_looks(args)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    nothing: Callable[[str], bytes | None] = lambda sha: None  # noqa: E731
+    with timed() as clock:
+        if way == "sequential":
+            groups = sequential_groups(looks, nothing, max_distance=args.distance)
+        else:
+            groups = assign_groups(looks, nothing, max_distance=args.distance, parts=args.parts)
+    return before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, clock, groups
 
 
 def main() -> None:
@@ -217,9 +267,16 @@ def main() -> None:
     parser.add_argument("--embedded-share", type=float, default=0.5)
     parser.add_argument("--transparent-share", type=float, default=0.02)
     parser.add_argument("--blank-share", type=float, default=0.001)
+    parser.add_argument("--cluster", type=int, default=0, help="images in a crowded cluster")
+    parser.add_argument("--cluster-colours", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-sequential", dest="sequential", action="store_false")
-    run(parser.parse_args())
+    parser.add_argument("--memory", action="store_true", help="peak memory, each way alone")
+    args = parser.parse_args()
+    if args.memory:
+        memory(args)
+    else:
+        run(args)
 
 
 if __name__ == "__main__":

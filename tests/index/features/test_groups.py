@@ -163,12 +163,23 @@ def ways(pool: ProcessPoolExecutor) -> list[tuple[int, Mapper | None]]:
 def assert_same_groups(
     looks: list[Look], thumbnails: Thumbnails, pool: ProcessPoolExecutor, max_distance: int = MAX
 ) -> dict[str, str]:
+    """`assign_groups` split every way, and keeping 1 or 2 pairs of an image and class
+    (most images cut: the resolution measures the rest directly), gives the reference's
+    groups."""
     expected = sequential_groups(looks, thumbnails, max_distance=max_distance)
     for parts, mapper in ways(pool):
         got = assign_groups(
             looks, thumbnails, max_distance=max_distance, parts=parts, mapper=mapper
         )
         assert got == expected, (parts, mapper)
+    for keep in (1, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(pairs, "KEEP", keep)
+            for parts, mapper in ways(pool)[1::2]:
+                got = assign_groups(
+                    looks, thumbnails, max_distance=max_distance, parts=parts, mapper=mapper
+                )
+                assert got == expected, (keep, parts, mapper)
     return expected
 
 
@@ -308,8 +319,8 @@ def test_pairs_are_every_pair_within_the_distance() -> None:
         expected = {p for p in within_7 if p[2] <= most}
         for parts in (1, 7):
             found = [find_pairs(p) for p in pair_parts(hashes, dark, has_dark, most, parts)]
-            assert sum(len(rows) for rows in found) == len(expected)  # each once, in one part
-            pairs = merge_pairs(found)
+            assert sum(len(f.rows) for f in found) == len(expected)  # each once, in one part
+            pairs = merge_pairs(found).rows
             assert {tuple(row) for row in pairs.tolist()} == expected
     assert sum(1 for p in within_7 if p[3] == SAME) > 1000
     assert {p[3] for p in within_7} == {SAME, THEIRS_OVER_BLACK, MINE_OVER_BLACK}
@@ -325,6 +336,6 @@ def test_pairs_measured_in_small_batches(monkeypatch: pytest.MonkeyPatch) -> Non
     has_dark = rng.random(len(hashes)) < 0.2
     dark = hashes ^ np.uint64(1 << 40)
     expected = brute_force(hashes, dark, has_dark, MAX)
-    found = [find_pairs(p) for p in pair_parts(hashes, dark, has_dark, MAX, 3)]
-    assert sum(len(rows) for rows in found) == len(expected)
-    assert {tuple(row) for row in merge_pairs(found).tolist()} == expected
+    found = [find_pairs(p) for p in pair_parts(hashes, dark, has_dark, MAX, 3, keep=1000)]
+    assert sum(len(f.rows) for f in found) == len(expected)
+    assert {tuple(row) for row in merge_pairs(found).rows.tolist()} == expected

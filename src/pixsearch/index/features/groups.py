@@ -17,12 +17,15 @@ It runs in two phases, and gives exactly the groups of the ingest's walk:
    hash and a look over black) are within the distance, found by multi-index
    hashing over pHash chunks as a join split by chunk key. Its parts are
    independent; `mapper` runs them, in this process by default, or in other
-   processes or Ray tasks.
+   processes or Ray tasks. It keeps each image's best `pairs.KEEP` candidates of each
+   class, so that a crowded cluster does not fill memory with the square of its size.
 2. Resolution, here, in order: each image tries its precomputed candidates as the
    ingest tries what its tables give it (colour layouts, then nearest first,
    checked by pixels), then the embedding step over the embeddings of the images
    before it. Only this phase reads thumbnails, and it must be sequential: an
-   image joins the group its duplicate got.
+   image joins the group its duplicate got. An image whose kept candidates were cut
+   and are all refused goes on with its further candidates, measured directly
+   (features/direct.py), as the ingest would have.
 
 A group's key is the sha256 of its first image: the same on any machine that
 reads the same shards, whatever numbers a store later gives its documents.
@@ -48,11 +51,13 @@ from pixsearch.index.dupes import (
     over_black_match,
     parse_layout,
 )
+from pixsearch.index.features.direct import Direct
 from pixsearch.index.features.pairs import (
     DISTANCE,
     KIND,
     SAME,
     THEIRS_OVER_BLACK,
+    FoundPairs,
     J,
     K,
     find_pairs,
@@ -92,8 +97,8 @@ def assign_groups(
         max_distance,
         parts,
     )
-    pairs = merge_pairs((mapper or _in_process)(find_pairs, inputs))
-    return _Resolver(images, thumbnail, max_distance).run(pairs)
+    found = merge_pairs((mapper or _in_process)(find_pairs, inputs))
+    return _Resolver(images, thumbnail, max_distance).run(found)
 
 
 def _in_process(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
@@ -172,18 +177,24 @@ class _Resolver:
         self.thumbs = ThumbCache(thumbnail, THUMB_CACHE)
         self.embeddings = _Embeddings()
         self.groups: list[int] = []  # by image number: its group's first image
+        self.direct: Direct | None = None  # made when an image's kept candidates run out
+        self.js: list[int] = []  # the rows' columns, as `run` reads them
+        self.distances: list[int] = []
+        self.kinds: list[int] = []
+        self.cut_same: set[int] = set()  # images whose rows the pair finder cut
+        self.cut_across: set[int] = set()
 
-    def run(self, pairs: np.ndarray) -> dict[str, str]:
+    def run(self, found: FoundPairs) -> dict[str, str]:
         images = self.images
         count = len(images.shas)
+        pairs = found.rows
         bounds = np.searchsorted(pairs[:, K], np.arange(count + 1)).tolist()
-        js, distances, kinds = (pairs[:, c].tolist() for c in (J, DISTANCE, KIND))
+        self.js, self.distances, self.kinds = (pairs[:, c].tolist() for c in (J, DISTANCE, KIND))
+        self.cut_same = set(found.cut_same.tolist())
+        self.cut_across = set(found.cut_across.tolist())
         for k in range(count):
             start, end = bounds[k], bounds[k + 1]
-            match = None
-            if start < end:
-                rows = zip(js[start:end], distances[start:end], kinds[start:end], strict=True)
-                match = self._match(k, rows)
+            match = self._match(k, start, end) if start < end else None
             vector = images.vectors[k]
             if match is None and vector is not None:
                 match = self._by_embedding(k, vector)
@@ -195,35 +206,76 @@ class _Resolver:
     def _verify(self, k: int, j: int) -> Verify:
         return lambda: _aligned(self.thumbs, self.images.own_thumbs[k], self.images.shas[j])
 
-    def _match(self, k: int, rows: Iterable[tuple[int, int, int]]) -> int | None:
-        """The earlier image k joins by hash, else across black (`DuplicateIndex.nearest`).
+    def _direct(self) -> Direct:
+        if self.direct is None:
+            images = self.images
+            self.direct = Direct(images.hashes, images.layouts, images.darks, images.dark_layouts)
+        return self.direct
 
-        `rows` are k's (j, distance, kind), the same kind first, each by (distance, j).
-        """
-        images = self.images
-        phash, layout = images.hashes[k], images.layouts[k]
+    def _match(self, k: int, start: int, end: int) -> int | None:
+        """The earlier image k joins by hash, else across black (`DuplicateIndex.nearest`),
+        of k's rows [start, end): the same kind first, then across, each as tried."""
         across: list[tuple[int, int, np.ndarray, bool]] = []  # distance, j, alpha, mine
-        for j, distance, kind in rows:
+        js, distances, kinds = self.js, self.distances, self.kinds
+        tried = start
+        for row in range(start, end):
+            j, kind = js[row], kinds[row]
             if kind == SAME:
-                if layouts_close(layout, images.layouts[j]) and is_near_duplicate(
-                    phash,
-                    layout,
-                    images.hashes[j],
-                    images.layouts[j],
-                    self.max_distance,
-                    pixels=self._verify(k, j),
-                ):
+                tried = row + 1
+                if self._same(k, j):
                     return j
-            elif kind == THEIRS_OVER_BLACK:
-                dark = images.darks[j]
-                if dark is not None and layouts_close(layout, images.dark_layouts[j]):
-                    across.append((distance, j, dark.alpha, False))
             else:
-                dark = images.darks[k]
-                if dark is not None and layouts_close(images.dark_layouts[k], images.layouts[j]):
-                    across.append((distance, j, dark.alpha, True))
+                entry = self._across_entry(k, j, distances[row], kind)
+                if entry is not None:
+                    across.append(entry)
+        if k in self.cut_same:  # every kept candidate refused: on with the ones cut
+            layout = self.images.layouts[k]
+            done = np.array(js[start:tried], dtype=np.int64)
+            further: list[int] = self._direct().same(k, layout, self.max_distance, done).tolist()
+            for j in further:
+                if self._same(k, j):
+                    return j
+        # The kept rows across black are the best of all by (distance, j, kind), and
+        # over_black_match checks the first DUP_NEIGHBOURS whose layouts agree: unless
+        # the rows were cut and fewer agree, those are among the kept rows.
+        if k in self.cut_across and len(across) < DUP_NEIGHBOURS:
+            images = self.images
+            every = self._direct().across(
+                k, images.layouts[k], images.dark_layouts[k], self.max_distance
+            )
+            across = [
+                e for d, j, kind in every if (e := self._across_entry(k, j, d, kind)) is not None
+            ]
         found = over_black_match(across, lambda j: self._verify(k, j)) if across else None
         return found[1] if found is not None else None
+
+    def _same(self, k: int, j: int) -> bool:
+        """Whether k is a duplicate of j by hash (colour layouts, then pixels)."""
+        images = self.images
+        layout, other = images.layouts[k], images.layouts[j]
+        return layouts_close(layout, other) and is_near_duplicate(
+            images.hashes[k],
+            layout,
+            images.hashes[j],
+            other,
+            self.max_distance,
+            pixels=self._verify(k, j),
+        )
+
+    def _across_entry(
+        self, k: int, j: int, distance: int, kind: int
+    ) -> tuple[int, int, np.ndarray, bool] | None:
+        """A pair across black as `over_black_match` takes it, if its layouts agree."""
+        images = self.images
+        if kind == THEIRS_OVER_BLACK:
+            dark = images.darks[j]
+            if dark is not None and layouts_close(images.layouts[k], images.dark_layouts[j]):
+                return distance, j, dark.alpha, False
+            return None
+        dark = images.darks[k]
+        if dark is not None and layouts_close(images.dark_layouts[k], images.layouts[j]):
+            return distance, j, dark.alpha, True
+        return None
 
     def _by_embedding(self, k: int, vector: np.ndarray) -> int | None:
         """The first of k's nearest earlier embeddings whose pixels confirm it (`group_for`)."""

@@ -19,6 +19,16 @@ can run in other processes or as Ray tasks: `pair_parts` makes the inputs,
 `find_pairs` is the map, `merge_pairs` the reduce. Images are numbered by their order
 in the build (the ingest's order), and a pair is (k, j, distance, kind) with j < k:
 the later image k meets the earlier j, as the ingest would when adding k.
+
+A crowded cluster (thousands of placeholder or flat-colour files whose hashes are all
+within the distance) has pairs by the square of its size, more than memory holds.
+The ingest tries an image's candidates nearest first and stops at the first that
+passes, so a part keeps only each image's best `keep` (`KEEP`) of each class (the
+same kind; across black), cutting as the rows pile up, and says which images it cut:
+a part's best `keep` of an image hold the global best `keep` found in that part, so
+`merge_pairs`, cutting the union again, keeps exactly the global best `keep`. The
+resolution measures a cut image's further candidates directly, in the rare case it
+needs them (features/direct.py).
 """
 
 from __future__ import annotations
@@ -43,6 +53,21 @@ _BITS = [1 << bit for bit in range(CHUNK_BITS)]
 # caches, ran 1.6 times faster than 2 M at a time (1M hashes, 16 parts), and still
 # large next to numpy's cost per call.
 BATCH = 1 << 17
+# The rows kept of one image and class, the best by (distance, j, kind). Memory: at most
+# 2 x KEEP rows of 32 bytes an image (4 KB) in a part's output and in the merged pairs,
+# whatever the clusters (the merge's input, all parts' outputs, at worst `parts` times
+# that, when one image's pairs spread evenly over every part); a normal image has a
+# handful of candidates and is never cut. A cut image costs a direct scan over the
+# earlier images (features/direct.py, a few ms per million images) only when its kept
+# candidates are all refused (the same kind: by colour layout or pixels; across black:
+# fewer than DUP_NEIGHBOURS = 8 agree in colour layout): at 64, only after 64 nearer
+# look-alikes were refused, which real copies rarely meet (one pixel check costs about
+# as much as a scan over a million hashes).
+KEEP = 64
+# Rows a part piles up before it first cuts them to the best `keep` (then: as many as it
+# kept, so that each cut reads at most twice what it is given): 32 MB, and a cut needs
+# about three times the rows it reads; small next to the kept rows' bound.
+COMPACT_ROWS = 1 << 20
 
 
 class PairPart(NamedTuple):
@@ -54,6 +79,16 @@ class PairPart(NamedTuple):
     max_distance: int
     part: int
     parts: int
+    keep: int  # rows kept of an image and class (`KEEP`)
+
+
+class FoundPairs(NamedTuple):
+    """Pairs found (by a part, or merged), and the images whose rows were cut to `keep`."""
+
+    rows: np.ndarray  # (m, 4) int64 rows (k, j, distance, kind)
+    cut_same: np.ndarray  # int64, sorted: images k with more than `keep` SAME pairs
+    cut_across: np.ndarray  # int64, sorted: images k with more than `keep` across black
+    keep: int
 
 
 class _Buckets(NamedTuple):
@@ -76,23 +111,30 @@ class _Probes(NamedTuple):
 
 
 def pair_parts(
-    hashes: np.ndarray, dark: np.ndarray, has_dark: np.ndarray, max_distance: int, parts: int
+    hashes: np.ndarray,
+    dark: np.ndarray,
+    has_dark: np.ndarray,
+    max_distance: int,
+    parts: int,
+    keep: int | None = None,
 ) -> list[PairPart]:
-    """The inputs of `find_pairs` for `parts` parts: together they find every pair."""
-    if parts < 1:
-        raise ValueError("parts must be at least 1")
+    """The inputs of `find_pairs` for `parts` parts: together they find every pair (the
+    best `keep` of each image and class; default `KEEP`, read now)."""
+    keep = KEEP if keep is None else keep
+    if parts < 1 or keep < 1:
+        raise ValueError("parts and keep must be at least 1")
     if max_distance > 2 * CHUNKS - 1:  # some chunk within one bit: the join's guarantee
         raise ValueError(f"max_distance above {2 * CHUNKS - 1} is not guaranteed")
     hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
     dark = np.where(has_dark, np.asarray(dark, dtype=np.uint64), np.uint64(0))
     has_dark = np.asarray(has_dark, dtype=bool)
-    return [PairPart(hashes, dark, has_dark, max_distance, p, parts) for p in range(parts)]
+    return [PairPart(hashes, dark, has_dark, max_distance, p, parts, keep) for p in range(parts)]
 
 
-def find_pairs(part: PairPart) -> np.ndarray:
-    """(m, 4) int64 rows (k, j, distance, kind) of the pairs within max_distance that
-    meet in this part's buckets, each once (by the first table where they meet)."""
-    found: list[np.ndarray] = [np.empty((0, 4), dtype=np.int64)]
+def find_pairs(part: PairPart) -> FoundPairs:
+    """The pairs within max_distance that meet in this part's buckets, each once (by the
+    first table where they meet), the best `part.keep` of each image and class."""
+    kept = _Kept(len(part.hashes), part.keep)
     everyone = np.arange(len(part.hashes), dtype=np.int64)
     transparent = np.flatnonzero(part.has_dark)
     chunks = chunk_values(part.hashes)
@@ -101,27 +143,100 @@ def find_pairs(part: PairPart) -> np.ndarray:
     mine, needed = _values_of(part)
     for table in range(CHUNKS):
         side = _buckets(chunks[table], everyone, part.hashes, mine, needed)
-        found += _same_pairs(side, part, table)
+        for rows in _same_pairs(side, part, table):
+            kept.add(rows)
         if len(transparent):
             darks = _buckets(dark_chunks[table], transparent, dark_hashes, mine, needed)
-            found += _across_pairs(side, darks, part, table)
-    return np.concatenate(found)
+            for rows in _across_pairs(side, darks, part, table):
+                kept.add(rows)
+    return kept.found()
 
 
-def merge_pairs(found: Iterable[np.ndarray]) -> np.ndarray:
+def merge_pairs(found: Iterable[FoundPairs]) -> FoundPairs:
     """The parts' pairs by image k, then the same kind before across black, then
-    (distance, j): the order in which the ingest tries them. A row given twice (a part
-    run twice by a mapper) is kept once."""
-    pairs = np.concatenate([np.empty((0, 4), dtype=np.int64), *found])
-    across = (pairs[:, KIND] != SAME).astype(np.int64)
-    # two keys sort faster than five: a distance is under 8 bits (`pair_parts` checks)
-    first = pairs[:, K] * 16 + across * 8 + pairs[:, DISTANCE]
-    second = pairs[:, J] * 3 + pairs[:, KIND]
+    (distance, j, kind): the order in which the ingest tries them; of each image and
+    class the best `keep` (the parts' least). A row given twice (a part run twice by a
+    mapper) is kept once."""
+    found = list(found)
+    keep = min((f.keep for f in found), default=KEEP)
+    pairs = np.concatenate([np.empty((0, 4), dtype=np.int64), *(f.rows for f in found)])
+    first, second = _sort_keys(pairs)
     order = np.lexsort((second, first))
     first, second = first[order], second[order]
     fresh = np.ones(len(pairs), dtype=bool)
     fresh[1:] = (first[1:] != first[:-1]) | (second[1:] != second[:-1])
-    return pairs[order[fresh]]
+    order, group = order[fresh], first[fresh] >> 3  # k * 2 + across (a distance is < 8)
+    rank = np.arange(len(group)) - np.searchsorted(group, group)
+    cut = [group[rank == keep], *(_groups_of(f) for f in found)]
+    return _found(pairs[order[rank < keep]], np.concatenate(cut), keep)
+
+
+def _sort_keys(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two keys that sort rows by (k, across, distance) then (j, kind): two keys sort
+    faster than five; a distance is under 8 bits (`pair_parts` checks)."""
+    across = (pairs[:, KIND] != SAME).astype(np.int64)
+    return pairs[:, K] * 16 + across * 8 + pairs[:, DISTANCE], pairs[:, J] * 3 + pairs[:, KIND]
+
+
+def _groups_of(found: FoundPairs) -> np.ndarray:
+    return np.concatenate([found.cut_same * 2, found.cut_across * 2 + 1])
+
+
+def _found(rows: np.ndarray, cut_groups: np.ndarray, keep: int) -> FoundPairs:
+    """`FoundPairs` of rows and the groups (k * 2 + across) cut."""
+    cut_groups = np.unique(cut_groups.astype(np.int64))
+    across = (cut_groups & 1).astype(bool)
+    return FoundPairs(rows, cut_groups[~across] >> 1, cut_groups[across] >> 1, keep)
+
+
+class _Kept:
+    """A part's rows as they come, cut to the best `keep` of each group (an image and a
+    class: k * 2 + across) whenever they pile up: its memory is bounded by the kept rows
+    and COMPACT_ROWS, not by the pairs of a crowded cluster."""
+
+    def __init__(self, images: int, keep: int) -> None:
+        self.images, self.keep = images, keep
+        self.rows: list[np.ndarray] = [np.empty((0, 4), dtype=np.int64)]
+        self.piled = 0  # rows added since the last cut
+        self.kept = 0  # rows the last cut kept
+        self.cut = np.zeros(2 * images, dtype=bool)  # by group
+        # by group: the rank key of the worst row kept when it was cut; a later row of
+        # the group ranking after it can never be among its best (rows never repeat)
+        self.worst = np.full(2 * images, np.iinfo(np.int64).max, dtype=np.int64)
+
+    def add(self, rows: np.ndarray) -> None:
+        group, rank = self._keys(rows)
+        rows = rows[rank < self.worst[group]]
+        self.rows.append(rows)
+        self.piled += len(rows)
+        if self.piled >= max(COMPACT_ROWS, self.kept):
+            self._compact()
+
+    def found(self) -> FoundPairs:
+        self._compact()
+        return _found(self.rows[0], np.flatnonzero(self.cut), self.keep)
+
+    def _keys(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's group, and its rank key in its group: (distance, j, kind)."""
+        group = rows[:, K] * 2 + (rows[:, KIND] != SAME)
+        return group, (rows[:, DISTANCE] * self.images + rows[:, J]) * 3 + rows[:, KIND]
+
+    def _compact(self) -> None:
+        rows = np.concatenate(self.rows)
+        self.rows = []
+        group, rank = self._keys(rows)
+        counts = np.bincount(group, minlength=2 * self.images)
+        crowded = counts[group] > self.keep
+        if crowded.any():  # sort only the rows of the groups that are cut
+            many = np.flatnonzero(crowded)
+            many = many[np.lexsort((rank[many], group[many]))]
+            group, rank = group[many], rank[many]
+            place = np.arange(len(many)) - np.searchsorted(group, group)
+            last = place == self.keep - 1
+            self.worst[group[last]] = rank[last]
+            self.cut[counts > self.keep] = True
+            rows = rows[np.concatenate([np.flatnonzero(~crowded), many[place < self.keep]])]
+        self.rows, self.piled, self.kept = [rows], 0, len(rows)
 
 
 def _values_of(part: PairPart) -> tuple[np.ndarray, np.ndarray]:
@@ -148,20 +263,20 @@ def _buckets(
     return _Buckets(chunks, ids[by_chunk], hashes[by_chunk], starts, owned)
 
 
-def _same_pairs(side: _Buckets, part: PairPart, table: int) -> list[np.ndarray]:
+def _same_pairs(side: _Buckets, part: PairPart, table: int) -> Iterator[np.ndarray]:
     """Hash with hash: later images of an owned bucket, and every image of each
     bucket one bit above it (their bitwise and is the owned value)."""
     owned = side.owned
     left, left_hashes, values = side.ids[owned], side.hashes[owned], side.chunks[owned]
     same_bucket = _Probes(left, left_hashes, owned + 1, side.starts[values + 1])
     probe = _joined([same_bucket, *_one_bit_up(left, left_hashes, values, side.starts)])
-    return [
-        _rows(np.maximum(left, right), np.minimum(left, right), distance, SAME)
-        for left, right, distance in _within(probe, side, part.max_distance, table)
-    ]
+    for left, right, distance in _within(probe, side, part.max_distance, table):
+        yield _rows(np.maximum(left, right), np.minimum(left, right), distance, SAME)
 
 
-def _across_pairs(side: _Buckets, darks: _Buckets, part: PairPart, table: int) -> list[np.ndarray]:
+def _across_pairs(
+    side: _Buckets, darks: _Buckets, part: PairPart, table: int
+) -> Iterator[np.ndarray]:
     """Hash with look over black, in both directions, each bucket joined once."""
     dark_ids, dark_hashes = darks.ids[darks.owned], darks.hashes[darks.owned]
     dark_values = darks.chunks[darks.owned]
@@ -177,12 +292,10 @@ def _across_pairs(side: _Buckets, darks: _Buckets, part: PairPart, table: int) -
     to_darks = _joined(
         _one_bit_up(side.ids[owned], side.hashes[owned], side.chunks[owned], darks.starts)
     )
-    found = []
     for probe, meets, dark_left in ((to_images, side, True), (to_darks, darks, False)):
         for left, right, distance in _within(probe, meets, part.max_distance, table):
             image, transparent = (right, left) if dark_left else (left, right)
-            found.append(_across_rows(image, transparent, distance))
-    return found
+            yield _across_rows(image, transparent, distance)
 
 
 def _one_bit_up(
