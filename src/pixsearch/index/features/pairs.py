@@ -339,7 +339,7 @@ def _within(
         apart = meets.hashes[positions] ^ lefts
         distance = bit_counts(apart)
         near = np.flatnonzero(distance <= max_distance)
-        near = near[_first_table(apart[near]) == table]  # a close pair meets in up to four
+        near = near[_first_met(apart[near], table)]  # a close pair meets in up to four
         which = np.searchsorted(ends[first:last] - before, near, side="right")
         yield (
             probe.left[busy[first:last][which]],
@@ -348,9 +348,15 @@ def _within(
         )
 
 
-def _first_table(apart: np.ndarray) -> np.ndarray:
-    """The first table whose chunks of a pair are within one bit (`apart`: their xor)."""
-    first: np.ndarray = np.argmax(bit_counts(chunk_values(apart)) <= 1, axis=0)
+def _first_met(apart: np.ndarray, table: int) -> np.ndarray:
+    """Whether `table` is the first whose chunks of a pair are within one bit (`apart`:
+    their xor). Every pair measured in `table`'s join has its chunks there within one
+    bit (same bucket, or one bit up), so only the tables before it are measured: none
+    for the first table, where most close pairs meet."""
+    first = np.ones(len(apart), dtype=bool)
+    for earlier in range(table):
+        chunk = (apart >> np.uint64(CHUNK_BITS * earlier)) & np.uint64(_VALUES - 1)
+        first &= bit_counts(chunk) > 1
     return first
 
 
