@@ -113,7 +113,8 @@ def make_looks(args: argparse.Namespace) -> list[Look]:
         Look(f"{i:064x}", int(h), text, False, vectors[i], darks[i])
         for i, (h, text) in enumerate(zip(hashes.tolist(), _hex(layouts), strict=True))
     ]
-    looks += _cluster(args, rng)
+    if args.cluster:  # drawn only then: without, the same looks as before the option
+        looks += _cluster(args, rng)
     return [looks[i] for i in rng.permutation(len(looks))]
 
 

@@ -21,7 +21,7 @@ from pixsearch.index.darklook import DarkLook
 from pixsearch.index.dupes import DUP_NEIGHBOURS, MAX_LAYOUT_DISTANCE, Layout, bit_counts
 from pixsearch.index.features.pairs import MINE_OVER_BLACK, THEIRS_OVER_BLACK
 
-_UNKNOWN = (0,) * 12  # a missing layout's place in the array (`known` says it is missing)
+_UNKNOWN = bytes(12)  # a missing layout's place in the array (`known` says it is missing)
 
 
 class Direct:
@@ -80,17 +80,18 @@ class Direct:
 
 
 def _layout_array(layouts: Sequence[Layout]) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 12) int32 channel means (zeros where unknown), and whether each is known."""
+    """(n, 12) uint8 channel means (zeros where unknown), and whether each is known;
+    joined as bytes, a third of the time numpy takes to read tuples."""
     known = np.array([layout is not None for layout in layouts], dtype=bool)
-    values = np.array([layout or _UNKNOWN for layout in layouts], dtype=np.int32)
-    return values.reshape(len(layouts), 12), known
+    joined = b"".join([bytes(layout) if layout is not None else _UNKNOWN for layout in layouts])
+    return np.frombuffer(joined, dtype=np.uint8).reshape(len(layouts), 12), known
 
 
 def _close(layout: Layout, layouts: np.ndarray, known: np.ndarray) -> np.ndarray:
     """``dupes.layouts_close`` of `layout` with each of `layouts`, at once."""
     if layout is None:
         return np.ones(len(layouts), dtype=bool)
-    apart = layouts - np.array(layout, dtype=np.int32)
+    apart = layouts.astype(np.int32) - np.array(layout, dtype=np.int32)
     far = (apart * apart).reshape(-1, 4, 3).sum(axis=2) > MAX_LAYOUT_DISTANCE**2
     result: np.ndarray = ~known | ~far.any(axis=1)
     return result
