@@ -155,20 +155,23 @@ def find_pairs(part: PairPart) -> FoundPairs:
 def merge_pairs(found: Iterable[FoundPairs]) -> FoundPairs:
     """The parts' pairs by image k, then the same kind before across black, then
     (distance, j, kind): the order in which the ingest tries them; of each image and
-    class the best `keep` (the parts' least). A row given twice (a part run twice by a
-    mapper) is kept once."""
+    class the best `keep` (the parts' least), cut part by part as they are read. A row
+    given twice (a part run twice by a mapper) is kept once."""
     found = list(found)
     keep = min((f.keep for f in found), default=KEEP)
-    pairs = np.concatenate([np.empty((0, 4), dtype=np.int64), *(f.rows for f in found)])
+    images = max((int(f.rows[:, K].max()) + 1 for f in found if len(f.rows)), default=0)
+    kept = _Kept(images, keep)
+    for part in found:
+        kept.add(part.rows)
+    merged = kept.found()
+    pairs = merged.rows
     first, second = _sort_keys(pairs)
     order = np.lexsort((second, first))
     first, second = first[order], second[order]
     fresh = np.ones(len(pairs), dtype=bool)
     fresh[1:] = (first[1:] != first[:-1]) | (second[1:] != second[:-1])
-    order, group = order[fresh], first[fresh] >> 3  # k * 2 + across (a distance is < 8)
-    rank = np.arange(len(group)) - np.searchsorted(group, group)
-    cut = [group[rank == keep], *(_groups_of(f) for f in found)]
-    return _found(pairs[order[rank < keep]], np.concatenate(cut), keep)
+    cut = [_groups_of(f) for f in (merged, *found)]
+    return _found(pairs[order[fresh]], np.concatenate(cut), keep)
 
 
 def _sort_keys(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +204,7 @@ class _Kept:
         self.kept = 0  # rows the last cut kept
         self.cut = np.zeros(2 * images, dtype=bool)  # by group
         # by group: the rank key of the worst row kept when it was cut; a later row of
-        # the group ranking after it can never be among its best (rows never repeat)
+        # the group ranking after it can never be among its best
         self.worst = np.full(2 * images, np.iinfo(np.int64).max, dtype=np.int64)
 
     def add(self, rows: np.ndarray) -> None:
@@ -227,14 +230,17 @@ class _Kept:
         group, rank = self._keys(rows)
         counts = np.bincount(group, minlength=2 * self.images)
         crowded = counts[group] > self.keep
-        if crowded.any():  # sort only the rows of the groups that are cut
+        if crowded.any():  # sort only the rows of the groups that may be cut
             many = np.flatnonzero(crowded)
             many = many[np.lexsort((rank[many], group[many]))]
             group, rank = group[many], rank[many]
+            fresh = np.ones(len(many), dtype=bool)  # a row given twice (`merge_pairs`)
+            fresh[1:] = (group[1:] != group[:-1]) | (rank[1:] != rank[:-1])
+            many, group, rank = many[fresh], group[fresh], rank[fresh]
             place = np.arange(len(many)) - np.searchsorted(group, group)
-            last = place == self.keep - 1
-            self.worst[group[last]] = rank[last]
-            self.cut[counts > self.keep] = True
+            worst = np.flatnonzero(place == self.keep) - 1  # the last kept of those cut
+            self.worst[group[worst]] = rank[worst]
+            self.cut[group[worst]] = True
             rows = rows[np.concatenate([np.flatnonzero(~crowded), many[place < self.keep]])]
         self.rows, self.piled, self.kept = [rows], 0, len(rows)
 
