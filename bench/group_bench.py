@@ -222,7 +222,8 @@ def phases(looks: list[Look], args: argparse.Namespace) -> list[tuple[str, Clock
         found = merge_pairs(map(find_pairs, inputs))
     with timed() as resolving:
         _Resolver(images, lambda sha: None, args.distance).run(found)
-    print(f"{len(found.rows):,} candidate pairs kept, {len(found.cut_same):,} images cut")
+    cut = f"{len(found.cut_same):,} images cut by hash, {len(found.cut_across):,} across black"
+    print(f"{len(found.rows):,} candidate pairs kept; {cut}")
     return [
         ("  reading the looks", reading),
         ("  phase 1: pairs by chunk key", finding),

@@ -193,9 +193,9 @@ def _found(rows: np.ndarray, cut_groups: np.ndarray, keep: int) -> FoundPairs:
 
 
 class _Kept:
-    """A part's rows as they come, cut to the best `keep` of each group (an image and a
-    class: k * 2 + across) whenever they pile up: its memory is bounded by the kept rows
-    and COMPACT_ROWS, not by the pairs of a crowded cluster."""
+    """Rows as they come (a part's, or in the merge the parts'), cut to the best `keep` of
+    each group (an image and a class: k * 2 + across) whenever they pile up: memory
+    bounded by the kept rows and COMPACT_ROWS, not by the pairs of a crowded cluster."""
 
     def __init__(self, images: int, keep: int) -> None:
         self.images, self.keep = images, keep
