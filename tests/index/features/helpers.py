@@ -59,6 +59,14 @@ def write_features(folder: Path, features: FeatureFolder, *, shard_files: int = 
         assert outcome.ok, outcome
 
 
+def corpus_features(root: Path) -> FeatureFolder:
+    """The corpus written under `root`/pictures and its feature shards under `root`/features."""
+    write_corpus(root / "pictures")
+    folder = FeatureFolder(root / "features")
+    write_features(root / "pictures", folder)
+    return folder
+
+
 def thumbnail_jpeg(seed: int) -> bytes:
     pixels = np.random.default_rng(seed).integers(0, 256, (4, 4, 3), dtype=np.uint8)
     out = io.BytesIO()

@@ -14,16 +14,12 @@ from pixsearch.index.features.folder import FeatureFolder
 from pixsearch.index.features.groups import assign_groups
 from pixsearch.index.features.parallel import split_groups
 from pixsearch.index.sharded.routing import shard_of
-from tests.index.features.helpers import all_documents, page_counts, write_corpus, write_features
+from tests.index.features.helpers import all_documents, corpus_features, page_counts
 
 
 @pytest.fixture(scope="module")
 def features(tmp_path_factory: pytest.TempPathFactory) -> FeatureFolder:
-    root = tmp_path_factory.mktemp("parallel")
-    write_corpus(root / "pictures")
-    folder = FeatureFolder(root / "features")
-    write_features(root / "pictures", folder)
-    return folder
+    return corpus_features(tmp_path_factory.mktemp("parallel"))
 
 
 def build(features: FeatureFolder, index: Path, *extra: str) -> list[EmbeddedStore]:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from pixsearch.cli.main import cli
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.features.folder import FeatureFolder
-from tests.index.features.helpers import all_documents, page_counts, write_corpus, write_features
+from tests.index.features.helpers import all_documents, corpus_features, page_counts
 
 ray = pytest.importorskip("ray")
 NODE_MEMORY = 80 * 1024 * 1024  # object store per node: the tasks pass only summaries
@@ -45,11 +45,7 @@ def ray_nodes() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def features(tmp_path_factory: pytest.TempPathFactory) -> FeatureFolder:
-    root = tmp_path_factory.mktemp("ray-build")
-    write_corpus(root / "pictures")
-    folder = FeatureFolder(root / "features")
-    write_features(root / "pictures", folder)
-    return folder
+    return corpus_features(tmp_path_factory.mktemp("ray-build"))
 
 
 @pytest.fixture(scope="module")
