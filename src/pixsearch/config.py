@@ -44,8 +44,8 @@ class Settings:
     distributor: str = _setting(
         "local",
         "Who runs the image pipeline of ingest, crawl, import-warc and import-urls, and "
-        "writes the shards of index build: local (this machine) or ray (Ray workers on the "
-        "cluster ray_address names; docs/distributed.md).",
+        "writes the shards of index build and reindex: local (this machine) or ray (Ray "
+        "workers on the cluster ray_address names; docs/distributed.md).",
     )
     shard_files: int = _setting(
         256, "Files per input shard when ingest writes feature shards (ray, or --features)."
@@ -53,7 +53,7 @@ class Settings:
     shard_attempts: int = _setting(
         3,
         "Tries of an input shard before a distributed ingest reports it failed (of an index "
-        "shard, before index build on Ray stops).",
+        "shard, before index build or reindex on Ray stops).",
     )
     query_log_days: int = _setting(90, "Days of search counts kept for trending.")
     admin_key: str = _setting(

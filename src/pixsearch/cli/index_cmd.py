@@ -6,7 +6,8 @@ directories DIR/shard-0 .. DIR/shard-N-1 with every near-duplicate group on one
 shard: side by side in --workers processes here, or with ``--distributor ray`` each
 shard a Ray task, on a cluster whose nodes all see DIR (index/features/ray_build.py).
 ``reindex --index DIR`` rebuilds an index from what it stores, under the
-current schema, and swaps it in. Neither decodes an image or runs an image model.
+current schema, and swaps it in; its new shards are written as ``index build``
+writes them. Neither decodes an image or runs an image model.
 """
 
 from __future__ import annotations
@@ -98,26 +99,42 @@ def index_group() -> None:
     """Build indexes from feature shards."""
 
 
+def writer_options(shared: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--distributor, --ray-address and --shard-attempts: who writes the shards (`_builder`);
+    `shared` says what, besides --index, every Ray node must see."""
+
+    def apply(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(
+            (
+                setting_option(
+                    "distributor",
+                    type=click.Choice(DISTRIBUTORS),
+                    help="Who writes the shards: local (processes here, --workers) or ray (a "
+                    "Ray task of one CPU each, even for one shard, on the cluster "
+                    "--ray-address names). With ray, --index must be a folder every Ray node "
+                    f"sees at the same path (a shared filesystem){shared}.",
+                ),
+                setting_option("ray_address"),
+                setting_option(
+                    "shard_attempts",
+                    help="Tries of each shard's Ray task (--distributor ray), each from an "
+                    "empty folder, before the build stops.",
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @index_group.command("build")
 @click.argument("features")
 @index_option
 @click.option("--shards", type=int, default=1, show_default=True, help="Index shards to build.")
 @workers_option("Processes writing shards at once (--distributor local, --shards over 1).")
 @setting_option("dup_distance")
-@setting_option(
-    "distributor",
-    type=click.Choice(DISTRIBUTORS),
-    help="Who writes the shards: local (processes here, --workers) or ray (a Ray task of one "
-    "CPU each, even for one shard, on the cluster --ray-address names). With ray, --index "
-    "must be a folder every Ray node sees at the same path (a shared filesystem), and "
-    "FEATURES a folder or URI every node reaches.",
-)
-@setting_option("ray_address")
-@setting_option(
-    "shard_attempts",
-    help="Tries of each shard's Ray task (--distributor ray), each from an empty folder, "
-    "before the build stops.",
-)
+@writer_options(", and FEATURES a folder or URI every node reaches")
 def build(
     features: str,
     index_dir: Path,
@@ -160,7 +177,12 @@ def build(
 
 @contextlib.contextmanager
 def _builder(
-    distributor: str, address: str, attempts: int, workers: int, console: Console
+    distributor: str,
+    address: str,
+    attempts: int,
+    workers: int,
+    console: Console,
+    command: str = "index build",
 ) -> Iterator[Callable[..., BuildSummary]]:
     """What writes the shards: `build_into` here, or `build_on_ray` on the Ray joined for
     the build (a local one started for it is stopped after)."""
@@ -170,7 +192,7 @@ def _builder(
         yield functools.partial(build_into, workers=workers)
         return
     if distributor != "ray":  # a value from the environment, which click did not check
-        raise click.ClickException(f"index build: --distributor {distributor!r}: local or ray")
+        raise click.ClickException(f"{command}: --distributor {distributor!r}: local or ray")
     if attempts < 1:
         raise click.ClickException(f"--shard-attempts must be at least 1, not {attempts}")
     try:  # an optional extra: these say how to install it
@@ -187,7 +209,7 @@ def _builder(
     try:
         yield functools.partial(build_on_ray, attempts=attempts, warn=_warner(console))
     except ShardFailed as exc:  # raised inside the with block, thrown in here
-        raise click.ClickException(f"index build stopped: {exc}") from exc
+        raise click.ClickException(f"{command} stopped: {exc}") from exc
     finally:
         if started_here:
             ray.shutdown()
@@ -200,13 +222,17 @@ def _warner(console: Console) -> Callable[[str], None]:
 @click.command("reindex")
 @index_option
 @workers_option("Processes writing a sharded index's new shards at once; one core each.")
-def reindex(index_dir: Path, workers: int) -> None:
+@writer_options(" (the new index is built beside it, in .NAME.reindex)")
+def reindex(
+    index_dir: Path, workers: int, distributor: str, ray_address: str, shard_attempts: int
+) -> None:
     """Rebuild the index at --index under the current schema from its own stored features.
 
     --index may also be the folder of a sharded build (DIR/shard-0 ...): its shards are
     rebuilt together, grouped as one. Keys, instances and the query log (service.db,
     secret.key) are kept. Stop the server first: what it writes to them meanwhile
-    would be lost.
+    would be lost. The features are read here; with --distributor ray the new shards
+    are written by Ray tasks. If that fails, the old index stays as it was.
     """
     require_parquet()
     from pixsearch.index.features.reindex import reindex_shards
@@ -216,26 +242,33 @@ def reindex(index_dir: Path, workers: int) -> None:
     names = [""] if (index_dir / "meta.db").exists() else shard_names(index_dir)
     if not names:
         raise click.ClickException(f"no embedded or sharded index at {index_dir} to rebuild")
+    started = time.perf_counter()
+    # Ray is joined before the old index is locked: a refusal there leaves nothing open.
+    with _builder(distributor, ray_address, shard_attempts, workers, console, "reindex") as write:
+        olds = open_olds(index_dir, names, settings.dup_distance)
+        with _progress(console, sum(old.stats()["images"] for old in olds.values())) as progress:
+            summary = reindex_shards(
+                olds,
+                index_dir,
+                functools.partial(open_target, settings),
+                dup_distance=settings.dup_distance,
+                write=write,
+                progress=lambda done: progress.update(progress.task_ids[0], completed=done),
+            )
+    print_build(console, summary.build, time.perf_counter() - started)
+
+
+def open_olds(index_dir: Path, names: list[str], dup_distance: int) -> dict[str, WriteStore]:
+    """The index (or each shard) to rebuild, open for writing: locked until the swap."""
     olds: dict[str, WriteStore] = {}
     try:
         for name in names:
-            folder = index_dir / name
-            olds[name] = open_writer("embedded", folder, dup_distance=settings.dup_distance)
+            olds[name] = open_writer("embedded", index_dir / name, dup_distance=dup_distance)
     except IndexLockedError as exc:
         for old in olds.values():
             old.close()
         raise click.ClickException(str(exc)) from None
-    started = time.perf_counter()
-    with _progress(console, sum(old.stats()["images"] for old in olds.values())) as progress:
-        summary = reindex_shards(
-            olds,
-            index_dir,
-            functools.partial(open_target, settings),
-            dup_distance=settings.dup_distance,
-            workers=workers,
-            progress=lambda done: progress.update(progress.task_ids[0], completed=done),
-        )
-    print_build(console, summary.build, time.perf_counter() - started)
+    return olds
 
 
 def shard_names(index_dir: Path) -> list[str]:

@@ -1,11 +1,13 @@
 """A sharded build on Ray (two nodes of one CPU) writes the very shards one process writes,
-retries a shard whose worker dies, and stops cleanly when one keeps failing."""
+retries a shard whose worker dies, and stops cleanly when one keeps failing; a reindex
+writes its new shards there too."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import signal
 import threading
 import time
@@ -20,6 +22,7 @@ from click.testing import CliRunner
 from pixsearch.cli.main import cli
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.features.folder import FeatureFolder
+from pixsearch.index.features.reindex import workspace_of
 from tests.index.features.helpers import all_documents, corpus_features, page_counts
 
 ray = pytest.importorskip("ray")
@@ -180,3 +183,41 @@ def test_what_was_there_before_the_build_is_kept(
     assert "not retried" in result.output  # its attempt could not start from an empty folder
     assert (index / "shard-1").read_text().startswith("a file")
     assert not (index / "shard-0").exists() and not (index / "shard-2").exists()
+
+
+def reindex_on_ray(index: Path, *extra: str) -> Any:
+    args = ["reindex", "--index", str(index), "--distributor", "ray", *extra]
+    return CliRunner().invoke(cli, args)
+
+
+def test_reindex_on_ray_equals_reindex_here(
+    one_process: Path, tmp_path: Path, ray_nodes: None
+) -> None:
+    here, there = tmp_path / "here", tmp_path / "there"
+    shutil.copytree(one_process, here)
+    shutil.copytree(one_process, there)
+    local = CliRunner().invoke(cli, ["reindex", "--index", str(here)])
+    assert local.exit_code == 0, local.output
+    result = reindex_on_ray(there)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Ray nodes that wrote shards\W+2\b", result.output)  # both nodes wrote
+    same_shards(there, here)
+    same_shards(there, one_process)  # rebuilt under the same schema: nothing moved
+    assert not workspace_of(there).exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds the writer in /proc")
+def test_a_reindex_whose_shard_fails_every_attempt_keeps_the_old_index(
+    one_process: Path, tmp_path: Path, ray_nodes: None
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(one_process, index)
+    with killing_writers(workspace_of(index) / "index" / "shard-1", times=2) as killed:
+        result = reindex_on_ray(index, "--shard-attempts", "2")
+    assert result.exit_code == 1, result.output  # a message, not a traceback
+    assert len(killed) == 2
+    assert "reindex stopped" in result.output and "failed on 2 attempts" in result.output
+    same_shards(index, one_process)  # the old shards, untouched and still readable
+    assert not workspace_of(index).exists()
+    assert reindex_on_ray(index).exit_code == 0  # the lock was let go: a rerun works
+    same_shards(index, one_process)

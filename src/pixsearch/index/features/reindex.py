@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -54,6 +55,9 @@ _RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths atomically (Linux)
 _AT_FDCWD = -100
 
 ClipLookup = Callable[[list[int]], dict[int, np.ndarray]]
+# What writes the new shards: build_into(features, folders, open_target, *, commit_every,
+# dup_distance, progress) with its workers bound, or build_on_ray with its attempts.
+WriteShards = Callable[..., BuildSummary]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,7 @@ def reindex_shards(
     dup_distance: int = 6,
     progress: Progress | None = None,
     workers: int = 1,
+    write: WriteShards | None = None,
 ) -> ReindexSummary:
     """Rebuild the shards of `index_dir` (by folder name, e.g. "shard-0"; "" for
     `index_dir` itself) as one index.
@@ -150,9 +155,12 @@ def reindex_shards(
     The features of every shard go through one grouping pass, so a group the current
     rule finds across two old shards ends up whole on one new shard. The same number
     of shards is built, `workers` of them written at once (parallel.py: then
-    `open_target` must be picklable), and the folder holding them is swapped in one
-    step: a reader never sees old and new shards together, which could show an image
-    twice.
+    `open_target` must be picklable), or by `write` (`build_into`'s keywords bar
+    `workers`: e.g. `ray_build.build_on_ray`, whose tasks then need the workspace next
+    to `index_dir` on a filesystem every node sees). The folder holding them is swapped
+    in one step: a reader never sees old and new shards together, which could show an
+    image twice. If the build fails, the old index stays as it was and the workspace
+    is removed.
     """
     if not olds:
         raise ValueError("no shards to rebuild")
@@ -164,15 +172,21 @@ def reindex_shards(
         clip = clip_lookup(index_dir / name)
         documents += export_features(old, features, clip=clip, prefix=f"{n:04d}-")
     fresh = workspace / "index"
-    build = build_into(
-        features,
-        [fresh / name for name in olds],
-        open_target,
-        workers=workers,
-        commit_every=commit_every,
-        dup_distance=dup_distance,
-        progress=progress,
-    )
+    write = write or functools.partial(build_into, workers=workers)
+    try:
+        build = write(
+            features,
+            [fresh / name for name in olds],
+            open_target,
+            commit_every=commit_every,
+            dup_distance=dup_distance,
+            progress=progress,
+        )
+    except BaseException:
+        for old in olds.values():
+            old.close()
+        shutil.rmtree(workspace, ignore_errors=True)
+        raise
     for name in olds:
         if name:
             copy_service_files(index_dir / name, fresh / name)
