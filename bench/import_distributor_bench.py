@@ -13,7 +13,7 @@ a subprocess, into fresh indexes, rounds alternating:
   politeness wait; ``--shard-urls`` a quarter of each Ray worker's share);
 * ``--source crawl``: a site on loopback, a start page linking one page per picture, each
   with its picture and alt text, crawled with ``--allow-private --delay 0`` (the frontier
-  and the fetching stay in the command; with Ray each fetched image's pipeline is a task).
+  and the pages stay in the command; with Ray, actors fetch and process the images).
 
 and for each:
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -124,18 +125,25 @@ def running_ray(cpus: int) -> Iterator[str]:
         ray.shutdown()
 
 
-def run(label: str, command: list[str], index: Path, analyzers: str, extra: list[str]) -> float:
+def run(
+    label: str, command: list[str], index: Path, analyzers: str, extra: list[str]
+) -> tuple[float, float]:
+    """Wall seconds of the command, and the CPU seconds of it and the children it reaped
+    (with a Ray joined, not the Ray's workers: what one machine's command costs)."""
     shutil.rmtree(index, ignore_errors=True)
     env = {**os.environ, "PIXSEARCH_SEMANTIC": "false"}
     args = [*PIXSEARCH, *command, "--index", str(index)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [*args, "--analyzers", analyzers, *extra], env=env, capture_output=True, text=True
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stderr[-3000:]}")
-    return seconds
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu
 
 
 def main() -> None:
@@ -168,22 +176,26 @@ def main() -> None:
             command = ["import-urls", str(urls), "--allow-private", "--delay", "0", "--quiet"]
             command += ["--shard-urls", chunk]
             what = "a URL list on loopback"
-        times, counts = compare(args, command)
+        times, cpus, counts = compare(args, command)
     local = statistics.median(times["local"])
     print(
         f"\n{args.images} images in {what}, {counts['local']} indexed, "
         f"analyzers {args.analyzers or 'none'}, medians of {args.rounds}"
     )
-    print("| run | wall s | images/s | ÷ local |\n|---|---:|---:|---:|")
+    print("| run | wall s | images/s | ÷ local | command CPU ms/image |")
+    print("|---|---:|---:|---:|---:|")
     for kind, values in times.items():
         wall = statistics.median(values)
-        print(f"| {kind} | {wall:.1f} | {args.images / wall:.1f} | {local / wall:.2f} |")
+        cpu = 1000 * statistics.median(cpus[kind]) / args.images
+        row = f"| {kind} | {wall:.1f} | {args.images / wall:.1f} | {local / wall:.2f} | {cpu:.1f} |"
+        print(row)
 
 
 def compare(
     args: argparse.Namespace, command: list[str]
-) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Wall seconds of each kind of run, rounds alternating, and each index's image count."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, int]]:
+    """Wall and command CPU seconds of each kind of run, rounds alternating, and each
+    index's image count."""
     ray = ["--distributor", "ray"]
     if args.source != "crawl":  # a crawl's Ray tasks take the cluster's CPUs as they come
         ray += ["--workers", str(args.cpus)]
@@ -193,20 +205,22 @@ def compare(
         "ray, running": [*ray, "--ray-address"],  # running_ray's address follows
     }
     times: dict[str, list[float]] = {kind: [] for kind in kinds}
+    cpus: dict[str, list[float]] = {kind: [] for kind in kinds}
     counts: dict[str, int] = {}
     for _ in range(args.rounds):
         for kind, extra in kinds.items():
             index = args.dir / f"index-{kind.replace(', ', '-')}"
             if kind == "ray, running":
                 with running_ray(args.cpus) as address:
-                    seconds = run(kind, command, index, args.analyzers, [*extra, address])
+                    seconds, cpu = run(kind, command, index, args.analyzers, [*extra, address])
             else:
-                seconds = run(kind, command, index, args.analyzers, extra)
+                seconds, cpu = run(kind, command, index, args.analyzers, extra)
             times[kind].append(seconds)
+            cpus[kind].append(cpu)
             counts[kind] = EmbeddedStore(index).stats()["images"]
-            print(f"{kind}: {times[kind][-1]:.1f} s", flush=True)
+            print(f"{kind}: {seconds:.1f} s, command CPU {cpu:.1f} s", flush=True)
     assert len(set(counts.values())) == 1, counts
-    return times, counts
+    return times, cpus, counts
 
 
 if __name__ == "__main__":

@@ -52,8 +52,9 @@ class Settings:
     )
     shard_attempts: int = _setting(
         3,
-        "Tries of an input shard before a distributed ingest reports it failed (of an index "
-        "shard, before index build or reindex on Ray stops).",
+        "Tries of an input shard before a distributed ingest reports it failed (of an image "
+        "whose Ray worker died, in a crawl; of an index shard, before index build or reindex "
+        "on Ray stops).",
     )
     query_log_days: int = _setting(90, "Days of search counts kept for trending.")
     admin_key: str = _setting(

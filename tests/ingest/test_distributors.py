@@ -317,7 +317,7 @@ def test_ray_import_urls_equals_local(tmp_path: Path, ray_cluster: None) -> None
 
 
 def test_ray_crawl_equals_local(tmp_path: Path, ray_cluster: None) -> None:
-    """The frontier and the fetching stay in the command; each image's pipeline runs on Ray."""
+    """The frontier and the pages stay in the command; Ray actors fetch and process the images."""
     with contextmanager(serve)(Site()) as site:
         site.page("/", '<a href="/p2">on</a><img src="/a.jpg" alt="an owl"><img src="/b.jpg">')
         site.page("/p2", '<img src="/a.jpg" alt="owl again"><img src="/broken.jpg" alt="x">')

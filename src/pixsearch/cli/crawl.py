@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from pixsearch.cli.distribution import processor_options
+from pixsearch.cli.distribution import remote_options
 from pixsearch.cli.options import dataclass_default
 from pixsearch.cli.web_run import WebRun, fetch_options, run_crawl
-from pixsearch.crawl.crawler import CrawlOptions, Processor
+from pixsearch.crawl.crawler import CrawlOptions, RemoteImages
 from pixsearch.crawl.scope import Scope
 from pixsearch.crawl.urls import host_of, normalize
 from pixsearch.ingest.config import PipelineConfig
@@ -37,7 +37,7 @@ from pixsearch.ingest.config import PipelineConfig
     help="Also keep what is indexed as feature shards here (a folder or URI), one per "
     "commit; `pixsearch index build DIR` rebuilds the index from them.",
 )
-@processor_options
+@remote_options
 def crawl(
     seeds: tuple[str, ...],
     index_dir: Path,
@@ -51,12 +51,13 @@ def crawl(
     max_depth: int,
     recrawl: bool,
     features_dir: str | None,
-    processor: Processor | None,
+    remote: RemoteImages | None,
 ) -> None:
     """Crawl the sites of SEEDS and index their images; rerun to resume.
 
-    With --distributor ray, the frontier and the fetching stay here and each
-    fetched image's pipeline (decoding, analyzers) runs as a Ray task.
+    With --distributor ray, the frontier, robots.txt and each host's gate stay here;
+    Ray actors, one per CPU, fetch the images and run their pipeline (decoding,
+    analyzers), so image bytes never pass through this process.
     """
     urls = [normalize(seed) for seed in seeds]
     if None in urls:
@@ -83,6 +84,6 @@ def crawl(
         concurrency=web.concurrency,
         recrawl=recrawl,
         pipeline=PipelineConfig(analyzers=models.used),
-        process=processor,
+        remote=remote,
     )
     run_crawl(options, models, index_dir, web.quiet, features=features_dir)

@@ -4,8 +4,8 @@ The ``local`` default keeps each command's own single-process path. With
 ``ray``, or with ``--features``, import-warc and import-urls run their input
 shards (archives, chunks of a URL list) through ``ShardedRun`` as ``ingest``
 runs folders (feature shards, loaded into the index as each is written); crawl
-keeps its frontier and fetching here and sends each fetched image's pipeline to
-Ray.
+keeps its frontier, robots.txt and host gates here and has Ray actors fetch and
+process its images (crawl/ray_images.py).
 """
 
 from __future__ import annotations
@@ -82,22 +82,22 @@ def distributor_options(func: Callable[..., None]) -> Callable[..., None]:
     )(wrapped)
 
 
-def processor_options(func: Callable[..., None]) -> Callable[..., None]:
-    """--distributor, --ray-address and --shard-attempts for crawl, handed over as an image
-    processor (None for the local default: a thread of the crawl's own process)."""
+def remote_options(func: Callable[..., None]) -> Callable[..., None]:
+    """--distributor, --ray-address and --shard-attempts for crawl, handed over as where its
+    images are fetched and processed (None for the local default: in the crawl's process)."""
 
     @functools.wraps(func)
     def command(*, distributor: str, ray_address: str, shard_attempts: int, **rest: Any) -> None:
         if distributor == "local":
-            func(processor=None, **rest)
+            func(remote=None, **rest)
             return
         try:
-            from pixsearch.ingest.ray_distributor import RayProcessor  # an optional extra
+            from pixsearch.crawl.ray_images import RayImages  # an optional extra
         except ImportError as exc:
             raise click.ClickException(f"{exc}") from None
         try:
-            with RayProcessor(address=ray_address, attempts=shard_attempts) as processor:
-                func(processor=processor, **rest)
+            with RayImages(address=ray_address, attempts=shard_attempts) as remote:
+                func(remote=remote, **rest)
         except DistributorUnavailable as exc:
             raise click.ClickException(str(exc)) from None
 

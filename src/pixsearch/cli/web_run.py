@@ -90,6 +90,8 @@ def fetch_options(func: Callable[..., None]) -> Callable[..., None]:
             type=int,
             default=dataclass_default(CrawlOptions, "concurrency"),
             show_default=True,
+            help="Fetches under way at once, one at a time per host (with --distributor ray: "
+            "per Ray worker for import-urls; at least two per Ray worker for crawl).",
         ),
         # Politer than FetchSettings' own 0: a crawl from the command line waits per host.
         click.option(

@@ -10,14 +10,14 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pixsearch import __version__
 from pixsearch.crawl.extract import ImageRef, Page, extract_page
-from pixsearch.crawl.fetcher import Fetcher, FetchFailed, FetchSettings, Response
+from pixsearch.crawl.fetcher import Fetcher, FetchFailed, FetchSettings, Hop, Response
 from pixsearch.crawl.frontier import Frontier, Task
 from pixsearch.crawl.occurrences import occurrence_for
 from pixsearch.crawl.policy import RobotsCache, hop_check
@@ -38,8 +38,28 @@ DEFAULT_USER_AGENT = (
     "+https://pypi.org/project/pixsearch/)"
 )
 MAX_SITEMAP_URLS = 50_000
-Processor = Callable[[bytes, Occurrence, PipelineConfig], Awaitable[Outcome]]
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class RemoteImage(Protocol):
+    """One image fetched and processed elsewhere: `hop` makes each request of the fetch
+    (under this crawl's gates, redirects and robots checks) and keeps a body it takes there;
+    `outcome` runs the pipeline on it there (the content-type check included)."""
+
+    hop: Hop
+
+    async def outcome(self) -> Outcome: ...
+
+
+class RemoteImages(Protocol):
+    """Where a crawl's images are fetched and processed when not here (crawl/ray_images.py):
+    the frontier, the host gates and robots.txt stay in the crawl."""
+
+    def start(self, fetch: FetchSettings, config: PipelineConfig) -> int:
+        """Get ready; how many images the crawl should have under way to keep it busy."""
+        ...
+
+    def image(self, occurrence: Occurrence) -> RemoteImage: ...
 
 
 @dataclass(slots=True)
@@ -53,9 +73,9 @@ class CrawlOptions:
     concurrency: int = 8
     recrawl: bool = False
     checkpoint_seconds: float = 2.0
-    # Runs the pipeline on a fetched image; default: a thread here. A distributor's
-    # processor (ingest/ray_distributor.py) fans it out while the frontier stays here.
-    process: Processor | None = None
+    # Fetches and processes images elsewhere; default: fetched here, the pipeline in a
+    # thread here. A distributor's (crawl/ray_images.py) fans both out.
+    remote: RemoteImages | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +113,9 @@ class Crawler:
             max_connections=self.options.concurrency * 2,
         ) as client:
             self.fetcher = Fetcher(client, settings)
+            count = self.options.concurrency
+            if self.options.remote is not None:  # enough under way for all its workers
+                count = max(count, self.options.remote.start(settings, self.options.pipeline))
             self.robots = RobotsCache(
                 self.fetcher, ROBOTS_TOKEN, self.options.scope, on_sitemap=self._add_sitemap
             )
@@ -101,7 +124,7 @@ class Crawler:
             for seed in self.options.seeds:
                 self.frontier.add(seed, "page", 0)
                 await self.robots.robots_for(seed)  # queues its sitemaps
-            workers = [asyncio.create_task(self._worker()) for _ in range(self.options.concurrency)]
+            workers = [asyncio.create_task(self._worker()) for _ in range(count)]
             crawling = asyncio.gather(*workers)
             ticker = asyncio.create_task(self._tick(progress))
             try:
@@ -192,10 +215,12 @@ class Crawler:
         if task.kind == "image":
             self.indexer.handle(Rejection(task.url, reason, detail))
 
-    async def _fetch(self, task: Task, kind: str, headers: dict[str, str]) -> Response | None:
+    async def _fetch(
+        self, task: Task, kind: str, headers: dict[str, str], hop: Hop | None = None
+    ) -> Response | None:
         check = hop_check(self.options.scope, self.robots, kind)
         try:
-            response = await self.fetcher.get(task.url, check, headers)
+            response = await self.fetcher.get(task.url, check, headers, hop)
         except FetchFailed as exc:
             self._fail(task, exc.reason, exc.detail, exc.status)
             return None
@@ -269,16 +294,15 @@ class Crawler:
             self.indexer.handle(Processed(facts=doc.facts, thumbnail=b"", occurrence=occurrence))
 
     async def _image(self, task: Task) -> None:
-        response = await self._fetch(task, "image", {})
+        refs = self.frontier.refs_for(task.url) or [Occurrence(task.url, content_url=task.url)]
+        remote = self.options.remote.image(refs[0]) if self.options.remote else None
+        response = await self._fetch(task, "image", {}, remote.hop if remote else None)
         if response is None:
             return
-        head = response.body[:SNIFF_BYTES]
-        if response.content_type.startswith("text/") and sniff(head) is None:
-            self._fail(task, "wrong-content-type", response.content_type, response.status)
-            return
-        refs = self.frontier.refs_for(task.url) or [Occurrence(task.url, content_url=task.url)]
-        process = self.options.process or _in_thread
-        result = await process(response.body, refs[0], self.options.pipeline)
+        if remote is not None:
+            result = await remote.outcome()
+        else:
+            result = await _process_here(response, refs[0], self.options.pipeline)
         if isinstance(result, Rejection):
             self._fail(task, result.reason, result.detail, response.status)
             return
@@ -309,8 +333,20 @@ class Crawler:
             self.frontier.add(sitemap, "sitemap", 0)
 
 
-async def _in_thread(body: bytes, occurrence: Occurrence, config: PipelineConfig) -> Outcome:
-    return await asyncio.to_thread(process_bytes, body, occurrence, config)
+async def _process_here(
+    response: Response, occurrence: Occurrence, config: PipelineConfig
+) -> Outcome:
+    """The pipeline on a fetched image, in a thread; a text response is refused unread."""
+    return await asyncio.to_thread(check_and_process, response, occurrence, config)
+
+
+def check_and_process(
+    response: Response, occurrence: Occurrence, config: PipelineConfig
+) -> Outcome:
+    """A text/* response whose bytes are no image is refused; the pipeline takes the rest."""
+    if response.content_type.startswith("text/") and sniff(response.body[:SNIFF_BYTES]) is None:
+        return Rejection(response.url, "wrong-content-type", response.content_type)
+    return process_bytes(response.body, occurrence, config)
 
 
 def _looks_like_html(response: Response) -> bool:

@@ -65,6 +65,10 @@ class HostGate:
 
 # Checked before every hop: (url) → None if allowed, else a rejection reason.
 HopCheck = Callable[[str], Awaitable[str | None]]
+# One request, no redirect followed, made once the host's gate lets it: (url, headers) →
+# Response; raises FetchFailed. The default reads it here (Fetcher.request); a crawl on
+# Ray has a worker read it, and keep the body there (crawl/ray_images.py).
+Hop = Callable[[str, dict[str, str]], Awaitable[Response]]
 
 
 class Fetcher:
@@ -83,9 +87,14 @@ class Fetcher:
         return self.gates[host]
 
     async def get(
-        self, url: str, check: HopCheck, headers: dict[str, str] | None = None
+        self,
+        url: str,
+        check: HopCheck,
+        headers: dict[str, str] | None = None,
+        hop: Hop | None = None,
     ) -> Response:
-        """Follow at most MAX_REDIRECTS redirects, each hop checked; raise FetchFailed."""
+        """Follow at most MAX_REDIRECTS redirects, each hop checked, each request made by
+        `hop` (default: `request`) under the host's gate; raise FetchFailed."""
         for _ in range(MAX_REDIRECTS + 1):
             canonical = normalize(url)
             if canonical is None:
@@ -94,7 +103,7 @@ class Fetcher:
             reason = await check(url)
             if reason:
                 raise FetchFailed(reason, url)
-            response = await self._with_retries(url, headers or {})
+            response = await self._with_retries(url, headers or {}, hop or self.request)
             if response.status not in REDIRECTS:
                 return response
             target = normalize(response.headers.get("location", ""), url)
@@ -103,40 +112,48 @@ class Fetcher:
             url = target
         raise FetchFailed("too-many-redirects", url)
 
-    async def _with_retries(self, url: str, headers: dict[str, str]) -> Response:
+    async def _with_retries(self, url: str, headers: dict[str, str], hop: Hop) -> Response:
         attempt = 0
         while True:
-            response = await self._once(url, headers)
+            response = await self._once(url, headers, hop)
             if response.status not in RETRY_STATUSES or attempt >= self.settings.retries:
                 return response
             attempt += 1
             wait = _retry_after(response.headers.get("retry-after"), 2.0**attempt)
             await asyncio.sleep(min(wait, self.settings.max_retry_wait))
 
-    async def _once(self, url: str, headers: dict[str, str]) -> Response:
-        parts = urlsplit(url)
-        port = parts.port or DEFAULT_PORTS[parts.scheme]
-        with _safety_failures():
-            # Early and cached; the connection itself is checked again (transport.py).
-            await check_host(parts.hostname or "", port, allow_private=self.settings.allow_private)
+    async def _once(self, url: str, headers: dict[str, str], hop: Hop) -> Response:
+        await self.check_host(url)  # early and cached; the connection is checked again
         gate = self.gate(host_of(url))
         async with gate.lock:
             pause = gate.next_at - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
             try:
-                with _safety_failures():
-                    return await asyncio.wait_for(
-                        self._stream(url, headers), timeout=self.settings.timeout
-                    )
-            except TimeoutError:
-                raise FetchFailed("timeout", f"over {self.settings.timeout}s") from None
-            except httpx.HTTPError as exc:
-                raise FetchFailed("network", f"{type(exc).__name__}: {exc}"[:300]) from None
-            except httpx.InvalidURL as exc:  # what normalize let through and httpx would not
-                raise FetchFailed("bad-url", str(exc)[:300]) from None
+                return await hop(url, headers)
             finally:
                 gate.next_at = time.monotonic() + gate.delay
+
+    async def check_host(self, url: str) -> None:
+        """Refuse (FetchFailed) a host that does not resolve, or resolves somewhere unsafe."""
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+        with _safety_failures():
+            await check_host(parts.hostname or "", port, allow_private=self.settings.allow_private)
+
+    async def request(self, url: str, headers: dict[str, str]) -> Response:
+        """One request, no redirect followed, within the timeout and the size cap; no gate."""
+        try:
+            with _safety_failures():  # transport.py checks the address it connects to
+                return await asyncio.wait_for(
+                    self._stream(url, headers), timeout=self.settings.timeout
+                )
+        except TimeoutError:
+            raise FetchFailed("timeout", f"over {self.settings.timeout}s") from None
+        except httpx.HTTPError as exc:
+            raise FetchFailed("network", f"{type(exc).__name__}: {exc}"[:300]) from None
+        except httpx.InvalidURL as exc:  # what normalize let through and httpx would not
+            raise FetchFailed("bad-url", str(exc)[:300]) from None
 
     async def _stream(self, url: str, headers: dict[str, str]) -> Response:
         """Read at most max_bytes; a larger body (declared or actual) is refused mid-stream."""

@@ -16,9 +16,8 @@ counted as errored (``DataContext.max_errored_blocks`` lets the run go on) and
 the shard is reported as failed. Ray defaults to retrying a dead actor's task
 forever; one poisonous shard would then hang the run.
 
-A crawl does not cut its input into shards: ``RayProcessor`` runs each
-fetched image's pipeline as a Ray task while the crawl's frontier and fetching
-stay in the command.
+A crawl does not cut its input into shards: crawl/ray_images.py has Ray
+actors fetch and process its images while the frontier stays in the command.
 
 Ray is imported only when this distributor is built: ``pip install
 'pixsearch[ray]'``. Without an address a local Ray is started for the run and
@@ -47,10 +46,8 @@ from pixsearch.ingest.distributors import (
     image_files,
     process_shard,
 )
-from pixsearch.ingest.parallel import Outcome, tune_worker_memory
-from pixsearch.ingest.pipeline import process_bytes
+from pixsearch.ingest.parallel import tune_worker_memory
 from pixsearch.models.analyzer import load_analyzer
-from pixsearch.records import Occurrence
 
 try:
     import ray
@@ -193,33 +190,3 @@ def join_ray(address: str) -> bool:
 def _plain(value: Any) -> Any:
     """A numpy scalar from a Ray block as the plain Python value ShardOutcome holds."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-class RayProcessor:
-    """A crawl's image pipeline on Ray: each fetched image one task; the frontier stays here.
-
-    Tasks rather than an actor pool: Ray hands a worker process its next task,
-    and the analyzers are cached per process, so models load once per worker.
-    A task whose worker dies is retried (``attempts`` tries in all); after that
-    awaiting it raises, and the crawler counts the image as crashed.
-    """
-
-    def __init__(self, *, address: str = "", attempts: int = ATTEMPTS) -> None:
-        self.address = address
-        self.attempts = attempts
-        self._started_here = False
-        self._task = ray.remote(num_cpus=1, max_retries=attempts - 1)(process_bytes)
-
-    def __enter__(self) -> RayProcessor:
-        self._started_here = join_ray(self.address)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._started_here:
-            ray.shutdown()
-
-    async def __call__(
-        self, body: bytes, occurrence: Occurrence, config: PipelineConfig
-    ) -> Outcome:
-        result: Outcome = await self._task.remote(body, occurrence, config)
-        return result
