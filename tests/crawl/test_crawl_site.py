@@ -155,11 +155,12 @@ def build(site, tools) -> None:
     site.routes["/notpage.html"] = (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4")
 
 
-def crawl(site, index_dir: Path, seed: str = "/", **extra) -> Crawler:
+def crawl(site, index_dir: Path, seed: str = "/", fetch=None, **extra) -> Crawler:
     options = CrawlOptions(
         seeds=[site.base + seed],
         scope=Scope(hosts={"127.0.0.1"}),
-        fetch=FetchSettings(
+        fetch=fetch
+        or FetchSettings(
             user_agent="pixsearch-test/1", timeout=1.0, max_bytes=1_000_000, allow_private=True
         ),
         concurrency=6,

@@ -4,7 +4,6 @@ crawl delay kept, and an actor killed mid-fetch costing no image."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -16,13 +15,9 @@ import pytest
 from tests.crawl.test_crawl_site import build, crawl, docs_by_url
 from tests.index.features.helpers import all_documents, page_counts, partition
 
-from pixsearch.crawl.crawler import Crawler, CrawlOptions, crawl_db_path
+from pixsearch.crawl.crawler import Crawler
 from pixsearch.crawl.fetcher import FetchSettings
-from pixsearch.crawl.frontier import Frontier
-from pixsearch.crawl.scope import Scope
 from pixsearch.index.embedded import EmbeddedStore
-from pixsearch.ingest.config import PipelineConfig
-from pixsearch.ingest.indexer import Indexer
 
 ray = pytest.importorskip("ray")
 RayImages = pytest.importorskip("pixsearch.crawl.ray_images").RayImages
@@ -143,22 +138,6 @@ def kill_when_fetched(site: Any, remote: Any) -> None:
 
 
 def crawl_with(site: Any, index_dir: Path, *, remote: Any, delay: float = 0.0) -> Crawler:
-    options = CrawlOptions(
-        seeds=[site.base + "/"],
-        scope=Scope(hosts={"127.0.0.1"}),
-        fetch=FetchSettings(
-            user_agent="pixsearch-test/1", timeout=5.0, delay=delay, allow_private=True
-        ),
-        pipeline=PipelineConfig(analyzers=()),
-        concurrency=4,
-        remote=remote,
-    )
-    store = EmbeddedStore(index_dir, writable=True)
-    frontier = Frontier(crawl_db_path(index_dir))
-    crawler = Crawler(options, Indexer(store), frontier)
-    try:
-        asyncio.run(crawler.run())
-    finally:
-        frontier.close()
-        store.close()
-    return crawler
+    """The crawl tests' crawl, with time for a slow image and a crawl delay."""
+    fetch = FetchSettings("pixsearch-test/1", timeout=5.0, delay=delay, allow_private=True)
+    return crawl(site, index_dir, fetch=fetch, remote=remote)
