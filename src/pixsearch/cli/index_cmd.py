@@ -23,8 +23,17 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from pixsearch.cli.options import index_option, load_settings, open_indexer, setting_option
 from pixsearch.config import Settings
@@ -75,11 +84,21 @@ def shard_folders(index_dir: Path, shards: int) -> list[Path]:
     return folders
 
 
+class _Rate(ProgressColumn):
+    """Records written per second since the bar began (a sharded build groups first)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:>9,.0f} records/s")
+
+
 def _progress(console: Console, total: int) -> Progress:
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        _Rate(),
         TimeRemainingColumn(),
     )
     progress = Progress(*columns, console=console, transient=False)
