@@ -39,6 +39,7 @@ from pixsearch.cli.options import index_option, load_settings, open_indexer, set
 from pixsearch.config import Settings
 from pixsearch.index.backends import open_writer
 from pixsearch.index.store import IndexLockedError, WriteStore
+from pixsearch.ingest.distributors import join_ray
 from pixsearch.registry import Unavailable
 
 if TYPE_CHECKING:  # feature shards need pyarrow, an optional dependency: imported when used
@@ -216,7 +217,6 @@ def _builder(
         raise click.ClickException(f"--shard-attempts must be at least 1, not {attempts}")
     try:  # an optional extra: these say how to install it
         from pixsearch.index.features.ray_build import ShardFailed, build_on_ray
-        from pixsearch.ingest.ray_distributor import join_ray
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     import ray

@@ -35,9 +35,8 @@ from pixsearch.crawl.crawler import check_and_process
 from pixsearch.crawl.fetcher import REDIRECTS, Fetcher, FetchFailed, FetchSettings, Response
 from pixsearch.crawl.transport import checked_client
 from pixsearch.ingest.config import PipelineConfig
-from pixsearch.ingest.distributors import ATTEMPTS
+from pixsearch.ingest.distributors import ATTEMPTS, join_ray
 from pixsearch.ingest.parallel import Outcome, tune_worker_memory
-from pixsearch.ingest.ray_distributor import join_ray
 from pixsearch.models.analyzer import load_analyzer
 from pixsearch.records import Occurrence, Rejection
 

@@ -98,6 +98,22 @@ DISTRIBUTORS: Registry[Distributor] = Registry(
 )
 
 
+def join_ray(address: str) -> bool:
+    """Join the Ray at `address` (or start a local one without); whether it was started here,
+    to be shut down by the caller. A Ray already initialised in this process is used as is.
+    Here rather than beside the Ray distributor, which needs pyarrow: a crawl on Ray does not.
+    """
+    import ray  # the [ray] extra: only callers that checked it is there get here
+
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=address or None, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise DistributorUnavailable(f"cannot reach Ray at {address!r}: {exc}") from exc
+    return True
+
+
 def open_distributor(name: str, **options: Any) -> Distributor:
     """The distributor `name`, built with its options (workers, address, attempts)."""
     return DISTRIBUTORS.create(name, **options)

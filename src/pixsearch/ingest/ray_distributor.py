@@ -38,12 +38,12 @@ from pixsearch.index.features.folder import FeatureFolder
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.distributors import (
     ATTEMPTS,
-    DistributorUnavailable,
     InputShard,
     ShardJob,
     ShardOutcome,
     finished,
     image_files,
+    join_ray,
     process_shard,
 )
 from pixsearch.ingest.parallel import tune_worker_memory
@@ -173,18 +173,6 @@ class RayDistributor:
             if shard.name not in reported:
                 why = f"its worker died on each of {self.attempts} attempts"
                 yield ShardOutcome(shard.name, False, why, len(shard.paths), False, self.attempts)
-
-
-def join_ray(address: str) -> bool:
-    """Join the Ray at `address` (or start a local one without); whether it was started here,
-    to be shut down by the caller. A Ray already initialised in this process is used as is."""
-    if ray.is_initialized():
-        return False
-    try:
-        ray.init(address=address or None, include_dashboard=False, log_to_driver=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise DistributorUnavailable(f"cannot reach Ray at {address!r}: {exc}") from exc
-    return True
 
 
 def _plain(value: Any) -> Any:
