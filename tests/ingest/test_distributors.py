@@ -329,6 +329,7 @@ def test_ray_crawl_equals_local(tmp_path: Path, ray_cluster: None) -> None:
         local = CliRunner().invoke(cli, [*common, "--index", str(tmp_path / "local")])
         assert local.exit_code == 0, local.output
         distributed = [*common, "--index", str(tmp_path / "ray"), "--distributor", "ray"]
+        distributed += ["--workers", "1"]  # one actor takes every image
         ray = CliRunner().invoke(cli, distributed)
         assert ray.exit_code == 0, ray.output
     same_index(tmp_path / "ray", tmp_path / "local")

@@ -33,6 +33,12 @@ from pixsearch.ingest.distributors import (
 from pixsearch.ingest.indexer import IngestSummary
 from pixsearch.observe.logs import configure_logging
 
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Ray actors (default: one per cluster CPU).",
+)
 OPTIONS = (
     setting_option("distributor", type=click.Choice(list(DISTRIBUTORS))),
     setting_option("ray_address"),
@@ -77,17 +83,18 @@ def distributor_options(func: Callable[..., None]) -> Callable[..., None]:
         "them; a rerun skips the shards already written. Default: none with --distributor "
         "local, a temporary folder with ray.",
     )(wrapped)
-    return click.option(
-        "--workers", type=int, default=None, help="Ray actors (default: one per cluster CPU)."
-    )(wrapped)
+    return WORKERS(wrapped)
 
 
 def remote_options(func: Callable[..., None]) -> Callable[..., None]:
-    """--distributor, --ray-address and --shard-attempts for crawl, handed over as where its
-    images are fetched and processed (None for the local default: in the crawl's process)."""
+    """--distributor, --ray-address, --shard-attempts and --workers for crawl, handed over as
+    where its images are fetched and processed (None for the local default: in the crawl's
+    process)."""
 
     @functools.wraps(func)
-    def command(*, distributor: str, ray_address: str, shard_attempts: int, **rest: Any) -> None:
+    def command(
+        *, distributor: str, ray_address: str, shard_attempts: int, workers: int | None, **rest: Any
+    ) -> None:
         if distributor == "local":
             func(remote=None, **rest)
             return
@@ -96,7 +103,7 @@ def remote_options(func: Callable[..., None]) -> Callable[..., None]:
         except ImportError as exc:
             raise click.ClickException(f"{exc}") from None
         try:
-            with RayImages(address=ray_address, attempts=shard_attempts) as remote:
+            with RayImages(address=ray_address, attempts=shard_attempts, workers=workers) as remote:
                 func(remote=remote, **rest)
         except DistributorUnavailable as exc:
             raise click.ClickException(str(exc)) from None
@@ -104,7 +111,7 @@ def remote_options(func: Callable[..., None]) -> Callable[..., None]:
     wrapped: Callable[..., None] = command
     for option in reversed(OPTIONS):
         wrapped = option(wrapped)
-    return wrapped
+    return WORKERS(wrapped)
 
 
 @dataclass(frozen=True, slots=True)
