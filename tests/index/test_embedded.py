@@ -309,3 +309,20 @@ def test_a_writer_closing_beside_open_readers_folds_its_commits_in(tmp_path: Pat
     with sqlite3.connect(tmp_path / "main-file-only.db") as alone:
         assert alone.execute("SELECT COUNT(*) FROM images").fetchone() == (41,)
     reader.close()
+
+
+def test_a_reader_opening_an_index_its_writer_is_still_creating_sees_it_empty(
+    tmp_path: Path,
+) -> None:
+    """meta.db exists, no table yet: the moment between a writer's connect and its schema."""
+    connection = sqlite3.connect(tmp_path / "meta.db", isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    reader = EmbeddedStore(tmp_path)
+    assert reader.stats() == {"images": 0, "occurrences": 0, "documents": 0, "generation": 0}
+    writer = EmbeddedStore(tmp_path, writable=True)
+    writer.add(make_doc(1, "a red fox"), b"thumb")
+    writer.commit()
+    reader.refresh()
+    assert count(reader, "fox") == 1
+    writer.close()
+    connection.close()

@@ -90,13 +90,20 @@ class MetaDB(MetaReads):
         self._writes = not readonly
         if not readonly:
             self._space_checkpoints()
-            self.conn.executescript(SCHEMA)
+        if not readonly or not self._has_tables():
+            # One transaction: a reader that opens the file while its writer is creating it
+            # finds every table or none, and then makes them itself (an empty index).
+            self.conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
         self._add_missing_fact_columns()
         self.decoded: GenerationCache[int, Decoded] = GenerationCache(record_cache)
         self._groups: GenerationCache[int, tuple[int, int]] = GenerationCache(GROUP_CACHE_SIZE)
         self._has_records = False
         self._records_gen = -1  # the generation _has_records was probed at
         self._next_id: int | None = None  # the next image's doc_id, in a write transaction
+
+    def _has_tables(self) -> bool:
+        found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        return self.conn.execute(found).fetchone() is not None
 
     def _space_checkpoints(self) -> None:
         """Checkpoint the WAL every WAL_PAGES pages instead of at nearly every commit.
