@@ -25,7 +25,12 @@ RayImages = pytest.importorskip("pixsearch.crawl.ray_images").RayImages
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[None]:
-    ray.init(num_cpus=2, object_store_memory=80 * 1024 * 1024, include_dashboard=False)
+    ray.init(
+        address="local",  # a Ray of its own, even beside another on this machine
+        num_cpus=2,
+        object_store_memory=80 * 1024 * 1024,
+        include_dashboard=False,
+    )
     try:
         yield
     finally:

@@ -14,11 +14,12 @@ and thumbnail) travel.
 
 One actor per CPU of the cluster, each with its models loaded once and one
 pipeline at a time; an image goes to the actor with the fewest images under way.
-An actor that dies (a decoder's segfault, the OOM killer) is restarted by Ray;
-the image it held is fetched again and processed by another, ``attempts`` tries
-in all, after which the crawler counts it as crashed. A fetch made again after
-a death does not wait for the host's gate: the one exception to the crawl's
-politeness, and only after a worker died.
+An actor that dies (a decoder's segfault, the OOM killer) is restarted by Ray,
+and calls to it meanwhile are waited for (RESTART_WAIT). An image whose body
+died with its actor is fetched again and processed by another, ``attempts``
+tries in all, after which the crawler counts it as crashed. A fetch made again
+after a death does not wait for the host's gate: the one exception to the
+crawl's politeness, and only after a worker died.
 
 Ray is imported only when this is built: ``pip install 'pixsearch[ray]'``.
 """
@@ -42,12 +43,16 @@ from pixsearch.records import Occurrence, Rejection
 
 try:
     import ray
-    from ray.exceptions import RayActorError
+    from ray.exceptions import ActorUnavailableError, RayActorError
 except ImportError as exc:  # the CLI turns this into a message naming the extra
     raise ImportError(f"{exc}; install it with: pip install 'pixsearch[ray]'") from exc
 
 KEPT = 256  # bodies an actor holds between a fetch and its pipeline; far above the in-flight
 CONNECTIONS = 32  # an actor's connection pool: it serves every crawl worker's requests
+# Ray answers a call to an actor that is restarting with ActorUnavailableError for as long
+# as the restart takes (its models load again): waited for, within reason.
+RESTART_WAIT = 60.0
+RETRY_PAUSE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +191,7 @@ class RayImage:
 
     async def hop(self, url: str, headers: dict[str, str]) -> Response:
         self.actor = self.actor or self.pool.claim()
-        while True:
-            try:
-                fetched: Fetched = await self.actor.handle.fetch.remote(url, headers)
-                break
-            except RayActorError:
-                self._next_actor()
+        fetched: Fetched = await self._call("fetch", url, headers)
         self.fetched = fetched
         if fetched.key is None:  # no body kept: the image is not on this actor (yet)
             self.pool.release(self.actor)
@@ -208,28 +208,44 @@ class RayImage:
         try:
             result: Outcome = await self.actor.handle.process.remote(fetched.key, self.occurrence)
             return result
-        except RayActorError:
+        except RayActorError:  # died or restarting: either way the body it held is gone
             return await self._again(fetched.url)
         finally:
             self.pool.release(self.actor)
             self.actor = None
 
     async def _again(self, url: str) -> Outcome:
-        """Fetch and process on another actor, until the tries run out."""
-        while True:
-            actor = self._next_actor()
-            try:
-                result: Outcome | Fetched = await actor.handle.fetch_and_process.remote(
-                    url, self.occurrence
-                )
-            except RayActorError:
-                continue
-            if isinstance(result, Fetched):  # this fetch failed where the first had not
-                reason, detail, _ = result.failure or (f"http-{result.status}", "", None)
-                return Rejection(url, reason, detail)
-            return result
+        """Fetch and process on another actor: the try that held the body is lost."""
+        self._next_actor()
+        result: Outcome | Fetched = await self._call("fetch_and_process", url, self.occurrence)
+        if isinstance(result, Fetched):  # this fetch failed where the first had not
+            reason, detail, _ = result.failure or (f"http-{result.status}", "", None)
+            return Rejection(url, reason, detail)
+        return result
 
-    def _next_actor(self) -> _Actor:
+    async def _call(self, method: str, *args: Any) -> Any:
+        """`method` on this image's actor. One that is restarting (or out of reach for a
+        moment) is waited for, RESTART_WAIT seconds at most, trying the least busy actor
+        each time; one that died, or waited for too long, costs a try."""
+        waited = 0.0
+        while True:
+            actor = self.actor or self.pool.claim()
+            self.actor = actor
+            try:
+                return await getattr(actor.handle, method).remote(*args)
+            except ActorUnavailableError:
+                if waited >= RESTART_WAIT:
+                    self._next_actor()
+                    waited = 0.0
+                    continue
+                await asyncio.sleep(RETRY_PAUSE)
+                waited += RETRY_PAUSE
+                self.pool.release(actor)
+                self.actor = None
+            except RayActorError:
+                self._next_actor()
+
+    def _next_actor(self) -> None:
         """Count a try lost to a dead actor and move to another; raise past the last."""
         self.lost += 1
         self.pool.release(self.actor)
@@ -237,4 +253,3 @@ class RayImage:
         if self.lost >= self.pool.attempts:
             raise RuntimeError(f"its Ray actor died on each of {self.pool.attempts} attempts")
         self.actor = self.pool.claim()
-        return self.actor
