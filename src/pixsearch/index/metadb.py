@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,6 +64,8 @@ CREATE TABLE IF NOT EXISTS records (
     data BLOB NOT NULL
 );
 """
+# How long a reader that finds meta.db without tables waits for its writer to make them.
+SCHEMA_WAIT = 1.0
 GROUP_CACHE_SIZE = 65536  # as many groups as docrecords.CACHE_SIZE images (an int and a pair each)
 # The writer checkpoints its WAL when it holds this many pages (4 KiB: 256 MiB), not
 # SQLite's 1,000 (see MetaDB._space_checkpoints).
@@ -90,10 +93,11 @@ class MetaDB(MetaReads):
         self._writes = not readonly
         if not readonly:
             self._space_checkpoints()
-        if not readonly or not self._has_tables():
-            # One transaction: a reader that opens the file while its writer is creating it
-            # finds every table or none, and then makes them itself (an empty index).
-            self.conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+            self._create_tables()
+        elif not self._has_tables() and not self._tables_appear(SCHEMA_WAIT):
+            # A file without tables that no writer is filling (one died before it could):
+            # an empty index, made here as a reader makes one when meta.db is missing.
+            self._create_tables()
         self._add_missing_fact_columns()
         self.decoded: GenerationCache[int, Decoded] = GenerationCache(record_cache)
         self._groups: GenerationCache[int, tuple[int, int]] = GenerationCache(GROUP_CACHE_SIZE)
@@ -101,9 +105,25 @@ class MetaDB(MetaReads):
         self._records_gen = -1  # the generation _has_records was probed at
         self._next_id: int | None = None  # the next image's doc_id, in a write transaction
 
+    def _create_tables(self) -> None:
+        # One transaction: a reader that opens the file while its writer is creating it
+        # finds every table or none.
+        self.conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+
     def _has_tables(self) -> bool:
         found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
         return self.conn.execute(found).fetchone() is not None
+
+    def _tables_appear(self, seconds: float) -> bool:
+        """Whether the tables appear within `seconds`: a writer that has just created the
+        file makes them at once. A reader does not make them itself while a writer may be
+        at work, since it would then wait for the writer's transactions."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            if self._has_tables():
+                return True
+        return False
 
     def _space_checkpoints(self) -> None:
         """Checkpoint the WAL every WAL_PAGES pages instead of at nearly every commit.
