@@ -166,7 +166,9 @@ class RayShards:
         self.attempts = attempts
         self.warn = warn
         self.nodes: set[str] = set()  # the Ray nodes that wrote a shard
-        self._task = ray.remote(num_cpus=1, max_retries=0)(_write)
+        # Spread: a shard's writer is a whole CPU's work for its whole build, and Ray's
+        # default packing can queue shards on one node while another is idle.
+        self._task = ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(_write)
 
     def __call__(self, jobs: list[ShardJob], progress: Progress | None) -> list[BuildSummary]:
         shards = [_Shard.of(job) for job in jobs]  # before any task can touch a folder
