@@ -47,7 +47,8 @@ CHROME_SECONDS = 100  # the site-chrome count of a 1M index runs beside the firs
 
 def totals_kept_or_counted(root: Path, n: int, rounds: int) -> dict[str, list[float]]:
     """CPU ms per search of the request mix, by round, totals kept and not."""
-    searcher = build_searcher(Settings.load(index_dir=root))
+    # Whole answers not kept: each round's searches must reach the engine to count or not.
+    searcher = build_searcher(Settings.load(index_dir=root, result_cache=0))
     todo = [
         parse_search(QueryParams(p)).request for p in requests(Corpus().queries(2000, seed=11), 12)
     ]

@@ -2,6 +2,7 @@
 
     python bench/http_load.py --docs 100000 [--dir .bench/search-100000] [--workers 2]
         [--clients 32] [--seconds 30] [--suggestions] [--warmup 10]
+        [--requests 2000] [--fresh] [--result-cache N]
 
 Uses (and builds when missing) bench/search_bench.py's synthetic index, starts a real
 server on loopback, warms every worker, then runs --clients callers for --seconds,
@@ -12,6 +13,12 @@ and CPU time per request of the server (supervisor and workers, from /proc) and 
 the load generator itself, which shares the machine: the server's CPU per request
 is the figure that carries to a bigger machine. Suggestions are off unless
 --suggestions (the bare result list, as #17 asks for first).
+
+The measured window cycles through --requests request variants (drawn from the
+corpus's Zipf head, so a draw repeats some: popular queries do), the same ones the
+warm-up asked unless --fresh (the warm-up then asks another draw). A server keeps
+whole answers for the commit (`result_cache`, 4096 by default): --result-cache 0
+makes every request reach the engine.
 """
 
 from __future__ import annotations
@@ -125,18 +132,26 @@ def main() -> None:
         help="seconds of unmeasured load first (a worker counts its index's site chrome when "
         "it starts: about a minute at 1,000,000 documents)",
     )
+    parser.add_argument("--requests", type=int, default=2000, help="request variants drawn")
+    parser.add_argument("--fresh", action="store_true", help="warm up on another draw")
+    parser.add_argument(
+        "--result-cache", type=int, default=None, help="the server's result_cache setting"
+    )
     args = parser.parse_args()
     root = args.dir or Path(".bench") / f"search-{args.docs}"
     corpus = Corpus()
     load(root, args.docs, corpus)
-    todo = requests(corpus.queries(2000, seed=11), seed=12)
+    todo = requests(corpus.queries(args.requests, seed=11), seed=12)
+    warm = requests(corpus.queries(2000, seed=21), seed=22) if args.fresh else todo
     key = SqliteKeyStore(ServiceDb(root / "service.db")).create(f"load-{time.time_ns()}")
     env = {"PIXSEARCH_SUGGESTIONS": "1" if args.suggestions else "0"}
+    if args.result_cache is not None:
+        env["PIXSEARCH_RESULT_CACHE"] = str(args.result_cache)
     process, base = start_server(root, workers=args.workers, env=env)
     try:
         warm_until = time.monotonic() + args.warmup
         while time.monotonic() < warm_until:  # new connections each round: every worker warms
-            asyncio.run(closed_loop(base, key, todo, args.clients, 5.0))
+            asyncio.run(closed_loop(base, key, warm, args.clients, 5.0))
         cpu_before, mine_before = tree_cpu(process.pid), time.process_time()
         latencies, errors, elapsed = asyncio.run(
             closed_loop(base, key, todo, args.clients, args.seconds)
@@ -154,8 +169,11 @@ def main() -> None:
         stop_server(process)
     latencies.sort()
     done = len(latencies)
+    cache = "default" if args.result_cache is None else args.result_cache
     print(f"{args.docs:,} documents, --workers {args.workers}, {args.clients} clients, "
-          f"suggestions {'on' if args.suggestions else 'off'}, {elapsed:.0f} s")  # fmt: skip
+          f"suggestions {'on' if args.suggestions else 'off'}, {elapsed:.0f} s, "
+          f"{args.requests} requests{' (fresh)' if args.fresh else ''}, "
+          f"result_cache {cache}")  # fmt: skip
     print(f"{'answers/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server CPU ms/req':>19}"
           f"{'client CPU ms/req':>19}")  # fmt: skip
     print(

@@ -220,10 +220,12 @@ def searchers(root: Path, bare: BareIndex) -> dict[str, dict[str, Search]]:
 
     "pixsearch" is the service as it serves, with its cache of decoded images
     (index/docrecords.py) warm after the first pass; "no image cache" decodes
-    every hit of every page from its record.
+    every hit of every page from its record. Neither keeps whole answers
+    (`result_cache`): the rounds ask the same queries, and each must reach the
+    engine, as the bare engine's do.
     """
-    service = SearchService(EmbeddedStore(root))
-    uncached = SearchService(EmbeddedStore(root, record_cache=0))
+    service = SearchService(EmbeddedStore(root, result_cache=0))
+    uncached = SearchService(EmbeddedStore(root, record_cache=0, result_cache=0))
 
     def pixsearch(target: SearchService, filters: Filters) -> Search:
         return lambda q: target.search(SearchRequest(q=q, filters=filters, count=COUNT))
@@ -279,7 +281,7 @@ def side_by_side(
 
 def profile(root: Path, queries: list[str], top: int) -> None:
     """The costliest functions of the in-process loop, both filter settings, warm."""
-    service = SearchService(EmbeddedStore(root))
+    service = SearchService(EmbeddedStore(root, result_cache=0))
     requests = [SearchRequest(q=q, filters=f) for f in (Filters(), FILTERS) for q in queries]
     for request in requests:
         service.search(request)
@@ -343,7 +345,8 @@ def time_http(
     # The bare result list, as the in-process path measures it; bench/suggest_bench.py
     # measures what the suggestions add on top.
     started = time.perf_counter()
-    process, base = start_server(root, env={"PIXSEARCH_SUGGESTIONS": "0"})
+    env = {"PIXSEARCH_SUGGESTIONS": "0", "PIXSEARCH_RESULT_CACHE": "0"}  # engine each time
+    process, base = start_server(root, env=env)
     out = {}
     try:
         with httpx.Client(base_url=base, headers={"Ocp-Apim-Subscription-Key": key}) as client:

@@ -40,6 +40,11 @@ class Settings:
     max_upload_bytes: int = _setting(1_048_576, "Largest image accepted by upload.")
     refresh_seconds: float = _setting(0.5, "How often the server looks for new commits.")
     dup_distance: int = _setting(6, "Hamming distance under which images are near-duplicates.")
+    result_cache: int = _setting(
+        4096,
+        "Search answers each serving process keeps for the commit it reads, most recently "
+        "used (about 5 KB each; 0: none). A query asked again skips the text engine.",
+    )
     commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
     distributor: str = _setting(
         "local",

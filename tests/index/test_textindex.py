@@ -71,7 +71,7 @@ def test_a_querys_total_is_counted_once_a_commit(tmp_path: Path) -> None:
     for n in range(1, 8):
         writer.add(make_doc(n, "red kite" if n % 2 else "red barn"), None)
     writer.commit()
-    reader = EmbeddedStore(tmp_path)
+    reader = EmbeddedStore(tmp_path, result_cache=0)  # whole answers not kept: totals alone
     recording = CountingIndex(reader.text.index)
     reader.text.index = recording  # type: ignore[assignment]
 
@@ -95,3 +95,50 @@ def test_a_querys_total_is_counted_once_a_commit(tmp_path: Path) -> None:
 
 def words(*ws: str) -> TextQuery:
     return TextQuery(required=tuple((Clause((w,)),) for w in ws))
+
+
+def test_an_answer_is_kept_for_the_commit_it_was_read_at(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path, writable=True)
+    for n in range(1, 8):
+        writer.add(
+            make_doc(n, "red kite" if n % 2 else "red barn", page=f"https://s{n}.example/"), None
+        )
+    writer.commit()
+    reader = EmbeddedStore(tmp_path)
+    uncached = EmbeddedStore(tmp_path, result_cache=0)
+    recording = CountingIndex(reader.text.index)
+    reader.text.index = recording  # type: ignore[assignment]
+    red = StoreQuery(words("red"), limit=5)
+
+    first = reader.search(red)
+    first.hits[0].score = -1.0  # a caller may edit what it got: the kept answer is not it
+    again = reader.search(red)
+    assert len(recording.counted) == 1  # asked again: not searched
+    assert again == uncached.search(red) and again.total == 7 and again.hits[0].score > 0
+    assert [h.site for h in again.hits] == [h.site for h in uncached.search(red).hits]
+    reader.search(StoreQuery(words("red"), limit=5, offset=5))  # another page
+    reader.search(StoreQuery(words("red"), Filters(size="small"), limit=5))  # other filters
+    doc_check = StoreQuery(words("red"), limit=5, doc_ids=(1, 2))
+    reader.search(doc_check)  # a check of given images: never kept
+    reader.search(doc_check)
+    assert len(recording.counted) == 5
+
+    writer.add(make_doc(8, "red fox"), None)
+    writer.commit()
+    assert reader.search(red).total == 7 and len(recording.counted) == 5  # not refreshed yet
+    reader.refresh()
+    assert reader.search(red).total == 8 and len(recording.counted) == 6  # a new commit
+    reader.search(red)
+    assert len(recording.counted) == 6
+
+
+def test_no_answer_is_kept_when_the_cache_is_off(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path, writable=True)
+    writer.add(make_doc(1, "red kite"), None)
+    writer.commit()
+    reader = EmbeddedStore(tmp_path, result_cache=0)
+    recording = CountingIndex(reader.text.index)
+    reader.text.index = recording  # type: ignore[assignment]
+    for _ in range(3):
+        assert [h.doc_id for h in reader.search(StoreQuery(words("red"))).hits] == [1]
+    assert len(recording.counted) == 3

@@ -59,6 +59,7 @@ def application(settings: Settings) -> serve.Application:
         replicas=settings.replicas,
         cpus=settings.ray_replica_cpus,
         dup_distance=settings.dup_distance,
+        result_cache=settings.result_cache,
     )
     served = dataclasses.replace(
         settings, backend="ray", shards=",".join(dirs), index_dir=settings.index_dir.absolute()

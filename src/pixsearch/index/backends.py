@@ -41,6 +41,8 @@ def reader_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {"dup_distance": settings.dup_distance}
     if settings.backend in SHARDED:
         options.update(shards=settings.shards, timeout=settings.shard_timeout)
+    if settings.backend != "ray":  # a Ray shard's replicas get it from cli/serve_ray.py
+        options.update(result_cache=settings.result_cache)
     return options
 
 

@@ -40,7 +40,7 @@ from pixsearch.index.embeddedreads import EmbeddedReads
 from pixsearch.index.metadb import MetaDB
 from pixsearch.index.nearscan import NearScan
 from pixsearch.index.store import VectorSpace, WriteStore
-from pixsearch.index.textindex import TextIndex
+from pixsearch.index.textindex import RESULTS, TextIndex
 from pixsearch.index.thumbs import ThumbnailStore
 from pixsearch.index.vectors import VectorIndex
 from pixsearch.records import ImageDocument, Occurrence
@@ -57,7 +57,8 @@ SEND_AHEAD = 5000
 class EmbeddedStore(EmbeddedReads):
     """ReadStore always; WriteStore when opened with writable=True (one writer at a time).
 
-    `record_cache`: how many decoded images result pages keep (index/docrecords.py).
+    `record_cache`: how many decoded images result pages keep (index/docrecords.py);
+    `result_cache`: how many search answers are kept for the commit (index/textindex.py).
     """
 
     def __init__(
@@ -67,10 +68,11 @@ class EmbeddedStore(EmbeddedReads):
         writable: bool = False,
         dup_distance: int = 6,
         record_cache: int = CACHE_SIZE,
+        result_cache: int = RESULTS,
     ) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.text = TextIndex(root / "text")
+        self.text = TextIndex(root / "text", results=result_cache)
         # A reader must never write: not even CREATE IF NOT EXISTS, which would wait
         # for the writer's open transaction.
         db = root / "meta.db"

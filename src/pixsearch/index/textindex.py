@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from array import array
+from dataclasses import dataclass, replace
 from math import log2
 from pathlib import Path
 from typing import cast
@@ -11,6 +12,7 @@ from typing import cast
 import tantivy
 
 from pixsearch.index import attributes, languages
+from pixsearch.index.docrecords import GenerationCache
 from pixsearch.index.priors import prior_multiplier, static_prior
 from pixsearch.index.schema import (
     ANALYZER_NAME,
@@ -30,6 +32,9 @@ Occur = tantivy.Occur
 Q = tantivy.Query
 WRITER_HEAP = 128_000_000
 TOTALS = 8_192  # query totals kept for a commit (~1.2 KB each, key included); then anew
+# Search answers kept for a commit, most recently used: a 100-hit window is ~5 KB as
+# columns (Answer), so at most ~25 MB with the keys, per process.
+RESULTS = 4096
 
 
 class TextIndex:
@@ -38,7 +43,7 @@ class TextIndex:
     Store queries become Tantivy queries in index/tantivy_query.py.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, results: int = RESULTS) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         # An index keeps the schema version it was written with (schema.py explains why).
@@ -54,6 +59,9 @@ class TextIndex:
             self.index, self.schema, self.analyzer, self.stemmers, stamp=lambda: self._meta_mtime
         )
         self._totals = Totals()
+        # An answer depends only on the query and the commit read: a query asked again
+        # (a popular one, or a page revisited) skips the engine, as Solr's queryResultCache.
+        self._results: GenerationCache[StoreQuery, Answer] = GenerationCache(results)
 
     # -- writing -------------------------------------------------------------
 
@@ -105,7 +113,7 @@ class TextIndex:
 
     # -- reading -------------------------------------------------------------
 
-    def _meta_stamp(self) -> float:
+    def _meta_stamp(self) -> int:
         try:
             return os.stat(self.path / "meta.json").st_mtime_ns
         except OSError:
@@ -124,9 +132,18 @@ class TextIndex:
 
     def search(self, query: StoreQuery) -> StoreResult:
         stamp = self._meta_mtime  # the commit read; refresh() moves it on
+        # Checks of given documents (doc_ids) are one-offs: not kept.
+        kept = self._results.lookup(stamp, (query,)) if not query.doc_ids else {}
+        if query in kept:
+            return kept[query].result()
+        result = self._search(query, stamp)
+        if not query.doc_ids and stamp == self._meta_mtime:  # unless a refresh came between
+            self._results.store(stamp, {query: Answer.of(result)})
+        return result
+
+    def _search(self, query: StoreQuery, stamp: int) -> StoreResult:
         searcher = self.index.searcher()
         tquery = self.translate.build(query)
-        # Checks of given documents (doc_ids) are one-offs: not kept.
         key = replace(query, limit=0, offset=0) if query.count and not query.doc_ids else None
         known = self._totals.get(stamp, key)
         counting = key is not None and known is None
@@ -250,6 +267,37 @@ def _hits(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A search's answer as kept: its hits as columns (48 bytes a hit where the hits
+    themselves take about 250), made into new hits for each caller, who may edit them."""
+
+    total: int
+    ids: array[int]
+    groups: array[int]
+    scores: array[float]
+    sites: array[int]
+    published: array[int]
+    priors: array[float]
+
+    @classmethod
+    def of(cls, result: StoreResult) -> Answer:
+        hits = result.hits
+        return cls(
+            result.total,
+            array("Q", [h.doc_id for h in hits]),
+            array("Q", [h.group_id for h in hits]),
+            array("d", [h.score for h in hits]),
+            array("Q", [h.site for h in hits]),
+            array("q", [h.published for h in hits]),
+            array("d", [h.prior for h in hits]),
+        )
+
+    def result(self) -> StoreResult:
+        columns = (self.ids, self.groups, self.scores, self.sites, self.published, self.priors)
+        return StoreResult(hits=list(map(StoreHit, *columns)), total=self.total)
+
+
 class Totals:
     """How many documents each query matched, kept for the commit that counted them.
 
@@ -260,15 +308,15 @@ class Totals:
     """
 
     def __init__(self) -> None:
-        self._stamp: float | None = None
+        self._stamp: int | None = None
         self._known: dict[StoreQuery, int] = {}
 
-    def get(self, stamp: float, key: StoreQuery | None) -> int | None:
+    def get(self, stamp: int, key: StoreQuery | None) -> int | None:
         if key is None or stamp != self._stamp:
             return None
         return self._known.get(key)
 
-    def keep(self, stamp: float, key: StoreQuery, total: int) -> None:
+    def keep(self, stamp: int, key: StoreQuery, total: int) -> None:
         if stamp != self._stamp:  # a new commit: what was counted before no longer holds
             self._stamp, self._known = stamp, {}
         elif len(self._known) >= TOTALS:

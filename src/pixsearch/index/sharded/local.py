@@ -16,6 +16,7 @@ from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.schema import BODY_FIELD
 from pixsearch.index.sharded.merge import ShardedStore
 from pixsearch.index.sharded.termstats import WordCounts
+from pixsearch.index.textindex import RESULTS
 
 SHARD_DIR = re.compile(r"shard-(\d+)")
 
@@ -48,6 +49,7 @@ def open_sharded(
     dup_distance: int = 6,
     shards: str = "",
     timeout: float = 2.0,
+    result_cache: int = RESULTS,
 ) -> ShardedStore:
     """The backend's factory (index/backends.py): every shard read-only, merged."""
     if writable:
@@ -58,7 +60,10 @@ def open_sharded(
     for folder in dirs:
         if not (folder / "meta.db").exists():
             raise FileNotFoundError(f"no index at shard {folder}")
-    stores = [EmbeddedStore(folder, dup_distance=dup_distance) for folder in dirs]
+    stores = [
+        EmbeddedStore(folder, dup_distance=dup_distance, result_cache=result_cache)
+        for folder in dirs
+    ]
     return ShardedStore(
         stores,
         timeout=timeout,

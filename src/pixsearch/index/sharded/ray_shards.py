@@ -54,6 +54,7 @@ from pixsearch.index.store import (
     StoreResult,
     VectorSpace,
 )
+from pixsearch.index.textindex import RESULTS
 from pixsearch.records import ImageDocument
 
 log = logging.getLogger(__name__)
@@ -121,11 +122,11 @@ class ShardServer:
     process (as a uvicorn worker is); replicas, not threads, add throughput.
     """
 
-    def __init__(self, root: str, dup_distance: int = 6) -> None:
+    def __init__(self, root: str, dup_distance: int = 6, result_cache: int = RESULTS) -> None:
         path = Path(root)
         if not (path / "meta.db").exists():  # never serve an empty shard in its place
             raise FileNotFoundError(f"no index at shard {path}")
-        self.store = EmbeddedStore(path, dup_distance=dup_distance)
+        self.store = EmbeddedStore(path, dup_distance=dup_distance, result_cache=result_cache)
         self._lock = threading.Lock()
 
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -160,7 +161,7 @@ class ShardServer:
 
 
 def shard_applications(
-    dirs: list[str], *, replicas: int, cpus: float, dup_distance: int
+    dirs: list[str], *, replicas: int, cpus: float, dup_distance: int, result_cache: int = RESULTS
 ) -> list[serve.Application]:
     """One bound deployment per shard directory, shard i named ``deployment_name(i)``."""
     return [
@@ -170,7 +171,7 @@ def shard_applications(
             ray_actor_options={"num_cpus": cpus},
             max_ongoing_requests=8,  # queued at a busy replica beyond this: others take them
             logging_config=QUIET,
-        )(ShardServer).bind(folder, dup_distance)
+        )(ShardServer).bind(folder, dup_distance, result_cache)
         for i, folder in enumerate(dirs)
     ]
 
