@@ -32,8 +32,8 @@ Occur = tantivy.Occur
 Q = tantivy.Query
 WRITER_HEAP = 128_000_000
 TOTALS = 8_192  # query totals kept for a commit (~1.2 KB each, key included); then anew
-# Search answers kept for a commit, most recently used: a 100-hit window is ~5 KB as
-# columns (Answer), so at most ~25 MB with the keys, per process.
+# Search answers kept for a commit, most recently used: a 100-hit window is ~5 KiB as
+# columns (Answer) with its key, so at most ~20 MiB per process.
 RESULTS = 4096
 
 
