@@ -132,12 +132,12 @@ class TextIndex:
 
     def search(self, query: StoreQuery) -> StoreResult:
         stamp = self._meta_mtime  # the commit read; refresh() moves it on
-        # Checks of given documents (doc_ids) are one-offs: not kept.
-        kept = self._results.lookup(stamp, (query,)) if not query.doc_ids else {}
+        keep = not query.doc_ids  # checks of given documents are one-offs: not kept
+        kept = self._results.lookup(stamp, (query,)) if keep else {}
         if query in kept:
             return kept[query].result()
         result = self._search(query, stamp)
-        if not query.doc_ids and stamp == self._meta_mtime:  # unless a refresh came between
+        if keep and stamp == self._meta_mtime:  # unless a refresh came between
             self._results.store(stamp, {query: Answer.of(result)})
         return result
 
