@@ -2,7 +2,8 @@
 
 One picture is compared with windows of the other covering 90-100 % of its sides
 (a crop on all sides, or from one side), and the best window's normalised
-correlation of 32x32 RGB samples must leave at most MAX_MISMATCH; a copy smaller
+correlation of 32x32 RGB box samples (index/boxsample.py, every window of a picture
+at once) must leave at most MAX_MISMATCH; a copy smaller
 than the sample is also compared at its own resolution, and a transparent picture
 can be compared as it looks over black (index/darklook.py). A pair whose hashes
 already match gets a second, finer look (`Alignment.fine_mismatch`) when the 32x32
@@ -20,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
+from pixsearch.index.boxsample import Box, box_samples
 from pixsearch.index.darklook import over_black
 
 MAX_ASPECT_CHANGE = 0.11  # |log| of the aspect ratios' quotient: a 10 % cut from one side
@@ -58,9 +60,12 @@ class Thumb:
         self.image = data.convert("RGB") if isinstance(data, Image.Image) else _opened(data)
         width, height = self.image.size
         self.aspect = math.log(max(width, 1) / max(height, 1))
-        self.plain = self._sample((0, 0, width, height))  # as is: tone, over-black rebuild
+        self._pixels = np.asarray(self.image)
+        frame = (0.0, 0.0, float(width), float(height))
+        plain = box_samples(self._pixels, [frame], ALIGN_SIDE)[0]
+        self.plain = plain.astype(np.float32)  # as is: tone, over-black rebuild
         self.whole = _centred(self.plain)
-        self._windows: dict[tuple[float, float], np.ndarray] = {}
+        self._windows: dict[tuple[float, float], np.ndarray] = {(1.0, 1.0): self.whole[None]}
         self._fine: np.ndarray | None = None
 
     def fine(self) -> np.ndarray:
@@ -73,17 +78,21 @@ class Thumb:
 
     def windows(self, scale: tuple[float, float]) -> np.ndarray:
         """(n, 3·side²) centred samples of the windows of this (width, height) scale,
-        on a grid of positions."""
+        on a grid of positions. The first scale asked past the whole picture samples
+        every scale at once (index/boxsample.py): a pair that is no copy needs them all."""
         if scale not in self._windows:
             width, height = self.image.size
-            w, h = width * scale[0], height * scale[1]
-            xs, ys = _spots(scale[0]), _spots(scale[1])
-            boxes = [
-                ((width - w) * fx, (height - h) * fy, (width - w) * fx + w, (height - h) * fy + h)
-                for fx in xs
-                for fy in ys
-            ]
-            self._windows[scale] = np.stack([_centred(self._sample(box)) for box in boxes])
+            boxes = {
+                s: window_boxes(width, height, s) for s in ALIGN_WINDOWS if s not in self._windows
+            }
+            samples = box_samples(
+                self._pixels, [b for kept in boxes.values() for b in kept], ALIGN_SIDE
+            )
+            centred = _centred_rows(samples.astype(np.float32))
+            start = 0
+            for kind, kept in boxes.items():
+                self._windows[kind] = centred[start : start + len(kept)]
+                start += len(kept)
         return self._windows[scale]
 
     def coarsened(self, longest: int) -> Thumb:
@@ -94,11 +103,6 @@ class Thumb:
             return self
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         return Thumb(self.image.resize(size, Image.Resampling.BOX))
-
-    def _sample(self, box: tuple[float, float, float, float]) -> np.ndarray:
-        side = (ALIGN_SIDE, ALIGN_SIDE)
-        small = self.image.resize(side, Image.Resampling.BOX, box=box)
-        return np.asarray(small, dtype=np.float32).reshape(-1)
 
 
 def _opened(data: bytes) -> Image.Image:
@@ -130,6 +134,16 @@ def _same_detail(a: Thumb, b: Thumb) -> tuple[Thumb, Thumb] | None:
     return a, b.coarsened(side_a)
 
 
+def window_boxes(width: int, height: int, scale: tuple[float, float]) -> list[Box]:
+    """The windows of one (width, height) scale, on a grid of ALIGN_STEPS positions."""
+    w, h = width * scale[0], height * scale[1]
+    return [
+        ((width - w) * fx, (height - h) * fy, (width - w) * fx + w, (height - h) * fy + h)
+        for fx in _spots(scale[0])
+        for fy in _spots(scale[1])
+    ]
+
+
 def _spots(scale: float) -> list[float]:
     return [k / ALIGN_STEPS for k in range(ALIGN_STEPS + 1)] if scale < 1.0 else [0.0]
 
@@ -138,6 +152,15 @@ def _centred(sample: np.ndarray) -> np.ndarray:
     sample = sample - sample.mean()
     norm = float(np.linalg.norm(sample))
     return sample / norm if norm > 1e-6 else sample  # a flat picture correlates with nothing
+
+
+def _centred_rows(samples: np.ndarray) -> np.ndarray:
+    """_centred of each row of `samples`, in whole-array steps."""
+    samples = samples - samples.mean(axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", samples, samples))
+    flat = norms <= 1e-6  # a flat window correlates with nothing, as in _centred
+    samples /= np.where(flat, 1.0, norms)[:, None]
+    return samples
 
 
 class Alignment:
