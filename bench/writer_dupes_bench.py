@@ -8,8 +8,11 @@ and none matches, the worst case of the check) go through the pipeline once with
 `visual` analyzer, as `pixsearch ingest` runs it; the results are kept in --dir. Each
 round then indexes them all into a new index through ``Indexer``, as ingest does, and
 reports the writer's CPU per image, how many pixel comparisons it made, and the CPU spent
-sampling alignment windows (``Thumb.windows``). Run it with PYTHONPATH pointing at
-another tree's src to time that code on the same pipeline results.
+sampling alignment windows (``Thumb.windows``). Then, on the index of the last round,
+--uploads further pictures (never indexed) are looked up as an upload to
+/images/details is (``duplicate_of`` with thumbnail and embedding): the CPU per upload.
+Run it with PYTHONPATH pointing at another tree's src to time that code on the same
+pipeline results.
 """
 
 from __future__ import annotations
@@ -22,16 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "src"))
-
-from pipeline_bench import generate
 from pixsearch.index import alignment
 from pixsearch.index.embedded import EmbeddedStore
+from pixsearch.index.store import Picture
 from pixsearch.ingest.config import PipelineConfig
 from pixsearch.ingest.indexer import Indexer
 from pixsearch.ingest.parallel import process_many
 from pixsearch.ingest.pipeline import Processed
+
+DUP_DISTANCE = 6  # the dup_distance setting's default, as /images/details uses it
 
 
 def processed(folder: Path, count: int, workers: int) -> list[Processed]:
@@ -40,6 +42,11 @@ def processed(folder: Path, count: int, workers: int) -> list[Processed]:
     if kept.exists():
         items: list[Processed] = pickle.loads(kept.read_bytes())
         return items
+    # Imported here, after pixsearch: pipeline_bench puts this checkout's src first on
+    # sys.path, and a tree given on PYTHONPATH must stay the one timed.
+    sys.path.append(str(Path(__file__).resolve().parent))
+    from pipeline_bench import generate
+
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         paths = generate(Path(tmp), count)
@@ -83,8 +90,9 @@ class Clock:
         alignment.Thumb.windows = self._windows  # type: ignore[method-assign]
 
 
-def index_round(items: list[Processed]) -> tuple[float, int, float, int]:
-    """(writer CPU s, pixel comparisons, CPU s sampling windows, groups) for one new index."""
+def index_round(items: list[Processed], uploads: list[Processed]) -> tuple[float, ...]:
+    """(writer CPU s, pixel comparisons, CPU s sampling windows, groups, CPU s per upload)
+    for one new index, and the uploads looked up in it."""
     with tempfile.TemporaryDirectory() as tmp, Clock() as clock:
         store = EmbeddedStore(Path(tmp), writable=True)
         indexer = Indexer(store)
@@ -94,8 +102,15 @@ def index_round(items: list[Processed]) -> tuple[float, int, float, int]:
         indexer.commit()
         spent = time.process_time() - start
         groups = len({doc.group_id for doc in store.get(list(range(1, len(items) + 1)))})
+        comparisons, windows = clock.comparisons, clock.windows
+        start = time.process_time()
+        for item in uploads:
+            facts = item.facts
+            picture = Picture(facts.phash, facts.color_layout, item.thumbnail, item.embedding)
+            store.duplicate_of(picture, max_distance=DUP_DISTANCE)
+        per_upload = (time.process_time() - start) / max(len(uploads), 1)
         store.close()
-    return spent, clock.comparisons, clock.windows, groups
+    return spent, comparisons, windows, groups, per_upload
 
 
 def main() -> None:
@@ -104,20 +119,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="for the pipeline pass")
     parser.add_argument("--dir", type=Path, default=Path(".bench/writer-dupes"))
+    parser.add_argument("--uploads", type=int, default=40, help="of the pictures, looked up")
     args = parser.parse_args()
-    items = processed(args.dir, args.images, args.workers)
-    print(f"{len(items)} pictures, code from {alignment.__file__}")
+    made = processed(args.dir, args.images + args.uploads, args.workers)
+    items, uploads = made[: args.images], made[args.images :]
+    print(f"{len(items)} pictures, {len(uploads)} uploads, code from {alignment.__file__}")
     print(
-        "| round | writer CPU ms/image | pixel comparisons/image | windows CPU ms/image | groups |"
+        "| round | writer CPU ms/image | pixel comparisons/image | windows CPU ms/image "
+        "| groups | CPU ms/upload |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     per_image = []
     for n in range(1, args.rounds + 1):
-        spent, comparisons, windows, groups = index_round(items)
+        spent, comparisons, windows, groups, upload = index_round(items, uploads)
         per_image.append(spent * 1000 / len(items))
         print(
             f"| {n} | {per_image[-1]:.2f} | {comparisons / len(items):.2f} "
-            f"| {windows * 1000 / len(items):.2f} | {groups} |"
+            f"| {windows * 1000 / len(items):.2f} | {groups} | {upload * 1000:.1f} |"
         )
     print(f"median writer CPU: {statistics.median(per_image):.2f} ms/image")
 
