@@ -2,9 +2,9 @@
 
 A near-duplicate pixel check (index/alignment.py) compares one picture with
 ~140 windows of the other, each the window's pixels box-averaged to 32x32.
-Made one by one with Pillow's ``resize(box=...)`` they cost ~14 ms a picture,
-most of it per call; here every window of a picture comes from two prefix-sum
-tables (one per pass) in a few whole-array steps.
+Made one by one with Pillow's ``resize(box=...)`` they cost ~14 ms of CPU a
+picture; here every window of a picture comes from two prefix-sum tables (one
+per pass) in a few whole-array steps, ~3 ms.
 
 The arithmetic is Pillow's classic BOX resampling, reproduced exactly: for each
 output pixel the whole source pixels whose centres fall in its span, averaged
