@@ -50,9 +50,10 @@ class Renderer:
 
     def result(self, q: str, result: Result, *, explain: wire.JSON | None = None) -> wire.JSON:
         doc, facts = result.doc, result.doc.facts
+        image_id = facts.image_id
         return wire.image_object(
-            name=result.occurrence.title or doc.image_id,
-            image_id=doc.image_id,
+            name=result.occurrence.title or image_id,
+            image_id=image_id,
             urls=self.urls.for_result(q, doc, result.occurrence),
             width=facts.width,
             height=facts.height,
@@ -61,7 +62,7 @@ class Renderer:
             date_published=doc.date_published,
             thumb_size=(facts.thumb_width, facts.thumb_height),
             accent_color=facts.accent_color,
-            token=self.token(doc.image_id),
+            token=self.token(image_id),
             insights={
                 "pages_including": result.pages,
                 "available_sizes": result.sizes,
