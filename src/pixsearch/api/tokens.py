@@ -23,17 +23,11 @@ class TokenClaims:
     custom_config: str | None = None
 
 
-# Signed tokens kept by their claims: a page signs one per result, the same images
-# come back page after page, and an HMAC was a fifth of rendering a result.
-SIGNED_CACHE = 16_384
-
-
 class TokenSigner:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise ValueError("the token secret must be at least 16 bytes")
         self._secret = secret
-        self._signed: dict[TokenClaims, str] = {}
 
     @classmethod
     def from_file(cls, path: Path, *, create: bool = True) -> TokenSigner:
@@ -58,16 +52,10 @@ class TokenSigner:
         return cls(path.read_bytes())
 
     def sign(self, claims: TokenClaims) -> str:
-        token = self._signed.get(claims)
-        if token is None:
-            body = f"mid_{claims.image_id}"
-            if claims.custom_config:
-                body += f"*cp_{claims.custom_config}"
-            token = f"ccid_{self._mac(body)}*{body}"
-            if len(self._signed) >= SIGNED_CACHE:
-                self._signed.clear()
-            self._signed[claims] = token
-        return token
+        body = f"mid_{claims.image_id}"
+        if claims.custom_config:
+            body += f"*cp_{claims.custom_config}"
+        return f"ccid_{self._mac(body)}*{body}"
 
     def verify(self, token: str) -> TokenClaims | None:
         """The claims of a genuine token, or None for anything forged or malformed."""

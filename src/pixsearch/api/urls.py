@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from urllib.parse import quote_plus, urlencode
 
 from pixsearch.records import ImageDocument, Occurrence
@@ -22,8 +21,8 @@ class Urls:
         return occurrence.host_page_url or f"{self.base}/images/{doc.image_id}"
 
     def web_search(self, q: str, image_id: str | None = None) -> str:
-        # The query quoted once, not per result: this runs for every result of every answer.
-        url = f"{self.base}/search?q={_quoted(q)}"
+        # quote_plus, not urlencode: this runs for every result of every answer.
+        url = f"{self.base}/search?q={quote_plus(q)}"
         return f"{url}&id={image_id}" if image_id else url
 
     def api_search(self, q: str, **extra: str | int) -> str:
@@ -36,8 +35,3 @@ class Urls:
             "content": self.content(doc, occurrence),
             "host_page": self.host_page(doc, occurrence),
         }
-
-
-@lru_cache(maxsize=1024)
-def _quoted(q: str) -> str:
-    return quote_plus(q)

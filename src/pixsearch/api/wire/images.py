@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,19 +11,16 @@ from pixsearch.api.errors import BingError
 
 JSON = dict[str, Any]
 EXPLAIN_FIELD = "pixsearchExplain"  # extension field of an ImageObject under debug=explain
-# Page URLs come back result after result and answer after answer: each is shown once
-# and remembered while recent (splitting it was a quarter of rendering a result).
-DISPLAY_CACHE = 8192
 
 
 def bing_datetime(moment: datetime) -> str:
     """Bing's timestamp shape: 2014-11-02T12:00:00.0000000Z (UTC, 7 fraction digits)."""
     utc = moment.astimezone(UTC) if moment.tzinfo not in (None, UTC) else moment
-    # isoformat rather than strftime: cheaper, and a year before 1000 keeps its 4 digits
+    # isoformat, not strftime: a year before 1000 keeps its four digits ('0999-...'), where
+    # strftime gives '999-...', which is not ISO 8601
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "0Z"
 
 
-@lru_cache(maxsize=DISPLAY_CACHE)
 def display_url(url: str) -> str:
     parts = urlsplit(url)
     shown = (parts.netloc + parts.path).removeprefix("www.")
