@@ -8,7 +8,7 @@ from PIL import Image
 from skimage import data
 
 from pixsearch.index.alignment import ALIGN_SIDE, ALIGN_WINDOWS, Thumb, window_boxes
-from pixsearch.index.boxsample import Box, box_samples
+from pixsearch.index.boxsample import Box, box_samples, spans
 
 BOX = Image.Resampling.BOX
 
@@ -63,3 +63,14 @@ def test_a_thumbs_windows_are_its_boxes_centred() -> None:
         expected = np.stack([c / np.linalg.norm(c) for c in centred])
         np.testing.assert_allclose(thumb.windows(scale), expected, atol=1e-6)
     assert len(thumb.windows((0.9, 0.9))) == 25 and len(thumb.windows((0.9, 1.0))) == 5
+
+
+def test_spans_kept_for_a_size_give_the_same_samples() -> None:
+    rng = np.random.default_rng(9)
+    boxes = window_boxes(237, 178, (0.95, 0.95))
+    first, second = (rng.integers(0, 256, (178, 237, 3), dtype=np.uint8) for _ in range(2))
+    before = box_samples(first, boxes, ALIGN_SIDE)
+    box_samples(second, boxes, ALIGN_SIDE)  # the same spans, from what was kept
+    np.testing.assert_array_equal(box_samples(first, boxes, ALIGN_SIDE), before)
+    lo, hi, weight = spans(237, tuple((b[0], b[2]) for b in boxes), ALIGN_SIDE)
+    assert not (lo.flags.writeable or hi.flags.writeable or weight.flags.writeable)

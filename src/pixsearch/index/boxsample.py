@@ -18,6 +18,7 @@ depend on the Pillow version installed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,6 +26,9 @@ PRECISION = 22  # Pillow's PRECISION_BITS for 8-bit images (32 - 8 - 2)
 HALF = 1 << (PRECISION - 1)
 
 Box = tuple[float, float, float, float]  # (left, top, right, bottom), as Image.resize's box
+# Spans kept by (size, ranges): a collection's thumbnails come in few sizes, and so the
+# windows of one size in the same spans (working them out was 7 % of a writer's check).
+SPAN_CACHE = 256
 
 
 def box_samples(pixels: np.ndarray, boxes: Sequence[Box], side: int) -> np.ndarray:
@@ -43,8 +47,8 @@ def box_samples(pixels: np.ndarray, boxes: Sequence[Box], side: int) -> np.ndarr
         ],
         dtype=np.intp,
     ).reshape(-1, 2)
-    h_lo, h_hi, h_weight = spans(width, list(columns), side)  # (P, side)
-    v_lo, v_hi, v_weight = spans(height, list(rows), side)  # (Q, side)
+    h_lo, h_hi, h_weight = spans(width, tuple(columns), side)  # (P, side)
+    v_lo, v_hi, v_weight = spans(height, tuple(rows), side)  # (Q, side)
     # Horizontal pass: prefix sums along x, every column span of every box at once.
     along_x = np.zeros((width + 1, height, 3), np.int32)
     np.cumsum(pixels.transpose(1, 0, 2), axis=0, out=along_x[1:])
@@ -59,10 +63,11 @@ def box_samples(pixels: np.ndarray, boxes: Sequence[Box], side: int) -> np.ndarr
     return out.reshape(len(pairs), -1)
 
 
-def spans(size: int, ranges: Sequence[tuple[float, float]], side: int) -> tuple[np.ndarray, ...]:
-    """(lo, hi, weight), each (len(ranges), side): the source pixels [lo, hi) that each
-    output pixel of each range averages, and their fixed-point weight, as Pillow's
-    ``precompute_coeffs`` and ``normalize_coeffs_8bpc`` compute them for BOX."""
+@lru_cache(maxsize=SPAN_CACHE)
+def spans(size: int, ranges: tuple[tuple[float, float], ...], side: int) -> tuple[np.ndarray, ...]:
+    """(lo, hi, weight), each (len(ranges), side), read-only: the source pixels [lo, hi)
+    that each output pixel of each range averages, and their fixed-point weight, as
+    Pillow's ``precompute_coeffs`` and ``normalize_coeffs_8bpc`` compute them for BOX."""
     bounds = np.asarray(ranges, dtype=np.float32).reshape(-1, 2)  # Pillow reads the box as C floats
     start = bounds[:, 0].astype(np.float64)[:, None]
     scale = (bounds[:, 1] - bounds[:, 0]).astype(np.float64)[:, None] / side
@@ -78,7 +83,10 @@ def spans(size: int, ranges: Sequence[tuple[float, float]], side: int) -> tuple[
     n = inside.sum(axis=-1)
     lo = first + np.argmax(inside, axis=-1)
     weight = np.trunc(0.5 + (1 << PRECISION) / np.maximum(n, 1)) * (n > 0)
-    return lo, lo + n, weight.astype(np.int32)
+    found = (lo, lo + n, weight.astype(np.int32))
+    for array in found:
+        array.setflags(write=False)  # shared by every later call with these spans
+    return found
 
 
 def _average(sums: np.ndarray, weight: np.ndarray) -> None:
