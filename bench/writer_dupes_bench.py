@@ -1,12 +1,14 @@
 """The index writer's near-duplicate check on look-alike photographs: CPU per image.
 
-    python bench/writer_dupes_bench.py --images 400 [--rounds 3] [--dir .bench/writer-dupes]
+    python bench/writer_dupes_bench.py --images 400 [--uploads 40] [--rounds 3]
+        [--dir .bench/writer-dupes]
 
 pipeline_bench's photo-like pictures (smooth colour fields: their visual embeddings are
 all alike, so every new picture is compared pixel by pixel with its nearest earlier ones
 and none matches, the worst case of the check) go through the pipeline once with the
 `visual` analyzer, as `pixsearch ingest` runs it; the results are kept in --dir. Each
-round then indexes them all into a new index through ``Indexer``, as ingest does, and
+round then indexes the first --images of them into a new index through ``Indexer``, as
+ingest does, and
 reports the writer's CPU per image, how many pixel comparisons it made, and the CPU spent
 sampling alignment windows (``Thumb.windows``). Then, on the index of the last round,
 --uploads further pictures (never indexed) are looked up as an upload to
