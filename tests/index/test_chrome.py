@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import gc
 import sqlite3
 import time
 from pathlib import Path
 
-from pixsearch.index.chrome import ChromeHolder, SiteChrome, host_of
+from pixsearch.index.chrome import ChromeHolder, SiteChrome, _Tally, host_of
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.memory import MemoryStore
 from pixsearch.index.store import pages_of, places_of
@@ -85,6 +86,23 @@ def test_small_sites_have_no_template_and_counts_follow_commits() -> None:
     assert logo_doc.group_id not in _settled(holder, store).groups  # on 4 of 9 pages now
     store.add(_on_pages(3000, "Acme Pictures", list(range(9))))  # a second, complete logo
     assert len(_settled(holder, store).groups) == 1
+
+
+def test_a_group_seen_page_by_page_becomes_chrome_and_the_tally_stays_untracked() -> None:
+    tally = _Tally()
+    for p in range(12):  # twelve pages of one site, each with its own picture
+        tally.add(p + 100, [(f"{ACME}/item/{p}.html", f"Item {p} - Clipart - Acme Pictures")])
+    for p in [0, 1, 1, 2, 3, 4]:  # the logo met page by page, one page twice
+        tally.add(7, [(f"{ACME}/item/{p}.html", "Item - Clipart - Acme Pictures")])
+        assert 7 not in tally.result(1).groups  # on at most 5 of 12 pages: not yet chrome
+    tally.add(7, [(f"{ACME}/item/5.html", "t"), ("http://other.example/a", "t")])
+    assert tally.result(2).groups == {7}  # 6 of 12 pages of acme
+    gc.collect()
+    # A million images' tallies must not be walked by every full collection of a server.
+    singles = [places for places in tally.group_pages.values() if not isinstance(places, dict)]
+    assert len(singles) == 12 and not any(map(gc.is_tracked, singles))
+    assert gc.is_tracked(tally.group_pages[7])  # chrome candidates alone are sets
+    assert not gc.is_tracked(tally.titles["acme.example"][f"{ACME}/item/3.html"])
 
 
 def _settled(holder: ChromeHolder, store: MemoryStore) -> SiteChrome:
