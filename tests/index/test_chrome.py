@@ -97,11 +97,14 @@ def test_a_group_seen_page_by_page_becomes_chrome_and_the_tally_stays_untracked(
         assert 7 not in tally.result(1).groups  # on at most 5 of 12 pages: not yet chrome
     tally.add(7, [(f"{ACME}/item/5.html", "t"), ("http://other.example/a", "t")])
     assert tally.result(2).groups == {7}  # 6 of 12 pages of acme
+    for p in range(5):  # a second site grows to a template; the first keeps its words
+        tally.add(200 + p, [(f"http://other.example/{p}", f"Shop - {'abcde'[p]}")])
+    words = tally.result(3).words
+    assert words["other.example"] == {"shop"} and "clipart" in words["acme.example"]
     gc.collect()
     # A million images' tallies must not be walked by every full collection of a server.
-    singles = [places for places in tally.group_pages.values() if not isinstance(places, dict)]
-    assert len(singles) == 12 and not any(map(gc.is_tracked, singles))
-    assert gc.is_tracked(tally.group_pages[7])  # chrome candidates alone are sets
+    assert len(tally.few) == 17 and not any(map(gc.is_tracked, tally.few.values()))
+    assert list(tally.wide) == [7]  # chrome candidates alone are sets
     assert not gc.is_tracked(tally.titles["acme.example"][f"{ACME}/item/3.html"])
 
 

@@ -15,8 +15,8 @@ of its own. A picture's own title is repeated whole by a page or two, not more.
 Both are learnt from what the index holds: each image's occurrences name the
 pages that show it, and each occurrence keeps its page's title. The counts are
 kept per committed generation and updated from the store's change feed (only
-the images added or given occurrences since the last count are read), so a
-query only reads the result. Deletions are not subtracted: a deleted image
+the images added or given occurrences since the last count are read, and only
+the sites they touch are weighed again), so a query only reads the result. Deletions are not subtracted: a deleted image
 never matches again, and a site's page count only grows, which errs towards
 calling less chrome.
 """
@@ -99,14 +99,18 @@ class _Tally:
 
     It holds every image and page of the index, so it keeps them in tuples of strings
     where it can: the garbage collector stops tracking those, where a set and a dict per
-    image were walked by every full collection (3.6 million objects and 1.5-3.5 s a
-    collection at 1,000,000 images, a tenth of a serving worker's CPU under load).
+    image were walked by every full collection (3.0 million objects and 1.5-3.6 s a
+    collection at 1,000,000 images, a tenth of a loaded serving worker's CPU). And a
+    recount looks again only at what a commit can have changed: the sites it added
+    pages to, and the groups on enough pages to be chrome.
     """
 
     # host → page → the parts of its title; every page of the site is a key
     titles: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    # group → its pages: a tuple of their URLs while too few to be chrome, then host → pages
-    group_pages: dict[int, tuple[str, ...] | dict[str, set[str]]] = field(default_factory=dict)
+    few: dict[int, tuple[str, ...]] = field(default_factory=dict)  # group → pages, too few
+    wide: dict[int, dict[str, set[str]]] = field(default_factory=dict)  # the others, by host
+    _words: dict[str, frozenset[str]] = field(default_factory=dict)  # hosts' template words
+    _changed: set[str] = field(default_factory=set)  # hosts given pages since the last result
 
     def add(self, group_id: int, places: list[tuple[str, str]]) -> None:
         """One image: its group and the (page URL, page title) of each of its places."""
@@ -117,30 +121,39 @@ class _Tally:
             # Interned: a template's parts ("Clipart", "Acme Pictures") repeat on every page.
             parts = (sys.intern(_DIGITS.sub("#", p.lower())) for p in _SEPARATOR.split(title))
             self.titles.setdefault(host, {})[page] = tuple(dict.fromkeys(parts))
+            self._changed.add(host)
             self._place(group_id, host, page)
 
     def _place(self, group_id: int, host: str, page: str) -> None:
-        held = self.group_pages.get(group_id, ())
-        if isinstance(held, dict):
-            held.setdefault(host, set()).add(page)
-        elif page not in held:
-            held = (*held, page)
-            self.group_pages[group_id] = held if len(held) < MIN_SITE_PAGES else _by_host(held)
+        wide = self.wide.get(group_id)
+        if wide is not None:
+            wide.setdefault(host, set()).add(page)
+            return
+        held = self.few.get(group_id, ())
+        if page in held:
+            return
+        held = (*held, page)
+        if len(held) < MIN_SITE_PAGES:  # on fewer pages than that, never chrome
+            self.few[group_id] = held
+        else:
+            del self.few[group_id]
+            self.wide[group_id] = _by_host(held)
 
     def result(self, generation: int) -> SiteChrome:
         sizes = {host: len(pages) for host, pages in self.titles.items()}
         chrome = frozenset(
             group
-            for group, by_host in self.group_pages.items()
-            # a group on fewer than MIN_SITE_PAGES pages is still a tuple: never chrome
-            if isinstance(by_host, dict)
-            and any(_repeated(len(on), sizes[host], CHROME_SHARE) for host, on in by_host.items())
+            for group, by_host in self.wide.items()
+            if any(_repeated(len(on), sizes[host], CHROME_SHARE) for host, on in by_host.items())
         )
-        words: dict[str, frozenset[str]] = {}
-        for host, pages in self.titles.items():
-            common = _template_words(list(pages.values()), sizes[host])
+        for host in self._changed:  # a site's template words change with its pages alone
+            common = _template_words(list(self.titles[host].values()), sizes[host])
             if common:
-                words[host] = common
+                self._words[host] = common
+            else:
+                self._words.pop(host, None)
+        self._changed.clear()
+        words = dict(self._words)  # the answer's own: later counts go on changing _words
         every_word = frozenset(w for site in words.values() for w in site)
         return SiteChrome(generation, chrome, words, every_word)
 
