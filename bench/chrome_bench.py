@@ -1,0 +1,79 @@
+"""What a serving worker's site-chrome count costs at scale (index/chrome.py, issue 17).
+
+    python bench/chrome_bench.py [--dir .bench/search-1m]
+
+Every serving worker counts its index's site chrome when it opens the index, and
+again after each commit. On search_bench.py's synthetic index this times that first
+count, then a recount after one new page, and reports what the count leaves behind:
+the objects the garbage collector tracks (each full collection walks them all), the
+process's memory, and how long a full collection takes afterwards. Run it with the
+old code too (PYTHONPATH=<old tree>/src) to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from pathlib import Path
+
+from pixsearch.index.chrome import ChromeHolder
+from pixsearch.index.embedded import EmbeddedStore
+
+
+def resident_mib() -> tuple[float, float]:
+    """(anonymous, file-backed) resident memory: the index's mapped files are the latter."""
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    anonymous, backed = (int(fields[k].split()[0]) / 1024 for k in ("RssAnon", "RssFile"))
+    return anonymous, backed
+
+
+def full_collection() -> float:
+    gc.collect()
+    started = time.perf_counter()
+    gc.collect()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=Path(".bench/search-1m"))
+    args = parser.parse_args()
+    store = EmbeddedStore(args.dir)
+    holder = ChromeHolder(store, check_seconds=0)
+    changed = store.changed_since(0)
+    before = full_collection(), len(gc.get_objects()), resident_mib()
+    wall, cpu = time.perf_counter(), time.process_time()
+    holder._count(store.generation, changed)  # what the worker's thread runs, here in line
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    del changed
+    after = full_collection(), len(gc.get_objects()), resident_mib()
+    page = next(iter(holder.current().words), "site.example")
+    holder._tally.add(1 << 40, [(f"https://{page}/new-page", "a new page")])
+    recount = time.process_time()
+    holder._tally.result(store.generation + 1)
+    recount = time.process_time() - recount
+    rows = [
+        ("images counted", f"{len(store.changed_since(0)):,}"),
+        ("first count, CPU s (wall s)", f"{cpu:.1f} ({wall:.1f})"),
+        ("recount after one new page, CPU s", f"{recount:.3f}"),
+        ("objects the collector tracks, before -> after", f"{before[1]:,} -> {after[1]:,}"),
+        ("anonymous / file-backed resident MiB, before", "{:.0f} / {:.0f}".format(*before[2])),
+        ("anonymous / file-backed resident MiB, after", "{:.0f} / {:.0f}".format(*after[2])),
+        (
+            "a full collection, ms, before -> after",
+            f"{before[0] * 1e3:.0f} -> {after[0] * 1e3:.0f}",
+        ),
+        (
+            "chrome groups / sites with template words",
+            f"{len(holder.current().groups)} / {len(holder.current().words)}",
+        ),
+    ]
+    print("| measure | value |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
