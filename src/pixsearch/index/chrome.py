@@ -16,9 +16,9 @@ Both are learnt from what the index holds: each image's occurrences name the
 pages that show it, and each occurrence keeps its page's title. The counts are
 kept per committed generation and updated from the store's change feed (only
 the images added or given occurrences since the last count are read, and only
-the sites they touch are weighed again), so a query only reads the result. Deletions are not subtracted: a deleted image
-never matches again, and a site's page count only grows, which errs towards
-calling less chrome.
+the sites they touch are weighed again), so a query only reads the result.
+Deletions are not subtracted: a deleted image never matches again, and a site's
+page count only grows, which errs towards calling less chrome.
 """
 
 from __future__ import annotations
