@@ -45,6 +45,12 @@ class Settings:
         "Search answers each serving process keeps for the commit it reads, most recently "
         "used (about 5 KB each; 0: none). A query asked again skips the text engine.",
     )
+    gc_young: int = _setting(
+        20_000,
+        "Allocations between the garbage collector's young passes in a serving process "
+        "(Python's default is 700; 0 keeps Python's). A request makes thousands of short-lived "
+        "objects, so at 700 a worker ran a pass every few requests.",
+    )
     commit_every: int = _setting(2000, "Ingestion commits after this many new images.")
     distributor: str = _setting(
         "local",

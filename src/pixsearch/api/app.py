@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from importlib import resources
 
@@ -65,9 +66,21 @@ def build_context(settings: Settings) -> ApiContext:
     )
 
 
+def tune_collector(young: int) -> None:
+    """Run the garbage collector's young passes every `young` allocations (0: left as it is).
+
+    The app factory runs once in each serving process, so this is where a worker is set
+    up. Measured at 1M documents under the fresh-draw load (docs/benchmarks.md, session
+    29): 4.5-4.7 -> 4.2-4.3 ms of server CPU a request at 20,000.
+    """
+    if young > 0:
+        gc.set_threshold(young, *gc.get_threshold()[1:])
+
+
 def create_app(settings: Settings | None = None, *, context: ApiContext | None = None) -> Starlette:
     die_with_multiprocessing_parent()  # `serve --workers N`: no worker outlives the supervisor
     settings = settings or Settings.load()
+    tune_collector(settings.gc_young)
     ctx = context or build_context(settings)
     static = resources.files("pixsearch.web") / "static"
     routes = [
