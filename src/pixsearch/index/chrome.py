@@ -65,7 +65,7 @@ def host_of(url: str) -> str:
 _SITE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")  # where urlsplit's netloc ends
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65_536)  # sites; a miss parses the URL again
 def _host_of_site(site: str) -> str:
     return _parse_host(site)
 
