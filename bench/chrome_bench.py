@@ -49,8 +49,8 @@ def main() -> None:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     del changed
     after = full_collection(), len(gc.get_objects()), resident_mib()
-    page = next(iter(holder.current().words), "site.example")
-    holder._tally.add(1 << 40, [(f"https://{page}/new-page", "a new page")])
+    host = next(iter(holder.current().words), "site.example")
+    holder._tally.add(1 << 40, [(f"https://{host}/new-page", "a new page")])
     recount = time.process_time()
     holder._tally.result(store.generation + 1)
     recount = time.process_time() - recount

@@ -71,7 +71,7 @@ def tune_collector(young: int) -> None:
 
     The app factory runs once in each serving process, so this is where a worker is set
     up. Measured at 1M documents under the fresh-draw load (docs/benchmarks.md, session
-    29): 4.5-4.7 -> 4.2-4.3 ms of server CPU a request at 20,000.
+    29): a median 4.52 -> 4.30 ms of server CPU a request at 20,000.
     """
     if young > 0:
         gc.set_threshold(young, *gc.get_threshold()[1:])
