@@ -82,3 +82,15 @@ def test_dead_worker_does_not_end_the_run(folder: list[Path], monkeypatch) -> No
     assert crashed == ["img03.png", "img07.png"]
     processed = [v for v in results.values() if isinstance(v, Processed)]
     assert len(processed) == 8
+
+
+def test_a_worker_tunes_its_memory_without_starting_a_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ctypes.util.find_library("c") ran `ldconfig -p` as a child of each new worker:
+    # a stray process that a kill -9 at that moment would have left behind.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr("subprocess.Popen", refuse)
+    parallel.tune_worker_memory()

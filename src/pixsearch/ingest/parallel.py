@@ -12,7 +12,6 @@ process that owns the pool however it ends, ``kill -9`` included (lifeline.py).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
 from collections import deque
@@ -86,8 +85,10 @@ def tune_worker_memory() -> None:
     of slack. No-op where mallopt does not exist (musl, macOS, Windows).
     """
     try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
+        # The symbols already loaded, libc's among them. ctypes.util.find_library
+        # would run `ldconfig -p` as a child of the worker.
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # TypeError: Windows has no CDLL(None)
         return
     mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)
     mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)

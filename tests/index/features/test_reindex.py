@@ -11,7 +11,7 @@ import pytest
 
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.features.build import Target
-from pixsearch.index.features.reindex import reindex, workspace_of
+from pixsearch.index.features.reindex import exchange, reindex, workspace_of
 from pixsearch.search.service import SearchRequest, SearchService
 from pixsearch.tenancy.keys import SqliteKeyStore
 from pixsearch.tenancy.state import ServiceDb
@@ -143,3 +143,19 @@ def test_reindex_regroups_the_shards_of_a_sharded_index_as_one(
     assert SqliteKeyStore(ServiceDb(sharded / "shard-1" / "service.db")).lookup(key) is not None
     assert (sharded / "notes.txt").read_text() == "kept too"
     assert not workspace_of(sharded).exists()
+
+
+def test_exchange_swaps_two_folders_without_starting_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "which").write_text("a")
+    (b / "which").write_text("b")
+    exchange(a, b)
+    assert ((a / "which").read_text(), (b / "which").read_text()) == ("b", "a")

@@ -19,7 +19,6 @@ exchange leaves the old index untouched and a workspace the next run removes.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import os
 import shutil
@@ -211,8 +210,8 @@ def copy_service_files(index_dir: Path, fresh: Path) -> None:
 
 def exchange(a: Path, b: Path) -> None:
     """Swap two directories: atomically where the kernel can (renameat2), else two renames."""
-    libc_name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(libc_name, use_errno=True) if libc_name else None
+    # The symbols already loaded (libc's); find_library("c") would run `ldconfig -p`.
+    libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is not None:
         done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
