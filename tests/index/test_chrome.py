@@ -8,7 +8,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from pixsearch.index.chrome import ChromeHolder, SiteChrome, _Tally, host_of
+import pytest
+
+from pixsearch.index.chrome import ChromeHolder, SiteChrome, _SiteCounts, _Tally, host_of
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.memory import MemoryStore
 from pixsearch.index.store import pages_of, places_of
@@ -146,3 +148,26 @@ def test_an_embedded_index_reads_pages_alone_as_its_documents_give_them(tmp_path
     lite, whole = ChromeHolder(store, check_seconds=0), ChromeHolder(memory, check_seconds=0)
     assert lite.current().groups and lite.template_words() == whole.template_words()
     assert len(lite.current().groups) == len(whole.current().groups)
+
+
+def test_a_big_site_keeps_counts_that_equal_a_count_from_its_titles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("pixsearch.index.chrome.BIG_SITE", 10)
+    tally, given = _Tally(), {}
+    # Pages come and the site renames itself: the last step titles every page anew.
+    for step, (name, pages) in enumerate([("Pictures", 20), ("Pictures", 28), ("Images", 36)]):
+        for p in range(pages):
+            subject = "abcdefghij"[p % 10] + "klmnopqrst"[p // 10]  # a title's own word
+            given[p] = title = f"{subject} {p} - Clipart - Acme {name}"
+            tally.add(p, [(f"{ACME}/item/{p}.html", title)])
+        words = tally.result(step).words["acme.example"]
+        assert "acme.example" in tally.counts  # 20 pages or more: counted as they come
+        titles = tally.titles["acme.example"]
+        assert tally.counts["acme.example"] == _SiteCounts.of(titles.values())
+        assert words == _SiteCounts.of(titles.values()).template_words(len(titles))
+        assert ("pictures" in words) == (name == "Pictures") and "clipart" in words
+    assert "pictures" not in tally.counts["acme.example"].words  # counted out to nothing
+    before = copy.deepcopy(tally.counts["acme.example"])
+    tally.add(99, [(f"{ACME}/item/3.html", given[3])])  # another picture on a known page
+    assert tally.counts["acme.example"] == before and not tally._changed

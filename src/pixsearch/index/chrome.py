@@ -16,7 +16,8 @@ Both are learnt from what the index holds: each image's occurrences name the
 pages that show it, and each occurrence keeps its page's title. The counts are
 kept per committed generation and updated from the store's change feed (only
 the images added or given occurrences since the last count are read, and only
-the sites they touch are weighed again), so a query only reads the result.
+the sites whose pages they change are weighed again), so a query only reads the
+result.
 Deletions are not subtracted: a deleted image never matches again, and a site's
 page count only grows, which errs towards calling less chrome.
 """
@@ -29,6 +30,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -45,6 +47,7 @@ CHROME_SHARE = 0.5  # a picture on at least this share of its site's pages is ch
 # fraction of its titles only; a subject in a fifth of all titles is a section too.
 TEMPLATE_SHARE = 0.2
 PART_SHARE = 0.02  # a title part repeated on this share of the pages (and MIN_SITE_PAGES)
+BIG_SITE = 5_000  # a site of this many pages keeps counts of its title words (_SiteCounts)
 _SEPARATOR = re.compile(r"\s+[-–—|·:»/]\s+|,\s+")  # between the parts of a title
 _DIGITS = re.compile(r"\d+")
 SYNC_DOCS = 20_000  # counting fewer changed images than this blocks the request (< 1 s)
@@ -101,14 +104,16 @@ class _Tally:
     where it can: the garbage collector stops tracking those, where a set and a dict per
     image were walked by every full collection (3.0 million objects and 1.5-3.6 s a
     collection at 1,000,000 images, a tenth of a loaded serving worker's CPU). And a
-    recount looks again only at what a commit can have changed: the sites it added
-    pages to, and the groups on enough pages to be chrome.
+    recount looks again only at what a commit can have changed: the sites it gave new
+    pages or new titles (a big one by its running counts), and the groups on enough
+    pages to be chrome.
     """
 
     # host → page → the parts of its title; every page of the site is a key
     titles: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     few: dict[int, tuple[str, ...]] = field(default_factory=dict)  # group → pages, too few
     wide: dict[int, dict[str, set[str]]] = field(default_factory=dict)  # the others, by host
+    counts: dict[str, _SiteCounts] = field(default_factory=dict)  # sites of BIG_SITE pages
     _words: dict[str, frozenset[str]] = field(default_factory=dict)  # hosts' template words
     _changed: set[str] = field(default_factory=set)  # hosts given pages since the last result
 
@@ -119,9 +124,18 @@ class _Tally:
             if not host:
                 continue
             # Interned: a template's parts ("Clipart", "Acme Pictures") repeat on every page.
-            parts = (sys.intern(_DIGITS.sub("#", p.lower())) for p in _SEPARATOR.split(title))
-            self.titles.setdefault(host, {})[page] = tuple(dict.fromkeys(parts))
-            self._changed.add(host)
+            split = (sys.intern(_DIGITS.sub("#", p.lower())) for p in _SEPARATOR.split(title))
+            parts = tuple(dict.fromkeys(split))
+            site = self.titles.setdefault(host, {})
+            old = site.get(page)
+            if old != parts:  # a new page, or a new title: the site's words may change
+                site[page] = parts
+                self._changed.add(host)
+                counts = self.counts.get(host)
+                if counts is not None:
+                    if old is not None:
+                        counts.add(old, -1)
+                    counts.add(parts, 1)
             self._place(group_id, host, page)
 
     def _place(self, group_id: int, host: str, page: str) -> None:
@@ -147,7 +161,12 @@ class _Tally:
             if any(_repeated(len(on), sizes[host], CHROME_SHARE) for host, on in by_host.items())
         )
         for host in self._changed:  # a site's template words change with its pages alone
-            common = _template_words(list(self.titles[host].values()), sizes[host])
+            counts = self.counts.get(host)
+            if counts is None:
+                counts = _SiteCounts.of(self.titles[host].values())
+                if sizes[host] >= BIG_SITE:  # kept from now on, and updated page by page
+                    self.counts[host] = counts
+            common = counts.template_words(sizes[host])
             if common:
                 self._words[host] = common
             else:
@@ -169,15 +188,63 @@ def _content_words(text: str) -> set[str]:
     return {w for w in tokens(text) if is_content_word(w)}
 
 
-def _template_words(titles: list[tuple[str, ...]], site_pages: int) -> frozenset[str]:
-    """Words of most titles, and the words of title parts that many titles repeat whole."""
-    words = Counter(w for parts in titles for w in set().union(*map(_content_words, parts)))
-    common = {w for w, n in words.items() if _repeated(n, site_pages, TEMPLATE_SHARE)}
-    repeated = Counter(part for parts in titles for part in parts)
-    for part, n in repeated.items():
-        if _repeated(n, site_pages, PART_SHARE):
-            common |= _content_words(part)
-    return frozenset(common)
+@dataclass(slots=True)
+class _SiteCounts:
+    """How many of a site's page titles hold each content word and each title part.
+
+    Made from the titles when the site's words are weighed. A site of BIG_SITE pages
+    keeps its counts and updates them page by page: weighing them again after a
+    commit then reads only the words and parts in MIN_SITE_PAGES titles or more (the
+    least any share asks for), where reading its titles again cost ~4.6 s of CPU per
+    million pages in every serving worker.
+    """
+
+    words: Counter[str] = field(default_factory=Counter)
+    parts: Counter[str] = field(default_factory=Counter)
+    often: set[str] = field(default_factory=set)  # words in MIN_SITE_PAGES titles or more
+    often_parts: set[str] = field(default_factory=set)  # parts alike
+
+    @classmethod
+    def of(cls, titles: Iterable[tuple[str, ...]]) -> _SiteCounts:
+        titles = list(titles)
+        words = Counter(w for parts in titles for w in _title_words(parts))
+        parts = Counter(part for parts in titles for part in parts)
+        return cls(words, parts, _often(words), _often(parts))
+
+    def add(self, parts: tuple[str, ...], sign: int) -> None:
+        """Count one title in (sign 1) or out (-1); a count that falls to 0 goes."""
+        for counter, often, keys in (
+            (self.words, self.often, _title_words(parts)),
+            (self.parts, self.often_parts, parts),
+        ):
+            for key in keys:
+                n = counter[key] + sign
+                if n:
+                    counter[key] = n
+                else:
+                    del counter[key]
+                if n >= MIN_SITE_PAGES:
+                    often.add(key)
+                else:
+                    often.discard(key)
+
+    def template_words(self, site_pages: int) -> frozenset[str]:
+        """Words of most titles, and the words of title parts that many titles repeat whole."""
+        words, parts = self.words, self.parts
+        common = {w for w in self.often if _repeated(words[w], site_pages, TEMPLATE_SHARE)}
+        for part in self.often_parts:
+            if _repeated(parts[part], site_pages, PART_SHARE):
+                common |= _content_words(part)
+        return frozenset(common)
+
+
+def _often(counts: Counter[str]) -> set[str]:
+    return {key for key, n in counts.items() if n >= MIN_SITE_PAGES}
+
+
+def _title_words(parts: tuple[str, ...]) -> set[str]:
+    """The content words of a title, each once."""
+    return set().union(*map(_content_words, parts))
 
 
 def _repeated(count: int, site_pages: int, share: float) -> bool:
