@@ -191,3 +191,45 @@ def test_the_image_cache_holds_one_generation_and_a_bounded_number() -> None:
     assert cache.lookup(2, [1]) == {}  # a new generation starts empty
     cache.store(1, {1: "stale"})  # decoded for the old one while it moved on
     assert cache.lookup(2, [1]) == {}
+
+
+def test_groups_of_one_image_are_counted_from_its_record_as_from_its_rows(
+    tmp_path: Path,
+) -> None:
+    writer = EmbeddedStore(tmp_path, writable=True)
+    local = make_doc(1, "a local file")  # no page: its own file is its page
+    two_local = make_doc(2, "copied twice")
+    two_local.occurrences.append(Occurrence(source="/elsewhere/2.jpg", title="copy"))
+    pages = make_doc(3, "on two pages", page="https://a.example/p")
+    pages.occurrences += [
+        Occurrence(source="https://a.example/p#2", host_page_url="https://a.example/p"),
+        Occurrence(source="https://b.example/q", host_page_url="https://b.example/q"),
+    ]
+    pair = [make_doc(n, "a pair", page=f"https://c.example/{n}") for n in (4, 5)]
+    pair[1].facts = replace(pair[1].facts, width=800, height=600)
+    ids = [writer.add(doc, None) for doc in (local, two_local, pages, pair[0])]
+    pair[1].group_id = ids[3]
+    writer.add(pair[1], None, grouped=True)
+    deleted = make_doc(6, "a member deleted")
+    deleted.group_id = ids[1]
+    writer.add(deleted, None, grouped=True)
+    writer.commit()
+    assert writer.delete(deleted.image_id)
+    writer.commit()
+    reader = EmbeddedStore(tmp_path)
+    later = make_doc(7, "a member the reader does not see yet")
+    later.group_id = ids[2]
+    writer.add(later, None, grouped=True)
+    writer.commit()
+    groups = sorted({d.group_id for d in reader.get(ids)})  # as a result page reads them
+    gen = reader._visible
+    single, settled = reader.meta._count_single(groups, gen)
+    # The deleted member was purged; the pair and the group of the member the reader
+    # does not see yet have a second row, so the counting query reads them.
+    assert settled == {ids[0], ids[1]}
+    rows = reader.meta._count_rows(groups, gen)
+    assert single == {ids[0]: (1, 1), ids[1]: (1, 1)} == {g: rows[g] for g in settled}
+    assert reader.group_counts(groups) == rows
+    assert rows == {ids[0]: (1, 1), ids[1]: (1, 1), ids[2]: (1, 2), ids[3]: (2, 2)}
+    assert reader.refresh()
+    assert reader.group_counts(groups)[ids[2]] == (1, 3)  # the later member: a third page
