@@ -47,6 +47,7 @@ CHROME_SHARE = 0.5  # a picture on at least this share of its site's pages is ch
 # fraction of its titles only; a subject in a fifth of all titles is a section too.
 TEMPLATE_SHARE = 0.2
 PART_SHARE = 0.02  # a title part repeated on this share of the pages (and MIN_SITE_PAGES)
+PARSED_TITLES = 4096  # titles whose parts are kept; past it they start over
 BIG_SITE = 5_000  # a site of this many pages keeps counts of its title words (_SiteCounts)
 _SEPARATOR = re.compile(r"\s+[-–—|·:»/]\s+|,\s+")  # between the parts of a title
 _DIGITS = re.compile(r"\d+")
@@ -115,7 +116,8 @@ class _Tally:
     wide: dict[int, dict[str, set[str]]] = field(default_factory=dict)  # the others, by host
     counts: dict[str, _SiteCounts] = field(default_factory=dict)  # sites of BIG_SITE pages
     _words: dict[str, frozenset[str]] = field(default_factory=dict)  # hosts' template words
-    _changed: set[str] = field(default_factory=set)  # hosts given pages since the last result
+    _changed: set[str] = field(default_factory=set)  # hosts whose pages changed since a result
+    _parsed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # title → its parts
 
     def add(self, group_id: int, places: list[tuple[str, str]]) -> None:
         """One image: its group and the (page URL, page title) of each of its places."""
@@ -123,9 +125,7 @@ class _Tally:
             host = host_of(page)
             if not host:
                 continue
-            # Interned: a template's parts ("Clipart", "Acme Pictures") repeat on every page.
-            split = (sys.intern(_DIGITS.sub("#", p.lower())) for p in _SEPARATOR.split(title))
-            parts = tuple(dict.fromkeys(split))
+            parts = self._parts(title)
             site = self.titles.setdefault(host, {})
             old = site.get(page)
             if old != parts:  # a new page, or a new title: the site's words may change
@@ -137,6 +137,18 @@ class _Tally:
                         counts.add(old, -1)
                     counts.add(parts, 1)
             self._place(group_id, host, page)
+
+    def _parts(self, title: str) -> tuple[str, ...]:
+        """A title's parts, digits set aside; kept a while, since a page's pictures
+        come one after another and each names the page's title again."""
+        parts = self._parsed.get(title)
+        if parts is None:
+            if len(self._parsed) >= PARSED_TITLES:
+                self._parsed.clear()
+            # Interned: a template's parts ("Clipart", "Acme Pictures") repeat on every page.
+            split = (sys.intern(_DIGITS.sub("#", p.lower())) for p in _SEPARATOR.split(title))
+            parts = self._parsed[title] = tuple(dict.fromkeys(split))
+        return parts
 
     def _place(self, group_id: int, host: str, page: str) -> None:
         wide = self.wide.get(group_id)
@@ -207,7 +219,10 @@ class _SiteCounts:
     @classmethod
     def of(cls, titles: Iterable[tuple[str, ...]]) -> _SiteCounts:
         titles = list(titles)
-        words = Counter(w for parts in titles for w in _title_words(parts))
+        # A site's titles repeat its template's parts ("Clipart", "Acme Pictures") on
+        # every page: each part's words are found once (a fifth of a first count).
+        known: dict[str, set[str]] = {}
+        words = Counter(w for parts in titles for w in _title_words(parts, known))
         parts = Counter(part for parts in titles for part in parts)
         return cls(words, parts, _often(words), _often(parts))
 
@@ -242,9 +257,17 @@ def _often(counts: Counter[str]) -> set[str]:
     return {key for key, n in counts.items() if n >= MIN_SITE_PAGES}
 
 
-def _title_words(parts: tuple[str, ...]) -> set[str]:
-    """The content words of a title, each once."""
-    return set().union(*map(_content_words, parts))
+def _title_words(parts: tuple[str, ...], known: dict[str, set[str]] | None = None) -> set[str]:
+    """The content words of a title, each once; `known` keeps each part's words."""
+    if known is None:
+        return set().union(*map(_content_words, parts))
+    found: set[str] = set()
+    for part in parts:
+        words = known.get(part)
+        if words is None:
+            words = known[part] = _content_words(part)
+        found |= words
+    return found
 
 
 def _repeated(count: int, site_pages: int, share: float) -> bool:
