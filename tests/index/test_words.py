@@ -1,10 +1,19 @@
-"""The adult-word check written for speed agrees with its token-by-token definition."""
+"""Words written for speed agree with their definitions: tokens with the runs of
+_TOKEN, the adult-word check with a token-by-token look."""
 
 from __future__ import annotations
 
 import random
+import unicodedata
 
-from pixsearch.index.words import ADULT_PREFIXES, ADULT_WORDS, is_adult_text, is_adult_word, tokens
+from pixsearch.index.words import (
+    _TOKEN,
+    ADULT_PREFIXES,
+    ADULT_WORDS,
+    is_adult_text,
+    is_adult_word,
+    tokens,
+)
 
 PIECES = [
     *sorted(ADULT_WORDS),
@@ -40,9 +49,26 @@ PIECES = [
 ]
 
 
+def defined_tokens(text: str) -> list[str]:
+    """The definition of a token: a run of _TOKEN in the text folded as the index folds it."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return _TOKEN.findall("".join(c for c in folded if not unicodedata.combining(c)))
+
+
 def reference(texts: list[str]) -> bool:
     """The definition: any token of any text is an adult word."""
-    return any(is_adult_word(w) for text in texts if text for w in tokens(text))
+    return any(is_adult_word(w) for text in texts if text for w in defined_tokens(text))
+
+
+def test_tokens_are_the_runs_of_the_token_pattern() -> None:
+    rng = random.Random(5)
+    ascii_chars = [chr(c) for c in range(128)]
+    for _ in range(3000):
+        text = "".join(rng.choice(ascii_chars) for _ in range(rng.randint(0, 40)))
+        assert tokens(text) == defined_tokens(text), repr(text)
+        mixed = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 6)))
+        assert tokens(mixed) == defined_tokens(mixed), repr(mixed)
+    assert tokens("Nüde_Photo-2\x1fA\tb") == ["nude", "photo", "2", "a", "b"]
 
 
 def test_the_fast_check_agrees_with_the_token_definition() -> None:

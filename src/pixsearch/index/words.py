@@ -45,11 +45,16 @@ ADULT_PREFIXES: tuple[str, ...] = ("porn", "xxx", "nsfw", "hentai")
 
 
 def tokens(text: str) -> list[str]:
-    """Words as the index folds them: lower case, accents off ('Nüde_Photo-2': nude, photo, 2)."""
+    """Words as the index folds them: lower case, accents off ('Nüde_Photo-2': nude, photo, 2).
+
+    The runs of _TOKEN; for ASCII text the same words come three times faster from
+    str.translate and split (_ASCII_SPLIT), and most text is ASCII.
+    """
     folded = text.lower()
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFKD", folded)
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    if folded.isascii():
+        return folded.translate(_ASCII_SPLIT).split()
+    folded = unicodedata.normalize("NFKD", folded)
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
     return _TOKEN.findall(folded)
 
 
