@@ -2,6 +2,7 @@
 
     python bench/chrome_bench.py [--dir .bench/search-1m]
     python bench/chrome_bench.py --one-site 1000000
+    python bench/chrome_bench.py --dir .bench/search-1m --serve 2 [--seconds 90]
 
 Every serving worker counts its index's site chrome when it opens the index, and
 again after each commit. On search_bench.py's synthetic index this times that first
@@ -14,6 +15,11 @@ old code too (PYTHONPATH=<old tree>/src) to compare.
 of one big site makes: templated titles ("<two subject words> <n> - <section> - <site name>"),
 one picture a page plus the logo on every page. It reports the first count, and a
 recount after a commit that adds 100 pages, which every serving worker makes.
+
+--serve N starts `pixsearch serve --workers N` on the index (its shared chrome
+answers removed first, so the count starts cold), asks a search every 0.2 s on a
+new connection for --seconds (so every worker is asked, and counts or reads the
+chrome), then reports each worker's CPU seconds and anonymous memory.
 """
 
 from __future__ import annotations
@@ -21,8 +27,14 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import shutil
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.conftest import start_server, stop_server
 
 from pixsearch.index.chrome import ChromeHolder, _Tally
 from pixsearch.index.embedded import EmbeddedStore
@@ -84,11 +96,54 @@ def one_site(pages: int) -> None:
     print(f"| resident anonymous MiB | {resident_mib()[0]:.0f} |")
 
 
+def _proc(pid: int) -> tuple[float, float]:
+    """(CPU seconds, anonymous resident MiB) of a process."""
+    ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11])
+    ticks += int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[12])
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return ticks / 100, int(status["RssAnon"].split()[0]) / 1024
+
+
+def serve(root: Path, workers: int, seconds: float) -> None:
+    """Each worker's CPU and memory after `seconds` of light traffic from a cold start."""
+    import httpx
+
+    shutil.rmtree(root / "chrome", ignore_errors=True)
+    process, base = start_server(root, workers=workers, extra=("--no-auth",))
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with httpx.Client(base_url=base, timeout=30) as client:  # a new connection
+                client.get("/v7.0/images/search", params={"q": "baba"}).raise_for_status()
+            time.sleep(0.2)
+        children = [
+            int(task.name)
+            for task in Path("/proc").iterdir()
+            if task.name.isdigit()
+            and (task / "stat").exists()
+            and (task / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(process.pid)
+            and b"spawn_main" in (task / "cmdline").read_bytes()
+        ]
+        print(f"| worker | CPU s after {seconds:.0f} s | anonymous MiB |\n|---|---:|---:|")
+        for pid in sorted(children):
+            cpu, anonymous = _proc(pid)
+            print(f"| {pid} | {cpu:.1f} | {anonymous:.0f} |")
+    finally:
+        stop_server(process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path(".bench/search-1m"))
     parser.add_argument("--one-site", type=int, default=0, help="pages of one site, no index")
+    parser.add_argument("--serve", type=int, default=0, help="workers of a server to measure")
+    parser.add_argument("--seconds", type=float, default=90.0)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.dir, args.serve, args.seconds)
+        return
     if args.one_site:
         one_site(args.one_site)
         return

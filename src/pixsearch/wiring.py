@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pixsearch.config import Settings
 from pixsearch.index.backends import open_reader, open_writer, reader_options
 from pixsearch.index.chrome import ChromeHolder
+from pixsearch.index.chromeshare import FOLDER, SharedChrome
 from pixsearch.index.clipvectors import ClipVectorSync
 from pixsearch.index.store import ReadStore, WriteStore
 from pixsearch.index.textvectors import TextVectorSync
@@ -62,15 +63,23 @@ def open_store(settings: Settings) -> ReadStore:
     return open_reader(settings.backend, settings.index_dir, **reader_options(settings))
 
 
-def build_searcher(settings: Settings, *, query_log: QueryLog | None = None) -> Searcher:
-    """The search side; trending (and popular suggestions) need ``query_log``."""
+def build_searcher(
+    settings: Settings, *, query_log: QueryLog | None = None, serving: bool = False
+) -> Searcher:
+    """The search side; trending (and popular suggestions) need ``query_log``. A
+    `serving` process shares its site chrome with the others serving the index
+    (index/chromeshare.py); a one-off search writes nothing into the index."""
     store = open_store(settings)
     adult = AdultPolicy.from_settings(settings.adult_threshold, settings.adult_hosts_file)
     semantic = combine_matchers(
         open_matcher(store, enabled=settings.semantic),
         open_clip_matcher(store, settings.clip_model_dir),  # None unless clip_model_dir is set
     )
-    chrome = ChromeHolder(store)  # site chrome and template words, recounted per commit
+    # Site chrome and template words, recounted per commit: by one worker for all of
+    # them where the index is one directory.
+    sharing = serving and settings.backend == "embedded"
+    shared = SharedChrome(settings.index_dir / FOLDER) if sharing else None
+    chrome = ChromeHolder(store, shared=shared)
     search = SearchService(
         store,
         adult=adult,

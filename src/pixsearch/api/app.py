@@ -47,7 +47,7 @@ def build_context(settings: Settings) -> ApiContext:
     """The search side from the wiring root, with tenancy and uploads on top."""
     root = settings.index_dir
     tenancy = build_tenancy(settings)
-    searcher = build_searcher(settings, query_log=tenancy.query_log)
+    searcher = build_searcher(settings, query_log=tenancy.query_log, serving=True)
     searcher.warm()
     return ApiContext(
         settings=settings,

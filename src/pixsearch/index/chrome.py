@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from pixsearch.index.store import ReadStore, pages_of
@@ -52,6 +53,7 @@ BIG_SITE = 5_000  # a site of this many pages keeps counts of its title words (_
 _SEPARATOR = re.compile(r"\s+[-–—|·:»/]\s+|,\s+")  # between the parts of a title
 _DIGITS = re.compile(r"\d+")
 SYNC_DOCS = 20_000  # counting fewer changed images than this blocks the request (< 1 s)
+PATIENCE = 60.0  # seconds a process waits for the leader's answer before counting itself
 # Images read per step of a count. Between steps the counting thread lets go of the GIL
 # (a step is about 1 ms), so that a request waiting for it is not held for Python's
 # whole switch interval (5 ms) at each of the many times it gives the GIL up.
@@ -274,22 +276,45 @@ def _repeated(count: int, site_pages: int, share: float) -> bool:
     return site_pages >= MIN_SITE_PAGES and count >= max(MIN_SITE_PAGES, share * site_pages)
 
 
+class ChromeShare(Protocol):
+    """Answers shared by the processes serving one index (index/chromeshare.py)."""
+
+    leading: bool
+
+    def lead(self) -> bool: ...
+    def read(self, generation: int) -> SiteChrome | None: ...
+    def write(self, chrome: SiteChrome) -> None: ...
+
+
 class ChromeHolder:
     """The site chrome of the generation being served, recounted after each commit.
 
     Requests never wait for a large recount (the first count of a big index, a
     huge commit): they keep the previous generation's answer until it is ready.
+    With `shared`, one process counts for all and the others read its answers;
+    one that waits `patience` seconds for an answer (its leader gets no requests,
+    so never learns of the commit) counts for itself.
     """
 
-    def __init__(self, store: ReadStore, *, check_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: ReadStore,
+        *,
+        check_seconds: float = 1.0,
+        shared: ChromeShare | None = None,
+        patience: float = PATIENCE,
+    ) -> None:
         self.store = store
         self.check_seconds = check_seconds
+        self.patience = patience
+        self._shared = shared
         self._tally = _Tally()
         self._counted = 0  # generation the tally has read up to (changed_since is exclusive)
         self._current = SiteChrome()
         self._lock = threading.Lock()
         self._building = False
         self._checked = -float("inf")
+        self._awaited = (-1, 0.0)  # the generation awaited from the leader, since when
 
     def current(self) -> SiteChrome:
         now = time.monotonic()
@@ -317,6 +342,9 @@ class ChromeHolder:
                 return
             self._building = True
         generation = self.store.generation
+        if self._follows(generation):
+            self._building = False
+            return
         changed = self.store.changed_since(self._counted)
         # Only the first count of a small index makes a request wait; after that the
         # served answer stays until the next one is ready (a commit must not be a cliff).
@@ -324,6 +352,23 @@ class ChromeHolder:
             self._count(generation, changed)
         else:
             threading.Thread(target=self._count, args=(generation, changed), daemon=True).start()
+
+    def _follows(self, generation: int) -> bool:
+        """Whether another process counts `generation`: its answer, once written, is
+        taken instead of counting here."""
+        shared = self._shared
+        if shared is None or shared.leading:
+            return False
+        found = shared.read(generation)  # the newest answer up to `generation`
+        if found is not None and found.generation > self._current.generation:
+            self._current = found  # served until the answer for `generation` comes
+        if self._current.generation == generation:
+            return True
+        if shared.lead():  # no live leader: this process counts from now on
+            return False
+        if self._awaited[0] != generation:
+            self._awaited = (generation, time.monotonic())
+        return time.monotonic() - self._awaited[1] < self.patience
 
     def _count(self, generation: int, changed: list[int]) -> None:
         started = time.perf_counter()
@@ -336,6 +381,8 @@ class ChromeHolder:
                 time.sleep(0)
             self._counted = generation
             self._current = self._tally.result(generation)
+            if self._shared is not None:
+                self._shared.write(self._current)
             log.debug(
                 "site chrome of generation %d: %d images read in %.2f s",
                 generation,

@@ -47,6 +47,7 @@ INDEX_ENTRIES = frozenset(
         "textvectors",  # derived: text vectors
         "clipvectors",  # derived: CLIP image vectors
         "vocabulary",  # derived: cached vocabularies, keyed by generation
+        "chrome",  # derived: site chrome answers shared by serving processes, likewise
     }
 )
 SHARD_SIZE = 10_000  # documents per feature shard written
