@@ -103,3 +103,17 @@ def test_an_index_that_cannot_be_written_shares_nothing(tmp_path: Path) -> None:
     answers = [_answer(h) for h in holders]
     assert answers[0] == answers[1] and answers[0].groups
     assert all(h._tally.titles for h in holders)  # each counted alone
+
+
+def test_a_restarted_server_serves_the_kept_answer_until_a_commit(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    _write(index, 0, 8)
+    before = _worker(index)
+    counted = _answer(before)
+    del before  # the server stops
+    gc.collect()
+    restarted = _worker(index)
+    assert _answer(restarted) == counted and not restarted._tally.titles  # nothing counted
+    _write(index, 8, 4)
+    assert _answer(restarted).generation == counted.generation + 1  # it leads and counts
+    assert restarted._shared is not None and restarted._shared.leading

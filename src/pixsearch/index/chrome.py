@@ -282,7 +282,7 @@ class ChromeShare(Protocol):
     leading: bool
 
     def lead(self) -> bool: ...
-    def read(self, generation: int) -> SiteChrome | None: ...
+    def read(self, generation: int, *, after: int = -1) -> SiteChrome | None: ...
     def write(self, chrome: SiteChrome) -> None: ...
 
 
@@ -359,8 +359,8 @@ class ChromeHolder:
         shared = self._shared
         if shared is None or shared.leading:
             return False
-        found = shared.read(generation)  # the newest answer up to `generation`
-        if found is not None and found.generation > self._current.generation:
+        found = shared.read(generation, after=self._current.generation)
+        if found is not None:  # the newest answer up to `generation`
             self._current = found  # served until the answer for `generation` comes
         if self._current.generation == generation:
             return True

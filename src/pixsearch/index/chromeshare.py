@@ -6,8 +6,9 @@ keeps, in every worker, for the same answer. Now the first worker to take the
 leader lock (held for its life) counts and keeps the tally, and writes each
 generation's answer to a file beside the index; the others read the file and keep
 no tally. If the leader dies its lock goes with it, and the next worker that finds
-no answer for its generation takes over. A folder that cannot be written (a
-read-only index) shares nothing: each process counts for itself, as before.
+no answer for its generation takes over (so a restarted server counts nothing until
+the next commit). A folder that cannot be written (a read-only index) shares
+nothing: each process counts for itself, as before.
 
 Answers are keyed by generation, as the vocabulary cache is, so the folder is a
 derived part of the index (reindex leaves it behind).
@@ -59,14 +60,15 @@ class SharedChrome:
         self._lock, self.leading = lock, True
         return True
 
-    def read(self, generation: int) -> SiteChrome | None:
-        """The newest answer a leader wrote for `generation` or an older one, if any."""
+    def read(self, generation: int, *, after: int = -1) -> SiteChrome | None:
+        """The newest answer written for `generation` or an older one, if it is newer
+        than generation `after` (the one served: a waiting process looks every second)."""
         if self._broken:
             return None
         written = []
         for path in self.folder.glob("chrome-*.json"):
             name = path.stem.removeprefix("chrome-")
-            if name.isdigit() and int(name) <= generation:
+            if name.isdigit() and after < int(name) <= generation:
                 written.append((int(name), path))
         if not written:
             return None
