@@ -25,10 +25,12 @@ from typing import IO
 import orjson
 
 from pixsearch.index.chrome import SiteChrome
+from pixsearch.index.genfiles import by_generation, remove_older
 
 log = logging.getLogger(__name__)
 
 FOLDER = "chrome"  # beside the index's own parts
+PREFIX, SUFFIX = "chrome-", ".json"  # an answer's file: chrome-<generation>.json
 
 
 class SharedChrome:
@@ -65,14 +67,14 @@ class SharedChrome:
         than generation `after` (the one served: a waiting process looks every second)."""
         if self._broken:
             return None
-        written = []
-        for path in self.folder.glob("chrome-*.json"):
-            name = path.stem.removeprefix("chrome-")
-            if name.isdigit() and after < int(name) <= generation:
-                written.append((int(name), path))
+        written = [
+            (gen, path)
+            for gen, path in by_generation(self.folder, PREFIX, SUFFIX)
+            if after < gen <= generation
+        ]
         if not written:
             return None
-        gen, path = max(written)
+        gen, path = written[-1]
         try:
             raw = orjson.loads(path.read_bytes())
         except (OSError, orjson.JSONDecodeError):  # removed meanwhile: a newer one is there
@@ -92,17 +94,13 @@ class SharedChrome:
             "groups": sorted(chrome.groups),
             "words": {host: sorted(found) for host, found in chrome.words.items()},
         }
-        path = self.folder / f"chrome-{chrome.generation}.json"
+        path = self.folder / f"{PREFIX}{chrome.generation}{SUFFIX}"
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(orjson.dumps(data))
             os.replace(temporary, path)  # readers see the whole answer or none
-            for old in self.folder.glob("chrome-*.json"):
-                # Only older generations: another process may serve a newer one already.
-                gen = old.stem.removeprefix("chrome-")
-                if gen.isdigit() and int(gen) < chrome.generation:
-                    old.unlink(missing_ok=True)
+            remove_older(self.folder, PREFIX, SUFFIX, chrome.generation)
         except OSError:
             log.warning("could not share the site chrome in %s", self.folder)
             temporary.unlink(missing_ok=True)

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from pixsearch.index.genfiles import remove_older
 from pixsearch.index.store import ReadStore, Vocabulary
 from pixsearch.index.words import is_content_word, tokens
 
@@ -259,10 +260,6 @@ def _load_current(path: Path, gen: int) -> Vocabulary | None:
 def _store_file(vocab: Vocabulary, path: Path) -> None:
     try:
         save(vocab, path)
-        for old in path.parent.glob("vocabulary-*.npz"):
-            # Only older generations: another worker may already serve a newer one.
-            gen = old.stem.removeprefix("vocabulary-")
-            if gen.isdigit() and int(gen) < vocab.generation:
-                old.unlink(missing_ok=True)
+        remove_older(path.parent, "vocabulary-", ".npz", vocab.generation)
     except OSError:
         log.warning("could not cache the vocabulary in %s", path.parent)
