@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import shutil
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -40,9 +43,9 @@ from pixsearch.index.chrome import ChromeHolder, _Tally
 from pixsearch.index.embedded import EmbeddedStore
 
 
-def resident_mib() -> tuple[float, float]:
+def resident_mib(pid: int | str = "self") -> tuple[float, float]:
     """(anonymous, file-backed) resident memory: the index's mapped files are the latter."""
-    with open("/proc/self/status") as f:
+    with open(f"/proc/{pid}/status") as f:
         fields = dict(line.split(":", 1) for line in f)
     anonymous, backed = (int(fields[k].split()[0]) / 1024 for k in ("RssAnon", "RssFile"))
     return anonymous, backed
@@ -96,20 +99,31 @@ def one_site(pages: int) -> None:
     print(f"| resident anonymous MiB | {resident_mib()[0]:.0f} |")
 
 
-def _proc(pid: int) -> tuple[float, float]:
-    """(CPU seconds, anonymous resident MiB) of a process."""
-    ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11])
-    ticks += int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[12])
-    status = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-    )
-    return ticks / 100, int(status["RssAnon"].split()[0]) / 1024
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _workers(parent: int) -> list[int]:
+    """The server's worker processes (spawned children; not the resource tracker)."""
+    found = []
+    for task in Path("/proc").iterdir():
+        try:
+            child = task.name.isdigit() and _stat(task.name)[1] == str(parent)
+            if child and b"spawn_main" in (task / "cmdline").read_bytes():
+                found.append(int(task.name))
+        except OSError:
+            continue  # ended while we looked
+    return found
 
 
 def serve(root: Path, workers: int, seconds: float) -> None:
     """Each worker's CPU and memory after `seconds` of light traffic from a cold start."""
-    import httpx
-
     shutil.rmtree(root / "chrome", ignore_errors=True)
     process, base = start_server(root, workers=workers, extra=("--no-auth",))
     try:
@@ -118,18 +132,10 @@ def serve(root: Path, workers: int, seconds: float) -> None:
             with httpx.Client(base_url=base, timeout=30) as client:  # a new connection
                 client.get("/v7.0/images/search", params={"q": "baba"}).raise_for_status()
             time.sleep(0.2)
-        children = [
-            int(task.name)
-            for task in Path("/proc").iterdir()
-            if task.name.isdigit()
-            and (task / "stat").exists()
-            and (task / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(process.pid)
-            and b"spawn_main" in (task / "cmdline").read_bytes()
-        ]
+        children = _workers(process.pid)
         print(f"| worker | CPU s after {seconds:.0f} s | anonymous MiB |\n|---|---:|---:|")
         for pid in sorted(children):
-            cpu, anonymous = _proc(pid)
-            print(f"| {pid} | {cpu:.1f} | {anonymous:.0f} |")
+            print(f"| {pid} | {_cpu_seconds(pid):.1f} | {resident_mib(pid)[0]:.0f} |")
     finally:
         stop_server(process)
 

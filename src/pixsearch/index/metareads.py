@@ -170,6 +170,8 @@ class MetaReads:
     def _count_groups(self, group_ids: Sequence[int], max_gen: int) -> dict[int, tuple[int, int]]:
         if not group_ids:
             return {}
+        if self.decoded.size <= 0:  # no decoded records to count from
+            return self._count_rows(group_ids, max_gen)
         out, settled = self._count_single(group_ids, max_gen)
         group_ids = [g for g in group_ids if g not in settled]
         if group_ids:
