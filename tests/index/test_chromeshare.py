@@ -110,10 +110,12 @@ def test_a_restarted_server_serves_the_kept_answer_until_a_commit(tmp_path: Path
     _write(index, 0, 8)
     before = _worker(index)
     counted = _answer(before)
-    del before  # the server stops
+    del before  # the server stops (killed while writing an answer, say)
     gc.collect()
+    (index / FOLDER / f"chrome-{counted.generation + 1}.4242.tmp").write_bytes(b"{")
     restarted = _worker(index)
     assert _answer(restarted) == counted and not restarted._tally.titles  # nothing counted
     _write(index, 8, 4)
     assert _answer(restarted).generation == counted.generation + 1  # it leads and counts
     assert restarted._shared is not None and restarted._shared.leading
+    assert not list((index / FOLDER).glob("*.tmp"))  # the new leader cleared what was left

@@ -60,6 +60,8 @@ class SharedChrome:
             lock.close()
             return False
         self._lock, self.leading = lock, True
+        for left in self.folder.glob(f"{PREFIX}*.tmp"):  # a writer killed mid-write
+            left.unlink(missing_ok=True)
         return True
 
     def read(self, generation: int, *, after: int = -1) -> SiteChrome | None:
