@@ -23,11 +23,15 @@ class TokenClaims:
     custom_config: str | None = None
 
 
+SIGNED_KEPT = 65536  # tokens kept per signer: a page signs each of its images again
+
+
 class TokenSigner:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise ValueError("the token secret must be at least 16 bytes")
         self._secret = secret
+        self._signed: dict[str, str] = {}
 
     @classmethod
     def from_file(cls, path: Path, *, create: bool = True) -> TokenSigner:
@@ -55,7 +59,12 @@ class TokenSigner:
         body = f"mid_{claims.image_id}"
         if claims.custom_config:
             body += f"*cp_{claims.custom_config}"
-        return f"ccid_{self._mac(body)}*{body}"
+        token = self._signed.get(body)
+        if token is None:
+            if len(self._signed) >= SIGNED_KEPT:
+                self._signed.clear()
+            token = self._signed[body] = f"ccid_{self._mac(body)}*{body}"
+        return token
 
     def verify(self, token: str) -> TokenClaims | None:
         """The claims of a genuine token, or None for anything forged or malformed."""
@@ -71,5 +80,5 @@ class TokenSigner:
         return TokenClaims(image_id=image_id, custom_config=fields.get("cp"))
 
     def _mac(self, body: str) -> str:
-        digest = hmac.new(self._secret, body.encode(), hashlib.sha256).digest()[:16]
+        digest = hmac.digest(self._secret, body.encode(), hashlib.sha256)[:16]
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote_plus, urlencode
 
 from pixsearch.records import ImageDocument, Occurrence
@@ -21,8 +22,8 @@ class Urls:
         return occurrence.host_page_url or f"{self.base}/images/{doc.image_id}"
 
     def web_search(self, q: str, image_id: str | None = None) -> str:
-        # quote_plus, not urlencode: this runs for every result of every answer.
-        url = f"{self.base}/search?q={quote_plus(q)}"
+        # quote_plus, not urlencode, and once a query: this runs for every result.
+        url = f"{self.base}/search?q={_quoted(q)}"
         return f"{url}&id={image_id}" if image_id else url
 
     def api_search(self, q: str, **extra: str | int) -> str:
@@ -35,3 +36,8 @@ class Urls:
             "content": self.content(doc, occurrence),
             "host_page": self.host_page(doc, occurrence),
         }
+
+
+@lru_cache(maxsize=1024)
+def _quoted(q: str) -> str:
+    return quote_plus(q)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,8 +12,12 @@ from pixsearch.api.errors import BingError
 
 JSON = dict[str, Any]
 EXPLAIN_FIELD = "pixsearchExplain"  # extension field of an ImageObject under debug=explain
+# Results of the shapes below, kept: every image of every page formats its date and its
+# page's address again, about a tenth of a served page's CPU at 1,000,000 documents.
+SHAPES_KEPT = 65536
 
 
+@lru_cache(maxsize=SHAPES_KEPT)
 def bing_datetime(moment: datetime) -> str:
     """Bing's timestamp shape: 2014-11-02T12:00:00.0000000Z (UTC, 7 fraction digits)."""
     utc = moment.astimezone(UTC) if moment.tzinfo not in (None, UTC) else moment
@@ -21,6 +26,7 @@ def bing_datetime(moment: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "0Z"
 
 
+@lru_cache(maxsize=SHAPES_KEPT)
 def display_url(url: str) -> str:
     parts = urlsplit(url)
     shown = (parts.netloc + parts.path).removeprefix("www.")
