@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import tantivy
 
+from pixsearch.index import textindex
 from pixsearch.index.attributes import site_key
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.priors import multiplier
@@ -95,6 +96,33 @@ def test_a_querys_total_is_counted_once_a_commit(tmp_path: Path) -> None:
 
 def words(*ws: str) -> TextQuery:
     return TextQuery(required=tuple((Clause((w,)),) for w in ws))
+
+
+def test_a_count_alone_reads_no_hit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """limit=0: how many documents match, given ones included, and no hit read."""
+    writer = EmbeddedStore(tmp_path, writable=True)
+    for n in range(1, 8):
+        writer.add(make_doc(n, "red kite" if n % 2 else "red barn"), None)
+    writer.commit()
+    reader = EmbeddedStore(tmp_path, result_cache=0)
+    ids: dict[str, list[int]] = {}
+    for doc in reader.get(reader.changed_since(0)):
+        ids.setdefault(doc.occurrences[0].text["caption"], []).append(doc.doc_id)
+    read: list[int] = []
+    monkeypatch.setattr(textindex, "_hits", lambda s, pairs, v: read.append(len(pairs)) or [])
+
+    def count(text: str, doc_ids: tuple[int, ...] = ()) -> tuple[int, int]:
+        found = reader.search(StoreQuery(words(*text.split()), limit=0, doc_ids=doc_ids))
+        return found.total, len(found.hits)
+
+    assert count("kite") == (4, 0) and count("red") == (7, 0)
+    assert count("red kite", (ids["red kite"][0],)) == (1, 0)
+    assert count("kite", (ids["red barn"][0],)) == (0, 0)
+    assert count("red", tuple(ids["red barn"])) == (3, 0)
+    assert count("red", (ids["red kite"][0],)) == (1, 0)  # one id: its own posting, not a set
+    assert not read  # no search read its hits' fields
+    assert reader.search(StoreQuery(words("kite"), limit=2)).total == 4
+    assert read == [2]
 
 
 def test_an_answer_is_kept_for_the_commit_it_was_read_at(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ class SiteBoost:
 class StoreQuery:
     text: TextQuery
     filters: Filters = field(default_factory=Filters)
-    limit: int = 35
+    limit: int = 35  # 0: no hits, only the total (of a count): whether given documents match
     offset: int = 0
     boosts: tuple[SiteBoost, ...] = ()
     language: str = "en"  # the market's language: which stemmed field the words also match

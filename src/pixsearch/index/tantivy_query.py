@@ -81,7 +81,14 @@ class QueryTranslator:
                 clauses.append((Occur.MustNot, excluded))
         clauses.extend(self._cached_filters(query.filters))
         if query.doc_ids:
-            only = Q.term_set_query(self.schema, "doc_id", sorted(set(query.doc_ids)))
+            ids = sorted(set(query.doc_ids))
+            # A term set fills a bitset as large as the index (~0.2 ms at 1M documents);
+            # one id, as a suggestion's witness is, reads one posting instead.
+            only = (
+                Q.term_query(self.schema, "doc_id", ids[0])
+                if len(ids) == 1
+                else Q.term_set_query(self.schema, "doc_id", ids)
+            )
             clauses.append((Occur.Must, Q.const_score_query(only, 0.0)))
         # Boosts are optional clauses: they reorder what matched and never add matches.
         clauses.extend(

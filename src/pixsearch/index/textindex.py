@@ -146,13 +146,15 @@ class TextIndex:
         tquery = self.translate.build(query)
         key = replace(query, limit=0, offset=0) if query.count and not query.doc_ids else None
         known = self._totals.get(stamp, key)
-        counting = key is not None and known is None
-        result = searcher.search(tquery, query.limit, count=counting, offset=query.offset)
-        pairs = result.hits
+        only_count = not query.limit  # no hit read: their fast fields cost ~80 µs at 1M
+        counting = known is None and (key is not None or only_count)
+        # Tantivy takes no limit of 0: a count alone asks for one hit and leaves it.
+        result = searcher.search(tquery, query.limit or 1, count=counting, offset=query.offset)
+        pairs = [] if only_count else result.hits
         hits = _hits(searcher, pairs, self.version) if pairs else []
-        if key is not None and known is None:  # counted: kept unless a refresh came between
+        if counting:
             known = _count(result)
-            if stamp == self._meta_mtime:
+            if key is not None and stamp == self._meta_mtime:  # unless a refresh came between
                 self._totals.keep(stamp, key, known)
         return StoreResult(hits=hits, total=known if known is not None else len(hits))
 
