@@ -4,6 +4,7 @@ kept for the generation, never reused across filters."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -134,3 +135,53 @@ def test_probes_sent_together_answer_alike_when_the_kept_answers_start_over(
     assert prober.probe_many(texts[:2], moderate) == expected[:2]
     assert prober.probe_many(texts, moderate) == expected  # two kept, two new: over the bound
     assert expected[0] is not None and expected[-1] is None
+
+
+class Recording:
+    """The store, recording each search it answers."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.queries: list[StoreQuery] = []
+
+    def search(self, query: StoreQuery) -> StoreResult:
+        self.queries.append(query)
+        return self.store.search(query)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_a_sampled_witness_proves_by_the_query_restricted_to_it() -> None:
+    world = scenery()
+    vocab = vocabulary(world.store).current()
+    assert vocab is not None
+    moderate = Filters(exclude_adult=excluded_adult("Moderate"))
+    witness = vocab.witness(["red", "sunset"])
+    assert witness is not None
+    plain = Prober(SearchService(world.store)).probe("red sunset", moderate, count=True)
+    assert plain is not None and plain[1] == 2  # two pictures hold both words
+    recorded = Recording(world.store)
+    found = Prober(SearchService(recorded)).probe("red sunset", moderate, vocab=vocab)  # type: ignore[arg-type]
+    assert found == (witness, 1)
+    (check,) = recorded.queries  # one search: the witness alone, counted, no hit read
+    assert check.doc_ids == (witness,) and check.limit == 0 and check.count
+    assert world.store.search(replace(check, limit=1)).hits[0].doc_id == witness
+
+
+def test_a_witness_the_filters_refuse_leaves_the_whole_probe() -> None:
+    world = scenery()
+    vocab = vocabulary(world.store).current()
+    assert vocab is not None
+    witness = vocab.witness(["red", "sunset"])
+    (shown,) = world.store.get([witness])
+    other = "green" if shown.facts.color_name != "Green" else "orange"
+    narrowed = Filters(color=other, exclude_adult=excluded_adult("Moderate"))
+    recorded = Recording(world.store)
+    found = Prober(SearchService(recorded)).probe("red sunset", narrowed, vocab=vocab)  # type: ignore[arg-type]
+    assert found == Prober(SearchService(world.store)).probe("red sunset", narrowed)
+    assert found is not None and found[0] != witness
+    assert [q.limit for q in recorded.queries] == [0, 1]  # the check, then the probe
+    phrase = Recording(world.store)
+    Prober(SearchService(phrase)).probe("red-sunset", narrowed, vocab=vocab)  # type: ignore[arg-type]
+    assert [q.limit for q in phrase.queries] == [1]  # a split word is a phrase: no witness

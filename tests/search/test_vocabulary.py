@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.memory import MemoryStore
 from pixsearch.index.store import Vocabulary
-from pixsearch.index.vocabulary import VocabularyCache, build
+from pixsearch.index.vocabulary import VocabularyCache, build, load, save
 from pixsearch.search.vocabulary import VocabularyHolder
 from tests.index.helpers import make_doc
 
@@ -126,3 +128,31 @@ def test_rebuilds_are_spaced_by_their_own_length() -> None:
         time.sleep(0.05)
         vocab = holder.current()
     assert vocab is not None and vocab.freq("orange") == 1 and len(builds) == 2
+
+
+def test_witnesses_are_sampled_documents_free_of_adult_marks(tmp_path: Path) -> None:
+    writer = EmbeddedStore(tmp_path / "index", writable=True)
+    for n, caption in enumerate(CAPTIONS):
+        writer.add(make_doc(n, caption), None)
+    writer.add(make_doc(50, "red sunset topless beach"), None)  # adult words: marked "text"
+    writer.add(make_doc(51, "red sunset beach"), None)
+    writer.commit()
+    writer.close()
+    store = EmbeddedStore(tmp_path / "index")
+    vocab = build(store)
+    ids = {d.occurrences[0].text["caption"]: d.doc_id for d in store.get(store.changed_since(0))}
+    assert vocab.witness(["red", "beach"]) == ids["red sunset beach"]
+    assert vocab.ids["topless"] < len(vocab.witness_ptr) - 1  # a word with a list...
+    assert vocab.witness(["topless"]) is None  # ...empty: its only document is adult
+    red_sunset = vocab.witness(["sunset", "red"])
+    assert red_sunset in (ids["red sunset over the sea"], ids["red sunset beach"])
+    assert vocab.witness(["cat", "sea"]) is None
+
+    path = tmp_path / "vocabulary" / "vocabulary.npz"
+    save(vocab, path)
+    loaded = load(path)
+    assert loaded is not None
+    assert loaded.witness(["red", "beach"]) == ids["red sunset beach"]
+    for name in ("witness_ptr", "witness_rows", "witness_ids"):
+        assert np.array_equal(getattr(loaded, name), getattr(vocab, name)), name
+    assert vocab.witness_rows.dtype == np.uint8  # rows of a sample of 9 documents

@@ -171,6 +171,7 @@ def prefixes_of(doc: ImageDocument) -> tuple[str, ...]:
 # at or above the default threshold (a fixed index-time view for vocabulary walks),
 # "text" adult words in an occurrence (index/words.py).
 ADULT_IMAGE_SCORE = 0.45
+ADULT_MARKS = ("image", "text")  # the marks that make an image adult to the vocabulary
 NUDENET = "nudenet"  # the analyzer behind nudity scores and faces
 
 
@@ -190,10 +191,10 @@ def adult_of(doc: ImageDocument) -> tuple[str, ...]:
     if NUDENET in facts.analyzed:  # unanalysed pictures have no score at all
         kinds.append(adult_score_term(math.floor(min(max(facts.adult_score, 0.0), 1.0) * 100)))
         if facts.adult_score >= ADULT_IMAGE_SCORE:
-            kinds.append("image")
+            kinds.append(ADULT_MARKS[0])
     texts = [t for o in doc.occurrences for t in (o.title, *o.text.values())]
     if is_adult_text([*texts, facts.ocr_text, *(word for word, _ in facts.tags)]):
-        kinds.append("text")
+        kinds.append(ADULT_MARKS[1])
     return tuple(kinds)
 
 

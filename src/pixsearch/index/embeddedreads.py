@@ -18,6 +18,7 @@ import numpy as np
 import tantivy
 
 from pixsearch.index import lookalike
+from pixsearch.index.attributes import ADULT_MARKS
 from pixsearch.index.derived import DerivedVectors, folder_of
 from pixsearch.index.metadb import MetaDB
 from pixsearch.index.nearscan import NearScan
@@ -168,7 +169,7 @@ class EmbeddedReads:
         searcher = self.text.index.searcher()
         only = None
         if adult:
-            only = tantivy.Query.term_set_query(self.text.schema, "adult", ["image", "text"])
+            only = tantivy.Query.term_set_query(self.text.schema, "adult", list(ADULT_MARKS))
         return searcher.terms_with_prefix(BODY_FIELD, "", filter_query=only)
 
     def _visible_gen(self) -> int:

@@ -29,12 +29,14 @@ import os
 import random
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
+from pixsearch.index.attributes import ADULT_MARKS, adult_of
 from pixsearch.index.genfiles import remove_older
 from pixsearch.index.store import ReadStore, Vocabulary
 from pixsearch.index.words import is_content_word, tokens
@@ -48,7 +50,7 @@ SAMPLE_DOCS = 30_000  # documents read for co-occurrence (all of them in a small
 ADULT_SHARE = 0.5  # a word found mostly on adult images is never suggested under safe search
 # Fields whose words are a picture's words; url_words and ocr hold fragments and noise.
 DESCRIBING = ("caption", "name", "keywords", "near", "context", "page_title")
-FORMAT = 4  # bump when the cached file's layout changes
+FORMAT = 5  # bump when the cached file's layout changes
 
 
 def build(store: ReadStore, *, sample_docs: int = SAMPLE_DOCS, seed: int = 7) -> Vocabulary:
@@ -65,16 +67,28 @@ def build(store: ReadStore, *, sample_docs: int = SAMPLE_DOCS, seed: int = 7) ->
     empty = np.zeros((0, NEAR), np.int32)
     vocab = Vocabulary(generation, num_docs, terms, df, adult, empty, empty.astype(np.float32))
     vocab.adult_df = {t: n for t, n in adult_df.items() if n > 0}
-    texts = _sample_texts(store, sample_docs, seed)
-    _count_seen(vocab, texts)
-    vectors = _context_vectors(vocab, texts, seed)
+    sample = _sample(store, sample_docs, seed)
+    _count_seen(vocab, sample.texts)
+    x = _word_matrix(vocab, sample.texts)
+    vectors = _context_vectors(vocab, x, seed)
     vocab.near, vocab.near_score = _nearest(vectors)
+    vocab.witness_ptr, vocab.witness_rows = _witnesses(x, sample)
+    vocab.witness_ids = np.array(sample.ids, dtype=np.int64)
     return vocab
 
 
-def _sample_texts(store: ReadStore, sample_docs: int, seed: int) -> list[list[list[str]]]:
-    """Describing text of `sample_docs` documents picked at random (all in a small index):
-    per document, the words of each field value (a pair never spans two values).
+@dataclass(slots=True)
+class _Sample:
+    """The sampled documents: per document, the words of each describing field value (a
+    pair never spans two values), its id, and whether it is free of adult marks."""
+
+    texts: list[list[list[str]]] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    clean: list[bool] = field(default_factory=list)
+
+
+def _sample(store: ReadStore, sample_docs: int, seed: int) -> _Sample:
+    """Describing text of `sample_docs` documents picked at random (all in a small index).
 
     The ids come from the store's change feed since generation 0, i.e. every
     visible image: ids need not be dense (deletions, a sharded store's ranges).
@@ -82,14 +96,16 @@ def _sample_texts(store: ReadStore, sample_docs: int, seed: int) -> list[list[li
     ids = store.changed_since(0)
     if len(ids) > sample_docs:
         ids = sorted(random.Random(seed).sample(ids, sample_docs))
-    texts: list[list[list[str]]] = []
+    sample = _Sample()
     for start in range(0, len(ids), 500):
         for doc in store.get(ids[start : start + 500]):
             values = {v for o in doc.occurrences for k in DESCRIBING if (v := o.text.get(k))}
             if not values:  # a bare file: its name is the only text anyone gave it
                 values = {v for o in doc.occurrences if (v := o.text.get("url_words"))}
-            texts.append([tokens(v) for v in sorted(values)])
-    return texts
+            sample.texts.append([tokens(v) for v in sorted(values)])
+            sample.ids.append(doc.doc_id)
+            sample.clean.append(not set(ADULT_MARKS).intersection(adult_of(doc)))
+    return sample
 
 
 def _count_seen(vocab: Vocabulary, texts: list[list[list[str]]]) -> None:
@@ -105,11 +121,14 @@ def _count_seen(vocab: Vocabulary, texts: list[list[list[str]]]) -> None:
     vocab.sampled = len(texts)
 
 
-def _context_vectors(vocab: Vocabulary, texts: list[list[list[str]]], seed: int) -> np.ndarray:
-    # Only words of describing text get vectors: neighbours (similar terms, pivots) are
-    # then real words of the collection, never a URL's word pieces.
+def _word_matrix(vocab: Vocabulary, texts: list[list[list[str]]]) -> sparse.csr_matrix:
+    """Sampled documents × the words that get context vectors: 1 where one holds the other.
+
+    Only words of describing text get vectors: neighbours (similar terms, pivots) are
+    then real words of the collection, never a URL's word pieces. The vocabulary's
+    terms are reordered, those words first, as the rows of its vectors follow them.
+    """
     chosen = [t for t in vocab.terms if is_content_word(t) and t in vocab.seen][:VECTOR_TERMS]
-    # Rows of the vector matrix follow vocab.terms order, so reorder terms: chosen first.
     chosen_set = set(chosen)
     rest = [t for t in vocab.terms if t not in chosen_set]
     order = [vocab.ids[t] for t in chosen] + [vocab.ids[t] for t in rest]
@@ -117,17 +136,21 @@ def _context_vectors(vocab: Vocabulary, texts: list[list[list[str]]], seed: int)
     vocab.df = vocab.df[order]
     vocab.ids = {t: i for i, t in enumerate(vocab.terms)}
     k = len(chosen)
-    if k == 0:
-        return np.zeros((0, DIM), np.float32)
     rows: list[int] = []
     cols: list[int] = []
     for n, values in enumerate(texts):
         ids = {vocab.ids[t] for words in values for t in words if vocab.ids.get(t, k) < k}
         rows.extend([n] * len(ids))
         cols.extend(ids)
-    if not rows:
+    return sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(texts), k))
+
+
+def _context_vectors(vocab: Vocabulary, x: sparse.csr_matrix, seed: int) -> np.ndarray:
+    k = x.shape[1]
+    if k == 0:
+        return np.zeros((0, DIM), np.float32)
+    if not x.nnz:
         return np.zeros((k, DIM), np.float32)
-    x = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(max(rows) + 1, k))
     idf = np.log((vocab.num_docs + 1) / (vocab.df[:k] + 1)).astype(np.float32)
     randoms = np.random.default_rng(seed).standard_normal((k, DIM)).astype(np.float32)
     weighted = randoms * idf[:, None]
@@ -135,6 +158,18 @@ def _context_vectors(vocab: Vocabulary, texts: list[list[list[str]]], seed: int)
     context = np.asarray(x.T @ docs)  # each word: the sum over documents it is in
     context -= np.asarray(x.sum(axis=0)).ravel()[:, None] * weighted  # not its own vector
     return _unit(_unit(context) - _unit(context).mean(axis=0)).astype(np.float32)
+
+
+def _witnesses(x: sparse.csr_matrix, sample: _Sample) -> tuple[np.ndarray, np.ndarray]:
+    """Per word of `x`, the sample's rows free of adult marks holding it, ascending
+    (``Vocabulary.witness_ptr``, ``witness_rows``): suggestions take one holding all
+    their words as the image that proves them, instead of a search."""
+    clean = sparse.diags(np.array(sample.clean, dtype=np.float32))
+    by_word = (x.T @ clean).tocsr()  # words × rows, the adult ones' entries dropped
+    by_word.eliminate_zeros()
+    by_word.sort_indices()
+    rows = by_word.indices.astype(np.min_scalar_type(max(len(sample.ids) - 1, 0)))
+    return by_word.indptr.astype(np.int64), rows
 
 
 def _nearest(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +215,9 @@ def save(vocab: Vocabulary, path: Path) -> None:
         pair_terms=np.array(list(vocab.pairs), dtype=object),
         pair_counts=np.array(list(vocab.pairs.values()), dtype=np.int64),
         sampled=np.array([vocab.sampled]),
+        witness_ptr=vocab.witness_ptr,
+        witness_rows=vocab.witness_rows,
+        witness_ids=vocab.witness_ids,
     )
     os.replace(tmp, path)  # readers see the whole file or none
 
@@ -202,6 +240,9 @@ def load(path: Path) -> Vocabulary | None:
                 seen=_counts(data["seen_terms"], data["seen_counts"]),
                 pairs=_counts(data["pair_terms"], data["pair_counts"]),
                 sampled=int(data["sampled"][0]),
+                witness_ptr=data["witness_ptr"],
+                witness_rows=data["witness_rows"],
+                witness_ids=data["witness_ids"],
             )
     except (OSError, ValueError, KeyError):
         return None

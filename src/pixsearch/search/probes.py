@@ -73,18 +73,34 @@ class Prober:
         self.batches = isinstance(search.store, BatchSearch)  # a protocol check costs 15 µs
         self._kept = _Kept(-1)
 
-    def probe(self, text: str, filters: Filters, *, count: bool = False) -> Found:
+    def probe(
+        self,
+        text: str,
+        filters: Filters,
+        *,
+        count: bool = False,
+        vocab: Vocabulary | None = None,
+    ) -> Found:
         """(top doc id, total matches) of `text` under `filters`, or None if nothing matches.
 
         Without `count` the total is only 1: proving a suggestion needs one hit, and
-        not counting lets the index stop early.
+        not counting lets the index stop early. With `vocab`, a sampled document
+        holding the words (`Vocabulary.witness`) is tried first, by the same query
+        restricted to it: when it passes, it is the hit, and the query does not score
+        every match (a probe of two frequent words at 1M scores tens of thousands).
         """
         key = (text, filters, count)
         kept = self._kept_now()
         with suppress(KeyError):  # one lookup: a clear could come between `in` and []
             return kept.answers[key]
-        result = self.search.store.search(self._query(text, filters, count=count))
-        found = (result.hits[0].doc_id, result.total) if result.hits else None
+        witness = _witness(vocab, text) if vocab is not None and not count else None
+        found: Found = None
+        if witness is not None:  # whether it matches, counted: no hit is read
+            checked = self._query(text, filters, count=True, limit=0, doc_ids=(witness,))
+            found = (witness, 1) if self.search.store.search(checked).total else None
+        if found is None:
+            result = self.search.store.search(self._query(text, filters, count=count))
+            found = (result.hits[0].doc_id, result.total) if result.hits else None
         self._keep(kept, kept.answers, {key: found}, PROBE_CACHE)
         return found
 
@@ -133,10 +149,20 @@ class Prober:
             into.clear()
         into.update(fresh)
 
-    def _query(self, text: str, filters: Filters, *, count: bool) -> StoreQuery:
+    def _query(
+        self,
+        text: str,
+        filters: Filters,
+        *,
+        count: bool,
+        limit: int = 1,
+        doc_ids: tuple[int, ...] = (),
+    ) -> StoreQuery:
         parsed = parse_query(text)
         scoped = scoped_filters(filters, self.search.adult, query=parsed)
-        return StoreQuery(text=parsed.text, filters=scoped, limit=1, count=count)
+        return StoreQuery(
+            text=parsed.text, filters=scoped, limit=limit, doc_ids=doc_ids, count=count
+        )
 
 
 @dataclass(slots=True)
@@ -196,7 +222,9 @@ class ProbeRun:
             return False
         self.probes += 1
         ahead = text in self.ahead
-        found = self.ahead[text] if ahead else self.prober.probe(text, self.filters)
+        found = (
+            self.ahead[text] if ahead else self.prober.probe(text, self.filters, vocab=self.vocab)
+        )
         if found is not None:
             self.tops[text] = found[0]
         return found is not None
@@ -220,6 +248,18 @@ class ProbeRun:
         ids = sorted(set(self.tops.values()))
         docs = {d.doc_id: d for d in self.prober.search.store.get(ids)}
         return {text: docs[d] for text, d in self.tops.items() if d in docs}
+
+
+def _witness(vocab: Vocabulary, text: str) -> int | None:
+    """A sampled document holding the words of `text`, each a whole token (a word the
+    index splits would be a phrase, which holding its parts does not prove)."""
+    words = []
+    for part in text.split():
+        folded = tokens(part)
+        if len(folded) != 1:
+            return None
+        words.append(folded[0])
+    return vocab.witness(words)
 
 
 def _real_word(vocab: Vocabulary, term: str) -> bool:

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from itertools import islice
+from itertools import chain, islice
 
 from pixsearch.index.store import (
     Filters,
@@ -165,7 +165,7 @@ class SuggestionService:
         out.expansions = self._expansions(q, words, top, texts, run)
         # Pivots and similar terms are substitutes: a word already beside the query's
         # words in its results is an expansion, not another way of saying them.
-        beside = {t for text in texts.values() for t in text}
+        beside = set().union(*texts.values())
         out.pivots = self._pivots(q, words, beside, run)
         out.similar = self._similar(words, beside, run)
         out.related = self._related(q, words, top, run, market=market, scope=scope)
@@ -194,7 +194,7 @@ class SuggestionService:
         run: ProbeRun,
     ) -> list[Suggestion]:
         """The query plus a word frequent in its results and rare in the index."""
-        counts = Counter(t for r in top for t in texts[r.doc.doc_id])
+        counts = Counter(chain.from_iterable(texts[r.doc.doc_id] for r in top))
         least = 2 if len(top) >= 4 else 1
         scored = sorted(
             (
