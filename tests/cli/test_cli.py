@@ -51,6 +51,12 @@ def test_ingest_rejects_bad_files_with_reasons_and_keeps_going(tmp_path: Path) -
     assert "unchanged (seen before)" in again.stderr and "│ 2 " in again.stderr
     found = pixsearch("search", "barn", "--index", str(tmp_path / "idx"), "--json")
     assert found.returncode == 0 and '"width": 300' in found.stdout
+    # The folders above the one given (pytest's temporary ones) are not the pictures' words.
+    store = EmbeddedStore(tmp_path / "idx")
+    docs = store.get(store.changed_since(0))
+    store.close()
+    words = sorted(o.text["url_words"] for doc in docs for o in doc.occurrences)
+    assert words == ["pics good blue lake", "pics good red barn"]
 
 
 def test_search_reports_bad_filters_clearly(tmp_path: Path) -> None:

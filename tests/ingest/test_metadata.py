@@ -17,6 +17,7 @@ from pixsearch.ingest.metadata import (
     url_words,
 )
 from pixsearch.ingest.pipeline import Processed, process_file
+from pixsearch.ingest.sources import roots_of
 from pixsearch.records import TEXT_FIELDS
 
 XMP = b"""<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -65,6 +66,36 @@ def test_split_words(name: str, words: list[str]) -> None:
 def test_url_words_keep_three_nearest_folders_and_drop_extension() -> None:
     path = Path("/home/alice/Pictures/Holidays 2019/ItalyTrip/day-3/IMG_2034-beachSunset.JPG")
     assert url_words(path) == ["holidays", "italy", "trip", "day", "img", "beach", "sunset"]
+    given = ("/home/alice/Pictures",)
+    assert url_words(path, given) == ["holidays", "italy", "trip", "day", "img", "beach", "sunset"]
+
+
+def test_url_words_start_at_the_folder_an_ingest_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shallow = Path("/home/alice/Pictures/cat.jpg")
+    assert url_words(shallow) == ["home", "alice", "pictures", "cat"]  # no roots: three nearest
+    assert url_words(shallow, ("/home/alice/Pictures",)) == ["pictures", "cat"]
+    assert url_words(shallow, ("/home", "/home/alice/Pictures")) == ["pictures", "cat"]
+    assert url_words(shallow, ("/srv/photos",)) == ["home", "alice", "pictures", "cat"]
+    smoke = Path("/tmp/pixsearch-wheel-smoke.Xq3b9Z/pictures/blue-square.png")
+    assert url_words(smoke, ("/tmp/pixsearch-wheel-smoke.Xq3b9Z/pictures",)) == [
+        "pictures",
+        "blue",
+        "square",
+    ]
+    # As given on a command line: relative, or a file whose folder is then the root.
+    (tmp_path / "pics" / "pets").mkdir(parents=True)
+    (tmp_path / "pics" / "pets" / "dog.jpg").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    roots = roots_of([Path("pics")])
+    assert roots == (str(tmp_path / "pics"),)
+    assert url_words(Path("pics/pets/dog.jpg"), roots) == ["pics", "pets", "dog"]
+    assert roots_of([Path("pics/pets/dog.jpg")]) == (str(tmp_path / "pics" / "pets"),)
+    assert url_words(Path("pics/pets/dog.jpg"), roots_of([Path("pics/pets/dog.jpg")])) == [
+        "pets",
+        "dog",
+    ]
 
 
 def test_title_falls_back_to_file_name_words(kit, write) -> None:

@@ -50,6 +50,7 @@ from pixsearch.demo.pictures import Picture, catalogue, choose
 from pixsearch.demo.samples import write_samples
 from pixsearch.demo.site import DemoSite, Route, build_site, serve_site
 from pixsearch.ingest.config import PipelineConfig
+from pixsearch.ingest.sources import roots_of
 from pixsearch.wiring import build_tenancy
 
 DEMO_KEY_NAME = "demo"
@@ -156,8 +157,8 @@ def _models(settings: Settings, choice: AnalyzerChoice) -> Models:
 
 def _sample_index(root: Path, index_dir: Path, choice: AnalyzerChoice, console: Console) -> None:
     """The fast path: the generated samples (plus scikit-image's photos) ingested from files."""
-    config = PipelineConfig(analyzers=choice.used)
     samples = write_samples(root / "samples")
+    config = PipelineConfig(analyzers=choice.used, roots=roots_of([root / "samples"]))
     console.print(f"{len(samples)} sample images in {root / 'samples'}")
     settings = Settings.load(index_dir=index_dir)
     store, indexer = open_indexer(settings, config.analyzers)

@@ -53,7 +53,7 @@ from pixsearch.ingest.distributors import (
 )
 from pixsearch.ingest.indexer import Indexer, IngestSummary
 from pixsearch.ingest.parallel import process_many, tune_worker_memory
-from pixsearch.ingest.sources import iter_files
+from pixsearch.ingest.sources import iter_files, roots_of
 from pixsearch.observe.jobs import JobCollector, log_summary, textfile_writer
 from pixsearch.observe.logs import LOG_FORMATS, configure_logging
 from pixsearch.records import Rejection
@@ -138,6 +138,7 @@ def ingest(
         max_file_bytes=int(max_file_mb * MB),
         max_pixels=int(max_megapixels * MEGAPIXEL),
         analyzers=choice.used,
+        roots=roots_of(list(paths)),
     )
     models = Models(choice.used, choice.skipped + semantic_skipped(settings))
     tune_worker_memory()  # the in-process path (--workers 1) gains what pool workers get

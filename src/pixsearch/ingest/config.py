@@ -20,3 +20,6 @@ class PipelineConfig:
     draft: bool = True
     # Names of the analyzers (ingest/understand.py) to run on each image, in order.
     analyzers: tuple[str, ...] = ()
+    # The folders an ingest was given (sources.roots_of): a file's folder words start at
+    # the name of the one it is under, as the path above it names the machine, not it.
+    roots: tuple[str, ...] = ()

@@ -8,8 +8,9 @@ rejects an otherwise good image. Keys of ``Metadata.text`` are names of
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -81,9 +82,14 @@ class _Found:
 
 
 def extract_metadata(
-    path: Path, *, image: Image.Image | None = None, exif: Image.Exif | None = None
+    path: Path,
+    *,
+    image: Image.Image | None = None,
+    exif: Image.Exif | None = None,
+    roots: Sequence[str] = (),
 ) -> Metadata:
-    """Metadata of the file at ``path``; ``image`` is the opened Pillow file, if any."""
+    """Metadata of the file at ``path``; ``image`` is the opened Pillow file, if any;
+    ``roots`` the folders the ingest was given (``url_words``)."""
     found = _Found()
     captured_at = None
     _guarded(lambda: read_sidecars(path, found))
@@ -93,7 +99,7 @@ def extract_metadata(
     if image is not None:
         _guarded(lambda: read_xmp(image.info.get("xmp"), found))
         _guarded(lambda: read_iptc(image, found))
-    return _assemble(path, found, captured_at)
+    return _assemble(path, found, captured_at, roots)
 
 
 _T = TypeVar("_T")
@@ -106,8 +112,10 @@ def _guarded(read: Callable[[], _T]) -> _T | None:
         return None  # one bad source of text must not cost the image or the other sources
 
 
-def _assemble(path: Path, found: _Found, captured_at: datetime | None) -> Metadata:
-    words = url_words(path)
+def _assemble(
+    path: Path, found: _Found, captured_at: datetime | None, roots: Sequence[str]
+) -> Metadata:
+    words = url_words(path, roots)
     name_words = split_words(path.stem)
     titles = _distinct(found.titles)
     text = {
@@ -175,11 +183,25 @@ def _split_chunk(chunk: str) -> list[str]:
     return parts
 
 
-def url_words(path: Path) -> list[str]:
-    """Lower-case words of the nearest folders (outermost first) and the file's stem."""
-    folders = [p for p in path.parent.parts if p not in ("/", "\\") and not p.endswith(":\\")]
+def url_words(path: Path, roots: Sequence[str] = ()) -> list[str]:
+    """Lower-case words of the nearest folders (outermost first) and the file's stem.
+
+    Under one of `roots`, only the folders from that root's own name down count: what
+    lies above the folder a user ingested (/home/alice, a temporary folder's random
+    name) names the machine, and would join every picture's text and meaning.
+    """
+    folders = _folder_names(path.parent)
+    if roots:  # absolute, as roots_of gives them and distributors send paths
+        whole = _folder_names(Path(os.path.abspath(path)).parent)
+        under = [r for r in map(_folder_names, map(Path, roots)) if whole[: len(r)] == r]
+        if under:
+            folders = whole[max(len(max(under, key=len)) - 1, 0) :]
     names = [*folders[-URL_FOLDERS:], path.stem]
     return [w.lower() for name in names for w in split_words(name)]
+
+
+def _folder_names(folder: Path) -> list[str]:
+    return [p for p in folder.parts if p not in ("/", "\\") and not p.endswith(":\\")]
 
 
 # --- EXIF and IPTC ----------------------------------------------------------------

@@ -141,7 +141,7 @@ def _stages(
     derived = derive(data, decoded, samples)
     seen = understand(_opaque_rgb(small), config.analyzers)
     thumb, thumb_w, thumb_h = make_thumbnail(small, quality=config.thumb_quality)
-    meta = read_metadata(path, decoded) if path is not None else None
+    meta = read_metadata(path, decoded, config.roots) if path is not None else None
     facts = ImageFacts(
         sha256=derived.sha256,
         width=decoded.width,
@@ -298,12 +298,12 @@ def _captured_at(decoded: Decoded) -> datetime | None:
         return None
 
 
-def read_metadata(path: Path, decoded: Decoded) -> Metadata:
+def read_metadata(path: Path, decoded: Decoded, roots: tuple[str, ...] = ()) -> Metadata:
     try:
-        return extract_metadata(path, image=decoded.opened, exif=decoded.exif)
+        return extract_metadata(path, image=decoded.opened, exif=decoded.exif, roots=roots)
     except Exception:
         # extract_metadata guards each source; this is the last line for the rest.
-        return extract_metadata(path)
+        return extract_metadata(path, roots=roots)
 
 
 def _occurrence(path: Path, meta: Metadata) -> Occurrence:

@@ -19,6 +19,12 @@ def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
+def roots_of(paths: Sequence[Path]) -> tuple[str, ...]:
+    """The folder each given path names, absolute: itself, or a file's own folder
+    (PipelineConfig.roots)."""
+    return tuple(os.path.abspath(p if p.is_dir() else p.parent) for p in map(Path, paths))
+
+
 def iter_files(
     paths: Sequence[Path], *, follow_symlinks: bool = True
 ) -> Iterator[Path | Rejection]:
