@@ -30,14 +30,17 @@ class Batching:
         self.store = store
         self.calls = 0
         self.batched = 0
+        self.queries: list[StoreQuery] = []
 
     def search(self, query: StoreQuery) -> StoreResult:
         self.calls += 1
+        self.queries.append(query)
         return self.store.search(query)
 
     def search_many(self, queries: Sequence[StoreQuery]) -> list[StoreResult]:
         self.calls += 1
         self.batched += len(queries)
+        self.queries += queries
         return [self.store.search(query) for query in queries]
 
     def __getattr__(self, name: str) -> Any:
@@ -185,3 +188,24 @@ def test_a_witness_the_filters_refuse_leaves_the_whole_probe() -> None:
     phrase = Recording(world.store)
     Prober(SearchService(phrase)).probe("red-sunset", narrowed, vocab=vocab)  # type: ignore[arg-type]
     assert [q.limit for q in phrase.queries] == [1]  # a split word is a phrase: no witness
+
+
+def test_probes_sent_together_check_their_witnesses_in_one_call() -> None:
+    world = scenery()
+    vocab = vocabulary(world.store).current()
+    assert vocab is not None
+    moderate = Filters(exclude_adult=excluded_adult("Moderate"))
+    texts = ["red sunset", "tabby cat", "zebra crossing"]  # no picture holds the last
+    alone = [Prober(SearchService(world.store)).probe(t, moderate, vocab=vocab) for t in texts]
+    counted = Batching(world.store)
+    together = Prober(SearchService(counted)).probe_many(texts, moderate, vocab=vocab)  # type: ignore[arg-type]
+    assert together == alone and alone[2] is None
+    assert alone[0] == (vocab.witness(["red", "sunset"]), 1)
+    assert (counted.calls, counted.batched) == (1, 3)  # two checks and a probe: one call
+    # Remote shards answer a check's one hit with its document: no call to fetch it later.
+    assert [(q.limit, len(q.doc_ids)) for q in counted.queries] == [(1, 1), (1, 1), (1, 0)]
+    narrowed = Filters(color="pink", exclude_adult=excluded_adult("Moderate"))
+    failing = Batching(world.store)
+    answers = Prober(SearchService(failing)).probe_many(texts[:2], narrowed, vocab=vocab)  # type: ignore[arg-type]
+    assert answers == [Prober(SearchService(world.store)).probe(t, narrowed) for t in texts[:2]]
+    assert (failing.calls, failing.batched) == (2, 4)  # the checks failed: their probes next

@@ -17,7 +17,7 @@ read are kept alike (tokenizing a page's 20 top results cost ~0.5 ms at 1M).
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from sys import intern
 from typing import TypeVar
 
@@ -25,6 +25,7 @@ from pixsearch.index.store import (
     BatchSearch,
     Filters,
     StoreQuery,
+    StoreResult,
     Vocabulary,
     is_content_word,
     search_many,
@@ -93,19 +94,15 @@ class Prober:
         kept = self._kept_now()
         with suppress(KeyError):  # one lookup: a clear could come between `in` and []
             return kept.answers[key]
-        witness = _witness(vocab, text) if vocab is not None and not count else None
-        found: Found = None
-        if witness is not None:  # whether it matches, counted: no hit is read
-            checked = self._query(text, filters, count=True, limit=0, doc_ids=(witness,))
-            found = (witness, 1) if self.search.store.search(checked).total else None
-        if found is None:
-            result = self.search.store.search(self._query(text, filters, count=count))
-            found = (result.hits[0].doc_id, result.total) if result.hits else None
+        (found,) = self._answers([text], filters, count=count, vocab=vocab)
         self._keep(kept, kept.answers, {key: found}, PROBE_CACHE)
         return found
 
-    def probe_many(self, texts: list[str], filters: Filters) -> list[Found]:
-        """`probe` of each text (without counts), in one go: one round trip per shard."""
+    def probe_many(
+        self, texts: list[str], filters: Filters, *, vocab: Vocabulary | None = None
+    ) -> list[Found]:
+        """`probe` of each text (without counts), in one go: one round trip per shard
+        (a second where a witness fails its check)."""
         kept = self._kept_now()
         keys = [(text, filters, False) for text in texts]
         known: dict[ProbeKey, Found] = {}
@@ -113,13 +110,38 @@ class Prober:
             with suppress(KeyError):  # one lookup: a clear could come between `in` and []
                 known[key] = kept.answers[key]
         todo = [key for key in keys if key not in known]
-        queries = [self._query(text, filters, count=False) for text, _, _ in todo]
-        fresh = {
-            key: (r.hits[0].doc_id, r.total) if r.hits else None
-            for key, r in zip(todo, search_many(self.search.store, queries), strict=True)
-        }
+        answers = self._answers([text for text, _, _ in todo], filters, count=False, vocab=vocab)
+        fresh = dict(zip(todo, answers, strict=True))
         self._keep(kept, kept.answers, fresh, PROBE_CACHE)  # may start the kept ones over
         return [fresh[key] if key in fresh else known[key] for key in keys]
+
+    def _answers(
+        self, texts: list[str], filters: Filters, *, count: bool, vocab: Vocabulary | None
+    ) -> list[Found]:
+        """The store's answer to each text, in one go: a sampled witness's check where
+        there is one (not for a count, which is the answer), else the one-hit query; a
+        second go only for the texts whose witness failed its check."""
+        witnesses = [
+            _witness(vocab, text) if vocab is not None and not count else None for text in texts
+        ]
+        queries = [
+            self._query(text, filters, count=count)
+            if witness is None
+            else self._check(text, filters, witness)
+            for text, witness in zip(texts, witnesses, strict=True)
+        ]
+        answers = search_many(self.search.store, queries) if queries else []
+        found = [
+            _top(answer) if witness is None else (witness, 1) if answer.total else None
+            for witness, answer in zip(witnesses, answers, strict=True)
+        ]
+        # Where a witness failed its check, the whole probe runs.
+        failed = [i for i, w in enumerate(witnesses) if w is not None and found[i] is None]
+        if failed:
+            probes = [self._query(texts[i], filters, count=count) for i in failed]
+            for i, answer in zip(failed, search_many(self.search.store, probes), strict=True):
+                found[i] = _top(answer)
+        return found
 
     def words(self, doc: ImageDocument) -> DocWords:
         """The words of a document, as the index folds them: of its describing fields,
@@ -149,6 +171,14 @@ class Prober:
             into.clear()
         into.update(fresh)
 
+    def _check(self, text: str, filters: Filters, witness: int) -> StoreQuery:
+        """`text`'s query restricted to `witness`: here a count alone (a hit's fast fields
+        cost ~80 µs at 1M); from remote shards its one hit, as a short answer carries its
+        document, the thumbnail, and no further call is made for it."""
+        if self.batches:
+            return self._query(text, filters, count=False, limit=1, doc_ids=(witness,))
+        return self._query(text, filters, count=True, limit=0, doc_ids=(witness,))
+
     def _query(
         self,
         text: str,
@@ -160,9 +190,10 @@ class Prober:
     ) -> StoreQuery:
         parsed = parse_query(text)
         scoped = scoped_filters(filters, self.search.adult, query=parsed)
-        return StoreQuery(
-            text=parsed.text, filters=scoped, limit=limit, doc_ids=doc_ids, count=count
-        )
+        # A witness holds every word: its check drops none as too common, so a sharded
+        # store asks no shard for the words' counts first.
+        words = replace(parsed.text, keep_common=True) if doc_ids else parsed.text
+        return StoreQuery(text=words, filters=scoped, limit=limit, doc_ids=doc_ids, count=count)
 
 
 @dataclass(slots=True)
@@ -241,13 +272,20 @@ class ProbeRun:
         todo = [t for t in dict.fromkeys(texts) if t not in self.ahead]
         todo = todo[: max(limit - self.probes, 0)]
         if len(todo) > 1:
-            self.ahead.update(zip(todo, self.prober.probe_many(todo, self.filters), strict=True))
+            # Witnesses only without other filters: one that fails its check costs a round trip.
+            vocab = self.vocab if self.plain else None
+            found = self.prober.probe_many(todo, self.filters, vocab=vocab)
+            self.ahead.update(zip(todo, found, strict=True))
 
     def images(self) -> dict[str, ImageDocument]:
         """The image each proven text found, by text."""
         ids = sorted(set(self.tops.values()))
         docs = {d.doc_id: d for d in self.prober.search.store.get(ids)}
         return {text: docs[d] for text, d in self.tops.items() if d in docs}
+
+
+def _top(answer: StoreResult) -> Found:
+    return (answer.hits[0].doc_id, answer.total) if answer.hits else None
 
 
 def _witness(vocab: Vocabulary, text: str) -> int | None:

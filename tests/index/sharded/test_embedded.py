@@ -8,7 +8,7 @@ many, and everything looked up by id must not.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -350,3 +350,43 @@ class ShardCalls:
     def search_many(self, queries: list[StoreQuery]) -> list[StoreResult]:
         self.asked.append(self.number)
         return [self.store.search(q) for q in queries]
+
+
+class RecordingStats(EmbeddedTermStats):
+    """A shard's term statistics, recording the words each request asked for."""
+
+    def __init__(self, store: EmbeddedStore, asked: list[tuple[str, ...]]) -> None:
+        super().__init__(store)
+        self.asked = asked
+
+    def doc_freqs(self, words: Sequence[str]) -> WordCounts:
+        self.asked.append(tuple(words))
+        return super().doc_freqs(words)
+
+
+def test_a_count_of_given_documents_asks_no_term_statistics(
+    built: tuple[EmbeddedStore, Path],
+) -> None:
+    """A suggestion's witness check (limit 0, no word dropped) scores nothing, so it costs
+    no round trip for the words' counts; it counts as the whole index does."""
+    whole, folder = built
+    shards = [EmbeddedStore(path) for path in shard_dirs(folder)]
+    asked: list[tuple[str, ...]] = []
+    store = ShardedStore(shards, term_stats=[RecordingStats(s, asked) for s in shards])
+    text = TextQuery(required=((Clause(("red",)),), (Clause(("sunset",)),)), keep_common=True)
+    hits = store.search(StoreQuery(text, limit=1000)).hits
+    assert hits and asked  # a scored search asks every shard
+    asked.clear()
+    for hit in hits[:5]:
+        check = store.search(StoreQuery(text, limit=0, doc_ids=(hit.doc_id,)))
+        assert check.total == 1 and not check.hits
+    stranger = next(d for d in range(1, 10**6) if d not in {h.doc_id for h in hits})
+    assert store.search(StoreQuery(text, limit=0, doc_ids=(stranger,))).total == 0
+    assert not asked
+    assert store.search(StoreQuery(text, limit=0)).total == len(hits)
+    other = TextQuery(required=((Clause(("blue",)),), (Clause(("moon",)),)))
+    counted = store.search(StoreQuery(other, limit=0))
+    assert counted.total == whole.search(StoreQuery(other, limit=0)).total > 0
+    assert asked == [("blue", "moon")] * len(shards)  # it may drop a common word: counts
+    for shard in shards:
+        shard.close()

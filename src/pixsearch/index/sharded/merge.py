@@ -142,8 +142,10 @@ class ShardedStore:
         window = query.offset + query.limit
         wanted = self.ids.split(query.doc_ids) if query.doc_ids else None
         targets = sorted(wanted) if wanted is not None else range(len(self.shards))
-        # A probe (count=False) only asks whether anything matches: its order needs no idf.
-        stats = self._global_stats(query.text) if query.count else None
+        # A probe (count=False) only asks whether anything matches: its order needs no idf;
+        # nor does a count alone (limit 0) that drops no word as common (a witness's check).
+        scored = query.count and (query.limit or not query.text.keep_common)
+        stats = self._global_stats(query.text) if scored else None
         informative = (
             stats.informative(query.text, COMMON_TERM_SHARE) if stats is not None else query.text
         )
