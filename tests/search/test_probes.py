@@ -209,3 +209,15 @@ def test_probes_sent_together_check_their_witnesses_in_one_call() -> None:
     answers = Prober(SearchService(failing)).probe_many(texts[:2], narrowed, vocab=vocab)  # type: ignore[arg-type]
     assert answers == [Prober(SearchService(world.store)).probe(t, narrowed) for t in texts[:2]]
     assert (failing.calls, failing.batched) == (2, 4)  # the checks failed: their probes next
+
+
+def test_remote_shards_try_witnesses_only_without_other_filters() -> None:
+    world = scenery()
+    vocab = vocabulary(world.store).current()
+    assert vocab is not None
+    narrowed = Filters(color="pink", exclude_adult=excluded_adult("Moderate"))
+    here = Prober(SearchService(world.store))
+    remote = Prober(SearchService(Batching(world.store)))  # type: ignore[arg-type]
+    assert ProbeRun(here, narrowed, vocab)._witnessed() is vocab  # a failed check is cheap
+    assert ProbeRun(remote, narrowed, vocab)._witnessed() is None  # it costs a round trip
+    assert ProbeRun(remote, narrowed, vocab, plain=True)._witnessed() is vocab

@@ -6,6 +6,11 @@ server's adult policy); a request spends at most MAX_PROBES of them. Where the
 store answers several searches in one go (remote shards), the probes a section
 of suggestions is about to make are sent together (`ProbeRun.probe_ahead`).
 
+Before its one-hit query, a probe tries a witness: a document of the vocabulary's
+sample that holds every word of the suggestion, checked by the suggestion's query
+restricted to it. When it passes it proves the suggestion and is its thumbnail,
+and the query that would score every match at 1M documents is not run.
+
 A probe's answer depends only on its text, the request's filters and the
 committed generation, so the prober keeps answers until the generation changes:
 a query asked again, or one whose pivots and related searches another query
@@ -254,7 +259,9 @@ class ProbeRun:
         self.probes += 1
         ahead = text in self.ahead
         found = (
-            self.ahead[text] if ahead else self.prober.probe(text, self.filters, vocab=self.vocab)
+            self.ahead[text]
+            if ahead
+            else self.prober.probe(text, self.filters, vocab=self._witnessed())
         )
         if found is not None:
             self.tops[text] = found[0]
@@ -272,10 +279,14 @@ class ProbeRun:
         todo = [t for t in dict.fromkeys(texts) if t not in self.ahead]
         todo = todo[: max(limit - self.probes, 0)]
         if len(todo) > 1:
-            # Witnesses only without other filters: one that fails its check costs a round trip.
-            vocab = self.vocab if self.plain else None
-            found = self.prober.probe_many(todo, self.filters, vocab=vocab)
+            found = self.prober.probe_many(todo, self.filters, vocab=self._witnessed())
             self.ahead.update(zip(todo, found, strict=True))
+
+    def _witnessed(self) -> Vocabulary | None:
+        """The vocabulary whose sampled witnesses probes try first: always in this
+        process; from remote shards only without filters but safe search, where a check
+        nearly always passes (one that fails costs a round trip)."""
+        return self.vocab if self.plain or not self.batches else None
 
     def images(self) -> dict[str, ImageDocument]:
         """The image each proven text found, by text."""
