@@ -9,8 +9,11 @@ import numpy as np
 
 from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.memory import MemoryStore
-from pixsearch.index.store import Vocabulary
+from pixsearch.index.store import Filters, Vocabulary
 from pixsearch.index.vocabulary import VocabularyCache, build, load, save
+from pixsearch.search.probes import Prober
+from pixsearch.search.scope import excluded_adult
+from pixsearch.search.service import SearchService
 from pixsearch.search.vocabulary import VocabularyHolder
 from tests.index.helpers import make_doc
 
@@ -156,3 +159,27 @@ def test_witnesses_are_sampled_documents_free_of_adult_marks(tmp_path: Path) -> 
     for name in ("witness_ptr", "witness_rows", "witness_ids"):
         assert np.array_equal(getattr(loaded, name), getattr(vocab, name)), name
     assert vocab.witness_rows.dtype == np.uint8  # rows of a sample of 9 documents
+
+
+def test_a_witness_deleted_since_the_build_fails_its_check(tmp_path: Path) -> None:
+    """A vocabulary serves until the next one is built: its witnesses may be gone. The
+    check runs on the reader's generation, so the probe then searches as before."""
+    writer = EmbeddedStore(tmp_path / "index", writable=True)
+    for n, caption in enumerate(CAPTIONS):
+        writer.add(make_doc(n, caption), None)
+    writer.add(make_doc(51, "red sunset beach"), None)
+    writer.commit()
+    reader = EmbeddedStore(tmp_path / "index")
+    vocab = build(reader)
+    witness = vocab.witness(["red", "sunset"])
+    (gone,) = reader.get([witness])
+    writer.delete(gone.image_id)
+    writer.commit()
+    writer.close()
+    reader.refresh()
+    moderate = Filters(exclude_adult=excluded_adult("Moderate"))
+    found = Prober(SearchService(reader)).probe("red sunset", moderate, vocab=vocab)
+    assert found is not None and found[0] != witness
+    (shown,) = reader.get([found[0]])
+    assert {"red", "sunset"} <= set(shown.occurrences[0].text["caption"].split())
+    assert Prober(SearchService(reader)).probe("red sunset", moderate) == found
