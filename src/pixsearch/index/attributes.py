@@ -171,7 +171,8 @@ def prefixes_of(doc: ImageDocument) -> tuple[str, ...]:
 # at or above the default threshold (a fixed index-time view for vocabulary walks),
 # "text" adult words in an occurrence (index/words.py).
 ADULT_IMAGE_SCORE = 0.45
-ADULT_MARKS = ("image", "text")  # the marks that make an image adult to the vocabulary
+IMAGE_MARK, TEXT_MARK = "image", "text"  # an adult score at the threshold; adult words
+ADULT_MARKS = (IMAGE_MARK, TEXT_MARK)  # either makes an image adult to vocabulary counts
 NUDENET = "nudenet"  # the analyzer behind nudity scores and faces
 
 
@@ -191,10 +192,10 @@ def adult_of(doc: ImageDocument) -> tuple[str, ...]:
     if NUDENET in facts.analyzed:  # unanalysed pictures have no score at all
         kinds.append(adult_score_term(math.floor(min(max(facts.adult_score, 0.0), 1.0) * 100)))
         if facts.adult_score >= ADULT_IMAGE_SCORE:
-            kinds.append(ADULT_MARKS[0])
+            kinds.append(IMAGE_MARK)
     texts = [t for o in doc.occurrences for t in (o.title, *o.text.values())]
     if is_adult_text([*texts, facts.ocr_text, *(word for word, _ in facts.tags)]):
-        kinds.append(ADULT_MARKS[1])
+        kinds.append(TEXT_MARK)
     return tuple(kinds)
 
 
