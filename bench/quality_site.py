@@ -12,7 +12,8 @@ index with the real `pixsearch serve --no-auth`, then over HTTP:
 * nDCG@10 and P@10 per query kind (single word, two words, phrase, context-only,
   broad) judged by rules over the generator's truth (bench/quality_site_judge.py), over
   all queries, over the first four kinds (as first measured) and over the queries with
-  10 relevant pictures or more (the only ones where P@10 can reach 1);
+  10 relevant pictures or more (the only ones where P@10 can reach 1), each row with
+  the best P@10 its queries allow (min(relevant, 10) / 10 a query) and P@10 ÷ that;
 * the same for each single-word query led by its pictures' section name, a template
   word of the site ("with a section name"; not counted in "all");
 * how many queries show one picture twice on the first page (10 results);
@@ -133,6 +134,7 @@ def relevance(client: httpx.Client, api: str, truth: Truth, queries: list[Query]
         for kind in rows:
             tallies[kind].ndcg.append(ndcg)
             tallies[kind].precision.append(precision)
+            tallies[kind].best.append(min(len(query.relevant), 10) / 10)
         per_query.append(
             {
                 "kind": query.kind,
@@ -155,7 +157,10 @@ def relevance(client: httpx.Client, api: str, truth: Truth, queries: list[Query]
             first_logo = pictures.index(-1)
             logo_above += any(p in query.relevant for p in pictures[first_logo + 1 :])
     return {
-        "kinds": {k: (len(t.ndcg), _mean(t.ndcg), _mean(t.precision)) for k, t in tallies.items()},
+        "kinds": {
+            k: (len(t.ndcg), _mean(t.ndcg), _mean(t.precision), _mean(t.best))
+            for k, t in tallies.items()
+        },
         "dup_share": dup_queries / max(sum(q.kind in FIRST_KINDS for q in queries), 1),
         "logo_shown": logo_shown,
         "logo_above_relevant": logo_above,
@@ -242,9 +247,15 @@ def _mean(values: list[float]) -> float:
 
 
 def report(rel: dict, filt: dict[str, tuple], seconds: dict[str, float]) -> None:
-    print("| query kind | queries | nDCG@10 | P@10 |\n|---|---|---|---|")
-    for kind, (n, ndcg, precision) in rel["kinds"].items():
-        print(f"| {kind} | {n} | {ndcg:.3f} | {precision:.3f} |")
+    print(
+        "| query kind | queries | nDCG@10 | P@10 | best possible P@10 | P@10 ÷ best |\n"
+        "|---|---|---|---|---|---|"
+    )
+    for kind, (n, ndcg, precision, best) in rel["kinds"].items():
+        print(
+            f"| {kind} | {n} | {ndcg:.3f} | {precision:.3f} | {best:.3f} | "
+            f"{precision / best if best else float('nan'):.3f} |"
+        )
     print(f"\nqueries whose first page shows one picture twice: {rel['dup_share']:.1%}")
     print(
         f"logo shown {rel['logo_shown']} times; above a relevant picture in "

@@ -97,6 +97,9 @@ class Query:
 class Tally:
     ndcg: list[float] = field(default_factory=list)
     precision: list[float] = field(default_factory=list)
+    # The best P@10 each query allows: min(relevant, 10) / 10. Most judged queries have
+    # fewer than 10 relevant pictures, so a perfect ranking scores below 1 on P@10.
+    best: list[float] = field(default_factory=list)
 
 
 def _ok(word: str, template: frozenset[str]) -> bool:
