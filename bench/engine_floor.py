@@ -36,7 +36,7 @@ from pixsearch.index.embedded import EmbeddedStore
 from pixsearch.index.store import Filters, StoreQuery
 from pixsearch.index.textindex import _hits
 from pixsearch.search.service import SearchRequest, SearchService
-from search_bench import CLOCKS, COUNT, FILTERS, Corpus, load, load_bare, timed
+from search_bench import CLOCKS, COUNT, FILTERS, prepared, timed
 
 TARGET = 2.5
 
@@ -123,11 +123,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
     args = parser.parse_args()
-    root = args.dir or Path(".bench") / f"search-{args.docs}"
-    corpus = Corpus()
-    load(root, args.docs, corpus)
-    bare = load_bare(root.with_name(root.name + "-bare"), root, args.docs)
-    queries = corpus.queries(args.queries)
+    root, bare, queries = prepared(args.dir, args.docs, args.queries)
     head = ["filters", "engine", "engine + window", "whole", "bare", "rest now", "rest allowed"]
     print(f"\n{args.docs:,} documents, {args.queries} queries, p50 ms, clock {args.clock}")
     print("round  " + "".join(f"{h:>18}" for h in head))

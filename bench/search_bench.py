@@ -366,6 +366,16 @@ def time_http(
     return out
 
 
+def prepared(folder: Path | None, docs: int, queries: int) -> tuple[Path, BareIndex, list[str]]:
+    """The pixsearch index (under `folder`, or .bench/search-DOCS), its bare twin beside it,
+    each loaded unless it already holds `docs` documents, and the benchmark's queries."""
+    root = folder or Path(".bench") / f"search-{docs}"
+    corpus = Corpus()
+    load(root, docs, corpus)
+    bare = load_bare(root.with_name(root.name + "-bare"), root, docs)
+    return root, bare, corpus.queries(queries)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
@@ -380,11 +390,7 @@ def main() -> None:
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="in-process timer")
     parser.add_argument("--answers", type=Path, default=None, help="write every answer here")
     args = parser.parse_args()
-    root = args.dir or Path(".bench") / f"search-{args.docs}"
-    corpus = Corpus()
-    load(root, args.docs, corpus)
-    bare = load_bare(root.with_name(root.name + "-bare"), root, args.docs)
-    queries = corpus.queries(args.queries)
+    root, bare, queries = prepared(args.dir, args.docs, args.queries)
     if args.answers is not None:
         print(f"{write_answers(root, queries, args.answers)} answers written to {args.answers}")
         return
