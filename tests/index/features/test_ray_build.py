@@ -185,6 +185,58 @@ def test_what_was_there_before_the_build_is_kept(
     assert not (index / "shard-0").exists() and not (index / "shard-2").exists()
 
 
+def reporting(written: Any, seconds: float) -> int:
+    """A Ray task that writes a record every 10 ms for `seconds`, reporting as a shard does."""
+    from pixsearch.index.features.ray_build import _Reporter
+
+    reporter = _Reporter(written, 0, 1)
+    reporter.starting()
+    done, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        done += 1
+        reporter(done)
+        time.sleep(0.01)
+    return done
+
+
+def stopped_by_the_build(ref: Any) -> bool:
+    """Whether the task of `ref` ended by raising BuildStopped (not cancelled or killed)."""
+    from pixsearch.index.features.ray_build import BuildStopped
+
+    try:
+        ray.get(ref, timeout=60)
+    except ray.exceptions.RayTaskError as exc:
+        return isinstance(exc.cause, BuildStopped)
+    return False
+
+
+def test_a_stopped_task_ends_at_its_next_report_uncancelled(ray_nodes: None) -> None:
+    # Cancelling a task as it finishes can kill the driver (Ray's "Tried to complete task
+    # that was not pending"), so a build stops its tasks by word, not by ray.cancel.
+    from pixsearch.index.features.ray_build import _stop, _Written
+
+    written = ray.remote(num_cpus=0)(_Written).remote(1)
+    task = ray.remote(num_cpus=1, max_retries=0)(reporting).remote(written, 120.0)
+    deadline = time.monotonic() + 60
+    while ray.get(written.read.remote()) == [0] and time.monotonic() < deadline:
+        time.sleep(0.05)  # until it is writing
+    assert ray.get(written.read.remote()) != [0]
+    started = time.monotonic()
+    _stop([task], written)
+    assert time.monotonic() - started < 10  # two reports' time, not STOP_SECONDS
+    assert stopped_by_the_build(task)
+
+
+def test_a_task_started_after_the_stop_writes_nothing(ray_nodes: None) -> None:
+    from pixsearch.index.features.ray_build import _Written
+
+    written = ray.remote(num_cpus=0)(_Written).remote(1)
+    ray.get(written.stop.remote())
+    task = ray.remote(num_cpus=1, max_retries=0)(reporting).remote(written, 120.0)
+    assert stopped_by_the_build(task)
+    assert ray.get(written.read.remote()) == [0]
+
+
 def reindex_on_ray(index: Path, *extra: str) -> Any:
     args = ["reindex", "--index", str(index), "--distributor", "ray", *extra]
     return CliRunner().invoke(cli, args)

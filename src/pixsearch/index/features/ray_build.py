@@ -21,6 +21,14 @@ When a shard has failed every attempt the other tasks are stopped, every folder
 the build wrote is removed, and ``ShardFailed`` names the shard and the reason.
 If this process dies, Ray ends the tasks it owns.
 
+Stopping. The tasks are told to stop through the progress actor and end at their
+next report (``BuildStopped``); only a task still running ``STOP_SECONDS`` later
+(in a long step that reports nothing, such as its last commit) is cancelled.
+Cancelling a task that is just finishing can kill this process: Ray 2.60 fails
+the task at once, and its reply, already on the way, then trips Ray's check
+"Tried to complete task that was not pending" (seen in this project's CI, in a
+build whose other shards were finishing as one failed).
+
 Progress: each task reports its count of records written, at most every
 ``POLL_SECONDS``, to a small actor that this process reads as often.
 
@@ -56,13 +64,18 @@ from pixsearch.index.features.parallel import (
 )
 
 ATTEMPTS = 3  # the shard_attempts setting's default
-STOP_SECONDS = 60.0  # how long stopped tasks get to end before their folders are removed
+STOP_SECONDS = 60.0  # how long stopped tasks get to end before they are cancelled
+START_SECONDS = 5.0  # how long a starting task waits to hear whether the build still runs
 
 Warn = Callable[[str], None]
 
 
 class ShardFailed(RuntimeError):
     """A shard failed every attempt; the build stopped."""
+
+
+class BuildStopped(RuntimeError):
+    """In a task: the build was stopped (another shard failed, or it was interrupted)."""
 
 
 def ray_map(fn: Callable[[Any], Any], items: list[Any], *, attempts: int = ATTEMPTS) -> list[Any]:
@@ -144,15 +157,21 @@ class _Shard:
 
 
 class _Written:
-    """A Ray actor: each shard's count of records written, by its latest attempt."""
+    """A Ray actor: each shard's count of records written, by its latest attempt, and
+    whether the build still runs (each report is answered with that)."""
 
     def __init__(self, shards: int) -> None:
         self.counts = [0] * shards
         self.attempts = [0] * shards
+        self.stopped = False
 
-    def report(self, shard: int, attempt: int, done: int) -> None:
+    def report(self, shard: int, attempt: int, done: int) -> bool:
         if attempt >= self.attempts[shard]:  # a lost attempt's late word is dropped
             self.attempts[shard], self.counts[shard] = attempt, done
+        return not self.stopped
+
+    def stop(self) -> None:
+        self.stopped = True
 
     def read(self) -> list[int]:
         return self.counts
@@ -181,7 +200,7 @@ class RayShards:
                 in_flight[self._submit(shard, written)] = shard
             done = self._gather(in_flight, written, progress)
         except BaseException:
-            _stop(list(in_flight))
+            _stop(list(in_flight), written)
             for shard in shards:
                 with contextlib.suppress(OSError):  # the error that stopped us matters more
                     shard.clear()
@@ -244,31 +263,70 @@ def _write(
     job: ShardJob, open_target: OpenTarget, written: Any, attempt: int
 ) -> tuple[BuildSummary, str]:
     """In a Ray worker: one attempt at one shard; its summary and the node that wrote it."""
-    summary = write_shard(job, open_target, _Reporter(written, job.shard, attempt))
+    reporter = _Reporter(written, job.shard, attempt)
+    reporter.starting()
+    summary = write_shard(job, open_target, reporter)
     return summary, ray.get_runtime_context().get_node_id()
 
 
 class _Reporter:
-    """A task's Progress: its count sent to the actor, at most every POLL_SECONDS."""
+    """A task's Progress: its count sent to the actor, at most every POLL_SECONDS, and
+    BuildStopped raised once an answer says the build has stopped.
+
+    Reports are not awaited: each call looks at the previous report's answer only if
+    it has come, so a stop is heard one report late and writing never waits on it.
+    """
 
     def __init__(self, written: Any, shard: int, attempt: int) -> None:
         self.written, self.shard, self.attempt = written, shard, attempt
         self.last = 0.0
+        self.answer: ray.ObjectRef[bool] | None = None
+
+    def starting(self) -> None:
+        """Report 0 and wait for the answer: a task that starts after the build stopped
+        (it was queued for a CPU) writes nothing."""
+        self.answer = self.written.report.remote(self.shard, self.attempt, 0)
+        ray.wait([self.answer], timeout=START_SECONDS)
+        self._heard()
 
     def __call__(self, done: int) -> None:
         now = time.monotonic()
         if now - self.last >= POLL_SECONDS:
             self.last = now
-            self.written.report.remote(self.shard, self.attempt, done)  # not awaited
+            self._heard()
+            self.answer = self.written.report.remote(self.shard, self.attempt, done)
+
+    def _heard(self) -> None:
+        if self.answer is None or not ray.wait([self.answer], timeout=0)[0]:
+            return
+        answer, self.answer = self.answer, None
+        try:
+            going = ray.get(answer)
+        except RayError:  # the actor is being restarted: its word is not a stop
+            return
+        if not going:
+            raise BuildStopped(f"shard {self.shard}: the build was stopped")
 
 
-def _stop(refs: list[ray.ObjectRef[tuple[BuildSummary, str]]]) -> None:
-    """End the tasks of `refs` (their output is to be removed) and wait until they have."""
-    for ref in refs:
+def _stop(refs: list[ray.ObjectRef[tuple[BuildSummary, str]]], written: Any) -> None:
+    """End the tasks of `refs` (their output is to be removed) and wait until they have.
+
+    They are told to stop, and end at their next report; those still running after
+    STOP_SECONDS are cancelled (see the module's note on why not all at once).
+    """
+    if not refs:
+        return
+    with contextlib.suppress(RayError):
+        ray.get(written.stop.remote(), timeout=STOP_SECONDS)
+    ended, running = ray.wait(refs, num_returns=len(refs), timeout=STOP_SECONDS)
+    for ref in ended:  # read, so that Ray does not print their BuildStopped as unhandled
+        with contextlib.suppress(RayError):
+            ray.get(ref)
+    for ref in running:
         with contextlib.suppress(RayError, ValueError):
             ray.cancel(ref, force=True)  # kills the worker: a store mid-write stops at once
-    if refs:
-        ray.wait(refs, num_returns=len(refs), timeout=STOP_SECONDS)
+    if running:
+        ray.wait(running, num_returns=len(running), timeout=STOP_SECONDS)
 
 
 def _reason(exc: RayError) -> str:
