@@ -198,7 +198,7 @@ def parse_filters(params: Params, *, safe_search: str, now: datetime) -> Filters
     return Filters(
         aspect=keyword("aspect"),
         color=keyword("color"),
-        published_since=now - _FRESHNESS[freshness] if freshness else None,
+        published_since=freshness_since(freshness, now) if freshness else None,
         width=_range(params, "width", "minWidth", "maxWidth"),
         height=_range(params, "height", "minHeight", "maxHeight"),
         file_size=_file_size(params),
@@ -208,6 +208,18 @@ def parse_filters(params: Params, *, safe_search: str, now: datetime) -> Filters
         size=keyword("size"),
         exclude_adult=excluded_adult(safe_search),
     )
+
+
+def freshness_since(freshness: str, now: datetime) -> datetime:
+    """The oldest publication date `freshness` (day, week, month) lets through, counted
+    from the start of the current minute.
+
+    A request's filters are part of what keys its kept answer (index/textindex.py); a
+    boundary to the microsecond made every freshness request a new key, so none was ever
+    served from kept answers. To the minute, the same query asked again within it is;
+    the window is at most 59 s longer, which no reader of "the last 30 days" can tell.
+    """
+    return now.replace(second=0, microsecond=0) - _FRESHNESS[freshness]
 
 
 def _exclusive(params: Params, exact: str, ranges: tuple[str, ...]) -> None:
