@@ -86,6 +86,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+OWNED = Path(__file__).with_name("owned.py")
+
+
 def start_server(
     index_dir: Path,
     *,
@@ -96,8 +99,8 @@ def start_server(
     port = free_port()
     command = [
         sys.executable,
-        "-m",
-        "pixsearch.cli.main",
+        str(OWNED),  # `pixsearch serve ...` that ends when this process ends
+        str(os.getpid()),
         "serve",
         "--index",
         str(index_dir),
