@@ -75,7 +75,7 @@ def split_round(root: Path, bare: Any, queries: list[str], clock: str) -> list[l
         ("no filter", Filters(), False, None),
         ("2 filters", FILTERS, True, "blue"),
     ):
-        times = split_times(store, bare, filters, BareQuery.of, large, color, queries, clock)
+        times = split_times(store, bare, filters, large, color, queries, clock)
         p50 = {name: p[0] for name, p in times.items()}
         rest = p50["whole"] - p50["engine + window"]
         budget = TARGET * p50["bare"] - p50["engine + window"]
@@ -89,7 +89,6 @@ def split_times(
     store: EmbeddedStore,
     bare: Any,
     filters: Filters,
-    bare_query: Any,
     large: bool,
     color: str | None,
     queries: list[str],
@@ -110,7 +109,7 @@ def split_times(
         "engine": engine,
         "engine + window": lambda q: engine(q, True),
         "whole": lambda q: service.search(SearchRequest(q=q, filters=filters, count=COUNT)),
-        "bare": lambda q: bare.search(bare_query(q, large=large, color=color), COUNT),
+        "bare": lambda q: bare.search(BareQuery.of(q, large=large, color=color), COUNT),
     }
     return {name: timed(search, queries, CLOCKS[clock]) for name, search in searches.items()}
 
